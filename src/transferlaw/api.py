@@ -1,0 +1,241 @@
+"""The Python API: load, validate, evaluate, render and write — what the CLI, a notebook or a web app call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from typing import Literal
+
+from . import document
+from . import engine as durable
+from . import evaluate as evaluation_
+from . import render as render_
+from .conditions import parse_date
+from .errors import Diagnostic
+from .errors import OutputError
+from .errors import Position
+from .errors import SourceError
+from .errors import display_path
+from .errors import suggest
+from .model import Case
+from .model import Evaluation
+from .model import RuleSet
+from .model import RuleTest
+from .model import Status
+from .resources import rules_dir
+from .validate_case import case_from_mapping
+from .validate_case import read_case_doc
+from .validate_case import ruleset_id_of
+from .validate_ruleset import SLUG
+from .validate_ruleset import load_ruleset_dir
+from .validate_ruleset import rule_set_files
+
+EngineChoice = Literal["auto", "durable", "python"]
+FORMATS = render_.FORMATS
+
+
+def default_rules_dirs() -> list[Path]:
+    return [rules_dir()]
+
+
+def find_rulesets(rules_dirs: Sequence[Path] | None = None) -> dict[str, Path]:
+    """Rule-set ids and their directories: each DIR is a rule set, or holds rule sets one level down."""
+    found: dict[str, Path] = {}
+    for base in rules_dirs or default_rules_dirs():
+        if not base.is_dir():
+            raise SourceError(Diagnostic(Position(display_path(base)), "no such rules directory"))
+        candidates = [base] if (base / "ruleset.yaml").is_file() else sorted(
+            p for p in base.iterdir() if (p / "ruleset.yaml").is_file())
+        for path in candidates:
+            found.setdefault(path.name, path)
+    return found
+
+
+_CACHE: dict[Path, tuple[tuple[tuple[str, float, int], ...], RuleSet]] = {}
+
+
+def _stamp(directory: Path) -> tuple[tuple[str, float, int], ...]:
+    definition, tests = rule_set_files(directory)
+    stamps = []
+    for path in definition + tests:
+        info = path.stat()
+        stamps.append((str(path), info.st_mtime, info.st_size))
+    return tuple(stamps)
+
+
+def load_ruleset(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> RuleSet:
+    """Load a rule set by directory path or by id; cached until one of its files changes."""
+    path = Path(ref)
+    if not (path / "ruleset.yaml").is_file():
+        available = find_rulesets(rules_dirs)
+        if str(ref) not in available:
+            raise SourceError(Diagnostic(Position(str(ref)), f"no rule set '{ref}'",
+                                         suggest(str(ref), available)
+                                         or "available: " + ", ".join(sorted(available))))
+        path = available[str(ref)]
+    key = path.resolve()
+    stamp = _stamp(key)
+    cached = _CACHE.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    ruleset = load_ruleset_dir(path)
+    _CACHE[key] = (stamp, ruleset)
+    return ruleset
+
+
+def load_case(source: str | Path, rules_dirs: Sequence[Path] | None = None,
+              text: str | None = None) -> tuple[Case, RuleSet]:
+    """Load a case file (``text`` instead of reading ``source``, e.g. stdin) and its rule set."""
+    shown = "-" if text is not None and str(source) == "-" else display_path(source)
+    doc = read_case_doc(None if text is not None else Path(source), text, shown)
+    ident, pos = ruleset_id_of(doc)
+    available = find_rulesets(rules_dirs)
+    if not SLUG.match(ident) or ident not in available:
+        raise SourceError(Diagnostic(pos, f"unknown rule set '{ident}'",
+                                     suggest(ident, available)
+                                     or "available: " + ", ".join(sorted(available))))
+    ruleset = load_ruleset(available[ident])
+    return case_from_mapping(doc.root, ruleset, shown), ruleset
+
+
+def choose_engine(choice: EngineChoice = "auto") -> tuple[evaluation_.EngineName, str | None]:
+    """The engine to use and, when falling back to Python, a one-line warning."""
+    if choice == "python":
+        return "python", None
+    if durable.available():
+        return "durable", None
+    if choice == "durable":
+        raise OutputError(f"durable_rules cannot be imported here ({durable.IMPORT_ERROR})")
+    return "python", (f"warning: durable_rules is unavailable ({durable.IMPORT_ERROR}); using the "
+                      "Python engine")
+
+
+def evaluate_case(case: Case, ruleset: RuleSet, engine: EngineChoice = "auto") -> Evaluation:
+    """Evaluate a loaded case."""
+    name, _ = choose_engine(engine)
+    return evaluation_.evaluate(ruleset, case, name)
+
+
+def memo_date(evaluation: Evaluation, date: dt.date | str | None = None) -> dt.date:
+    """The memo's date: the option, else the case's as_of, else the rule set's (never the clock)."""
+    if isinstance(date, str):
+        parsed = parse_date(date)
+        if parsed is None:
+            raise SourceError(Diagnostic(Position("--date"), f"invalid date {date!r}", "use YYYY-MM-DD"))
+        return parsed
+    return date or evaluation.case.as_of or evaluation.ruleset.as_of
+
+
+def memo_document(evaluation: Evaluation, date: dt.date | str | None = None) -> dict[str, Any]:
+    """The memo as data (docs/memo-json.md)."""
+    return document.build(evaluation, as_of=memo_date(evaluation, date))
+
+
+def render_memo(evaluation: Evaluation, fmt: str = "md", date: dt.date | str | None = None,
+                templates: Path | None = None) -> str:
+    """The memo as text in ``fmt`` (md, html, json)."""
+    return render_.render(memo_document(evaluation, date), fmt, templates)
+
+
+def run(source: str | Path, fmt: str = "md", rules_dirs: Sequence[Path] | None = None,
+        date: dt.date | str | None = None, engine: EngineChoice = "auto", text: str | None = None,
+        templates: Path | None = None) -> str:
+    """Load a case, evaluate it and render its memo: the whole pipeline in one call."""
+    case, ruleset = load_case(source, rules_dirs, text)
+    evaluation = evaluate_case(case, ruleset, engine)
+    return render_memo(evaluation, fmt, date, templates)
+
+
+def write_output(path: Path, text: str, force: bool = False) -> None:
+    """Write ``text`` to ``path`` atomically; refuse to replace an existing file unless ``force``."""
+    shown = display_path(path)
+    if path.is_dir():
+        raise OutputError(f"{shown}: is a directory")
+    if path.exists() and not force:
+        raise OutputError(f"{shown}: already exists (use --force to overwrite)")
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise OutputError(f"{shown}: cannot write: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"{shown}: cannot write: {exc.strerror}") from exc
+        raise
+
+
+# --- rule-set tests -----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    """The outcome of one rule-set test: empty ``failures`` means it passed."""
+
+    test: RuleTest
+    failures: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def _word(value: object) -> str:
+    return "unknown" if value is None else "true" if value else "false"
+
+
+def run_test(test: RuleTest, ruleset: RuleSet, engine: EngineChoice = "auto") -> TestResult:
+    """Run one rule-set test and describe every expectation it misses, with the reasoning."""
+    evaluation = evaluate_case(test.case, ruleset, engine)
+    by_issue = {f.issue.id: f for f in evaluation.findings}
+    by_conclusion = {c.conclusion.id: c for c in evaluation.conclusions}
+    failures: list[str] = []
+    for ident, expected in test.issues.items():
+        finding = by_issue[ident]
+        if finding.status != expected:
+            failures.append(f"issue {ident}: expected {expected}, got {finding.status}\n"
+                            + _trace(finding.explanation))
+    for ident, value in test.conclusions.items():
+        result = by_conclusion[ident]
+        if result.value is not value:
+            failures.append(f"conclusion {ident}: expected {_word(value)}, got {_word(result.value)}\n"
+                            + _trace(result.explanation))
+    for ident, facts in test.missing.items():
+        got = by_issue[ident].missing
+        if set(facts) - set(got):
+            failures.append(f"issue {ident}: expected missing facts {', '.join(facts)}, got "
+                            f"{', '.join(got) or 'none'}")
+    return TestResult(test, tuple(failures))
+
+
+def _trace(node: Any, depth: int = 1) -> str:
+    lines = [f"{'  ' * depth}{node.summary}    [{node.text}]"]
+    for child in node.children:
+        lines.append(_trace(child, depth + 1))
+    return "\n".join(lines)
+
+
+def run_tests(ruleset: RuleSet, engine: EngineChoice = "auto",
+              select: Iterable[str] | None = None) -> list[TestResult]:
+    """Run a rule set's tests (those whose name contains one of ``select``, if given)."""
+    wanted = [s.lower() for s in select or []]
+    return [run_test(t, ruleset, engine) for t in ruleset.tests
+            if not wanted or any(w in t.name.lower() for w in wanted)]
+
+
+def status_counts(evaluation: Evaluation) -> dict[Status, int]:
+    counts: dict[Status, int] = {"raised": 0, "undetermined": 0, "not_raised": 0}
+    for f in evaluation.findings:
+        counts[f.status] += 1
+    return counts

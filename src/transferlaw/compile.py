@@ -1,0 +1,372 @@
+"""Compile a rule set into durable_rules JSON rules, keeping three values inside the engine (pure data).
+
+Every conclusion and issue ``X`` with condition ``C`` becomes rules for T(C), "definitely true", and F(C),
+"definitely false" (design.md): T(a and b) = T(a) and T(b), F(a and b) = F(a) or F(b), T(not a) = F(a), and a
+comparison only matches a fact that is present. Neither firing means unknown. Conditions that use
+conclusions are put in disjunctive normal form over the conclusions, and every term becomes one rule that
+joins the case fact with constant-only patterns on derived facts ``{kind: derived, name, value}``.
+
+Only a small whitelisted subset of durable's JSON language is emitted, and the engine limits measured in
+``durable-rules.md`` §3 are checked here, so no rule set reaches a crash or a hang in the engine. This
+module never imports durable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import CompileError
+from .errors import Diagnostic
+from .errors import Position
+from .model import And
+from .model import Compare
+from .model import Condition
+from .model import Const
+from .model import Contains
+from .model import Expr
+from .model import In
+from .model import Known
+from .model import Not
+from .model import Or
+from .model import Ref
+from .model import RuleSet
+
+SENTINEL = "sentinel"
+SENTINEL_PRI = 1000
+LIST_SUFFIX = "__n"
+
+# engine limits (durable-rules.md §3), with a margin
+MAX_RULES = 4000
+MAX_PATTERNS = 480          # distinct patterns: bounds the children of any alpha node (hang at > 512)
+MAX_SAME_PATTERN = 240      # rules sharing one identical pattern list (error 108 at > 256)
+MAX_NEX = 120               # $nex siblings (error 107 at > 128)
+MAX_GROUPS = 14             # $and/$or groups in one pattern (error 113 at 16)
+MAX_JOIN = 15               # facts in one join (error 304 at > 16)
+MAX_ATTRIBUTES = 240        # keys of the case fact (error 302 at > 253)
+MAX_TERMS = 64              # DNF terms of one condition
+
+_NEGATE = {"==": "$neq", "!=": "$eq", "<": "$gte", "<=": "$gt", ">": "$lte", ">=": "$lt"}
+_OPERATOR = {"==": "$eq", "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+WHITELIST = frozenset({"$and", "$or", "$eq", "$neq", "$lt", "$lte", "$gt", "$gte", "$ex", "$nex",
+                       "$iany", "$iall", "$i"})
+
+# A formula is a nested tuple: ("case", json) | ("derived", name, bool) | ("and", parts) |
+# ("or", parts) | ("true",) | ("false",)
+Formula = tuple[Any, ...]
+TRUE: Formula = ("true",)
+FALSE: Formula = ("false",)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRuleSet:
+    """durable_rules definitions for one rule set, and what each rule's action means."""
+
+    name: str
+    rules: dict[str, dict[str, Any]]
+    actions: dict[str, tuple[str, bool]]
+    """rule name -> (conclusion or issue id, the value it proves)"""
+    derived: frozenset[str]
+    """conclusions that other rules join on, so their values are asserted as derived facts"""
+    attributes: tuple[str, ...]
+    """the case-fact attributes the rules read (question ids)"""
+    lists: frozenset[str]
+    """multi questions, sent with a ``<id>__n`` length companion"""
+
+
+def _atom(json_expr: dict[str, Any]) -> Formula:
+    return ("case", json.dumps(json_expr, sort_keys=True))
+
+
+def _derived(name: str, value: bool) -> Formula:
+    return ("derived", name, value)
+
+
+def _and(parts: list[Formula]) -> Formula:
+    flat: list[Formula] = []
+    for part in parts:
+        if part == FALSE:
+            return FALSE
+        if part == TRUE:
+            continue
+        flat.extend(part[1] if part[0] == "and" else [part])
+    if not flat:
+        return TRUE
+    return flat[0] if len(flat) == 1 else ("and", tuple(flat))
+
+
+def _or(parts: list[Formula]) -> Formula:
+    flat: list[Formula] = []
+    for part in parts:
+        if part == TRUE:
+            return TRUE
+        if part == FALSE:
+            continue
+        flat.extend(part[1] if part[0] == "or" else [part])
+    if not flat:
+        return FALSE
+    return flat[0] if len(flat) == 1 else ("or", tuple(flat))
+
+
+def truth(expr: Expr, want: bool, conclusions: frozenset[str]) -> Formula:
+    """T(expr) when ``want`` is True, F(expr) otherwise."""
+    if isinstance(expr, Const):
+        return TRUE if expr.value == want else FALSE
+    if isinstance(expr, Not):
+        return truth(expr.operand, not want, conclusions)
+    if isinstance(expr, (And, Or)):
+        parts = [truth(op, want, conclusions) for op in expr.operands]
+        conjunctive = isinstance(expr, And) == want
+        return _and(parts) if conjunctive else _or(parts)
+    name = expr.name
+    if isinstance(expr, Ref):
+        if name in conclusions:
+            return _derived(name, want)
+        return _atom({name: want})
+    if isinstance(expr, Known):
+        return _atom({"$ex" if want else "$nex": {name: 1}})
+    if isinstance(expr, Compare):
+        if want:
+            if expr.op == "==":
+                return _atom({name: expr.value})
+            return _atom({_OPERATOR[expr.op]: {name: expr.value}})
+        return _atom({_NEGATE[expr.op]: {name: expr.value}})
+    if isinstance(expr, In):
+        positive = want != expr.negated
+        if positive:
+            return _or([_atom({name: v}) for v in expr.values])
+        return _and([_atom({"$neq": {name: v}}) for v in expr.values])
+    assert isinstance(expr, Contains)
+    if want:
+        return _atom({"$iany": {name: {"$i": expr.value}}})
+    return _or([_atom({name + LIST_SUFFIX: 0}), _atom({"$iall": {name: {"$neq": {"$i": expr.value}}}})])
+
+
+Term = tuple[frozenset[tuple[str, bool]], Formula]
+
+
+def dnf(formula: Formula, limit: int = MAX_TERMS) -> list[Term] | None:
+    """Disjunctive normal form over derived atoms; case-only sub-formulas stay whole.
+
+    Returns a list of (derived literals, case formula) or None if it exceeds ``limit`` terms.
+    """
+    result = _dnf(formula, limit)
+    if result is None:
+        return None
+    terms: dict[frozenset[tuple[str, bool]], Formula] = {}
+    for literals, case in result:
+        names = [name for name, _ in literals]
+        if len(names) != len(set(names)):
+            continue  # needs a conclusion both true and false: never fires
+        terms[literals] = _or([terms[literals], case]) if literals in terms else case
+    return list(terms.items())
+
+
+def _dnf(f: Formula, limit: int) -> list[Term] | None:
+    tag = f[0]
+    if tag == "false":
+        return []
+    if tag in ("true", "case"):
+        return [(frozenset(), f)]
+    if tag == "derived":
+        return [(frozenset({(f[1], f[2])}), TRUE)]
+    if _pure_case(f):
+        return [(frozenset(), f)]
+    if tag == "or":
+        out: list[Term] = []
+        for part in f[1]:
+            sub = _dnf(part, limit)
+            if sub is None:
+                return None
+            out.extend(sub)
+            if len(out) > limit:
+                return None
+        return out
+    acc: list[Term] = [(frozenset(), TRUE)]
+    for part in f[1]:
+        sub = _dnf(part, limit)
+        if sub is None:
+            return None
+        acc = [(a | b, _and([ca, cb])) for a, ca in acc for b, cb in sub]
+        if len(acc) > limit:
+            return None
+    return acc
+
+
+def _pure_case(f: Formula) -> bool:
+    tag = f[0]
+    if tag in ("case", "true", "false"):
+        return True
+    if tag == "derived":
+        return False
+    return all(_pure_case(p) for p in f[1])
+
+
+def case_json(f: Formula) -> dict[str, Any] | None:
+    """The durable expression of a case-only formula (None for TRUE)."""
+    tag = f[0]
+    if tag == "true":
+        return None
+    if tag == "case":
+        return json.loads(f[1])  # type: ignore[no-any-return]
+    parts = [case_json(p) for p in f[1]]
+    return {"$and" if tag == "and" else "$or": [p for p in parts if p is not None]}
+
+
+def _groups(expr: Any) -> int:
+    if isinstance(expr, dict):
+        here = 1 if any(k in ("$and", "$or") for k in expr) else 0
+        return here + sum(_groups(v) for v in expr.values())
+    if isinstance(expr, list):
+        return sum(_groups(v) for v in expr)
+    return 0
+
+
+def _split_case(f: Formula) -> list[Formula]:
+    """Expand a case formula into a disjunction of conjunctions (used only when a pattern is too deep)."""
+    if f[0] == "or":
+        return [t for p in f[1] for t in _split_case(p)]
+    if f[0] == "and":
+        acc: list[Formula] = [TRUE]
+        for part in f[1]:
+            acc = [_and([a, b]) for a in acc for b in _split_case(part)]
+            if len(acc) > MAX_TERMS:
+                return acc
+        return acc
+    return [f]
+
+
+class _Emitter:
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+        self.conclusions = frozenset(c.id for c in ruleset.conclusions)
+        self.rules: dict[str, dict[str, Any]] = {}
+        self.actions: dict[str, tuple[str, bool]] = {}
+        self.derived: set[str] = set()
+
+    def fail(self, cond: Condition, message: str, hint: str | None = None) -> CompileError:
+        return CompileError(Diagnostic(cond.pos, message, hint))
+
+    def target(self, ident: str, cond: Condition) -> None:
+        for want in (True, False):
+            terms = dnf(truth(cond.expr, want, self.conclusions))
+            if terms is None:
+                raise self.fail(cond, f"the condition of '{ident}' is too complex for the rules engine "
+                                f"(more than {MAX_TERMS} alternatives)",
+                                "move part of it into a conclusion")
+            for literals, case in terms:
+                for case_part in self.patterns(ident, cond, case):
+                    self.emit(ident, want, cond, sorted(literals), case_part)
+
+    def patterns(self, ident: str, cond: Condition, case: Formula) -> list[dict[str, Any] | None]:
+        expr = case_json(case)
+        if expr is None or _groups(expr) <= MAX_GROUPS:
+            return [expr]
+        parts = _split_case(case)
+        if len(parts) > MAX_TERMS:
+            raise self.fail(cond, f"the condition of '{ident}' is too complex for the rules engine",
+                            "move part of it into a conclusion")
+        out = [case_json(p) for p in parts]
+        if any(e is not None and _groups(e) > MAX_GROUPS for e in out):
+            raise self.fail(cond, f"the condition of '{ident}' nests too deeply for the rules engine",
+                            "move part of it into a conclusion")
+        return out
+
+    def emit(self, ident: str, want: bool, cond: Condition, literals: list[tuple[str, bool]],
+             case: dict[str, Any] | None) -> None:
+        if len(literals) + 1 > MAX_JOIN:
+            raise self.fail(cond, f"the condition of '{ident}' joins more than {MAX_JOIN} conclusions",
+                            "combine some of them into one conclusion")
+        patterns: list[dict[str, Any]] = []
+        if case is not None or not literals:
+            conjuncts: list[dict[str, Any]] = [{"kind": "case"}]
+            if case is not None:
+                conjuncts.extend(case["$and"] if "$and" in case else [case])
+            patterns.append({"c": {"$and": conjuncts} if len(conjuncts) > 1 else conjuncts[0]})
+        for index, (name, value) in enumerate(literals):
+            self.derived.add(name)
+            patterns.append({f"d{index}": {"$and": [{"kind": "derived"}, {"name": name},
+                                                    {"value": value}]}})
+        name = f"{'T' if want else 'F'}.{ident}.{len(self.rules)}"
+        self.rules[name] = {"all": patterns}
+        self.actions[name] = (ident, want)
+
+
+def compile_ruleset(ruleset: RuleSet) -> CompiledRuleSet:
+    """Compile ``ruleset``; raise :class:`CompileError` if it exceeds an engine limit."""
+    emitter = _Emitter(ruleset)
+    for conclusion in ruleset.conclusions:
+        emitter.target(conclusion.id, conclusion.when)
+    for issue in ruleset.issues:
+        emitter.target(issue.id, issue.when)
+    rules = emitter.rules
+    rules[SENTINEL] = {"pri": SENTINEL_PRI, "all": [{"m": {"kind": "case"}}]}
+    attributes = tuple(sorted(_attributes(ruleset)))
+    lists = frozenset(q.id for q in ruleset.questions if q.type == "multi" and q.id in attributes)
+    check_limits(rules, attributes, lists, ruleset)
+    digest = hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:12]
+    return CompiledRuleSet(
+        name=f"{ruleset.id}@{digest}", rules=rules, actions=emitter.actions,
+        derived=frozenset(emitter.derived), attributes=attributes, lists=lists,
+    )
+
+
+def _attributes(ruleset: RuleSet) -> set[str]:
+    from .conditions import names
+
+    found: set[str] = set()
+    for cond in [c.when for c in ruleset.conclusions] + [i.when for i in ruleset.issues]:
+        found.update(n for n in names(cond.expr) if n in ruleset.question_by_id)
+    return found
+
+
+def check_limits(rules: dict[str, dict[str, Any]], attributes: tuple[str, ...],
+                 lists: frozenset[str], ruleset: RuleSet) -> None:
+    """Check the generated rules against the engine's limits and the operator whitelist."""
+    where = Position(ruleset.path or ruleset.id)
+
+    def fail(message: str) -> CompileError:
+        return CompileError(Diagnostic(where, message, "split the rule set or simplify conditions"))
+
+    if len(rules) > MAX_RULES:
+        raise fail(f"the rule set compiles to {len(rules)} engine rules; the limit is {MAX_RULES}")
+    if len(attributes) + len(lists) + 2 > MAX_ATTRIBUTES:
+        raise fail(f"conditions read {len(attributes)} questions; the engine takes at most "
+                   f"{MAX_ATTRIBUTES - 2 - len(lists)}")
+    patterns: dict[str, int] = {}
+    signatures: dict[str, int] = {}
+    nex = 0
+    for rule in rules.values():
+        signature = json.dumps([list(p.values())[0] for p in rule["all"]], sort_keys=True)
+        signatures[signature] = signatures.get(signature, 0) + 1
+        for pattern in rule["all"]:
+            expr = list(pattern.values())[0]
+            key = json.dumps(expr, sort_keys=True)
+            patterns[key] = patterns.get(key, 0) + 1
+            nex += key.count('"$nex"')
+            _check_operators(expr)
+    if len(patterns) > MAX_PATTERNS:
+        raise fail(f"the rule set needs {len(patterns)} distinct engine patterns; the limit is "
+                   f"{MAX_PATTERNS}")
+    if max(signatures.values(), default=0) > MAX_SAME_PATTERN:
+        raise fail(f"more than {MAX_SAME_PATTERN} rules share one identical condition")
+    if nex > MAX_NEX:
+        raise fail(f"more than {MAX_NEX} known(...) tests; the engine takes at most {MAX_NEX}")
+
+
+def _check_operators(expr: Any) -> None:
+    """Refuse anything outside the whitelist (a typo'd operator crashes the engine)."""
+    if isinstance(expr, dict):
+        if len(expr) != 1:
+            raise AssertionError(f"expression objects have exactly one key: {expr}")
+        for key, value in expr.items():
+            if key.startswith("$") and key not in WHITELIST:
+                raise AssertionError(f"operator {key} is not whitelisted")
+            _check_operators(value)
+    elif isinstance(expr, list):
+        for item in expr:
+            _check_operators(item)
+    elif isinstance(expr, float) and ("e" in repr(expr) or expr != expr):
+        raise AssertionError(f"literal {expr!r} cannot be sent to the engine")

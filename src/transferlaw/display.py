@@ -1,0 +1,58 @@
+"""Turn answers and sub-conditions into the words a memo reader sees (labels, yes/no, units)."""
+
+from __future__ import annotations
+
+from .model import Compare
+from .model import Contains
+from .model import In
+from .model import Question
+from .model import Ref
+from .model import Value
+
+_OPS = {
+    "==": "is", "!=": "is not", "<": "is less than", "<=": "is at most", ">": "is more than",
+    ">=": "is at least",
+}
+
+
+def number_text(value: float) -> str:
+    """A number without a needless ``.0``."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def literal_display(question: Question, value: object) -> str:
+    """How a literal of a condition reads: a choice's label, yes/no, a number with its unit."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        unit = f" {question.unit}" if question.unit else ""
+        return number_text(value) + unit
+    if isinstance(value, str) and question.choices:
+        return dict(question.choices).get(value, value)
+    return str(value)
+
+
+def fact_display(question: Question, value: Value | None) -> str:
+    """How an answer reads in a memo; ``unknown`` when it is missing."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, tuple):
+        if not value:
+            return "none"
+        labels = dict(question.choices)
+        return "; ".join(labels.get(v, v) for v in value)
+    return literal_display(question, value)
+
+
+def compare_text(question: Question, expr: Ref | Compare | In | Contains) -> str:
+    """A sub-condition in words, e.g. ``custodian is "State prison system"``."""
+    name = question.id
+    if isinstance(expr, Ref):
+        return f"{name} is yes"
+    if isinstance(expr, Contains):
+        return f"{name} includes \u201c{literal_display(question, expr.value)}\u201d"
+    if isinstance(expr, In):
+        shown = ", ".join(f"\u201c{literal_display(question, v)}\u201d" for v in expr.values)
+        verb = "is not one of" if expr.negated else "is one of"
+        return f"{name} {verb} {shown}"
+    return f"{name} {_OPS[expr.op]} \u201c{literal_display(question, expr.value)}\u201d"

@@ -1,0 +1,221 @@
+"""Build the memo document (docs/memo-json.md): an evaluation as plain, ordered data.
+
+The JSON output is this document, and the Markdown and HTML templates render it, so the formats never
+disagree. Rule-set text is rendered here, in the sandbox (``authored``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from . import __version__
+from . import authored
+from .display import fact_display
+from .model import AUTHORITY_KINDS
+from .model import SEVERITIES
+from .model import STATUS_LABELS
+from .model import Evaluation
+from .model import Explanation
+from .model import Finding
+from .model import Reason
+from .model import Text
+from .model import Tri
+
+SCHEMA = "transferlaw.memo"
+SCHEMA_VERSION = 1
+DEFAULT_DISCLAIMER = (
+    "This memo is legal information generated from a rule set for study and advocacy preparation. It is "
+    "not legal advice, it does not create a lawyer-client relationship, and it is no substitute for the "
+    "judgement of a lawyer who knows the full facts. The law stated is current only to the as-of date "
+    "shown; later statutes, decisions and events may change the analysis."
+)
+
+
+def _yes_no(value: Tri) -> str:
+    return "unknown" if value is None else "yes" if value else "no"
+
+
+def text_context(evaluation: Evaluation, as_of: dt.date) -> dict[str, Any]:
+    """The names rule-set text may use: facts, answer, conclusions, case, as_of."""
+    ruleset, facts = evaluation.ruleset, evaluation.case.facts
+    return {
+        "facts": {q.id: _plain(facts.get(q.id)) for q in ruleset.questions},
+        "answer": {q.id: fact_display(q, facts.get(q.id)) for q in ruleset.questions},
+        "conclusions": {c.conclusion.id: c.value for c in evaluation.conclusions},
+        "case": {"title": evaluation.case.title},
+        "as_of": as_of.isoformat(),
+    }
+
+
+def _plain(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def build(evaluation: Evaluation, *, as_of: dt.date) -> dict[str, Any]:
+    """The memo document for an evaluation, dated ``as_of``."""
+    ruleset, case = evaluation.ruleset, evaluation.case
+    context = text_context(evaluation, as_of)
+
+    def render(text: Text) -> str:
+        return authored.render(text, context)
+
+    findings = [_finding(f, evaluation, render) for f in evaluation.findings]
+    counts = {s: sum(1 for f in evaluation.findings if f.status == s)
+              for s in ("raised", "undetermined", "not_raised")}
+    by_severity = {s: sum(1 for f in evaluation.findings
+                          if f.status == "raised" and f.issue.severity == s) for s in SEVERITIES}
+    authorities, kinds = _authorities(evaluation)
+    presented = (render(ruleset.question_presented) if ruleset.question_presented else
+                 f"Applying the rule set \u201c{ruleset.title}\u201d to the facts of \u201c{case.title}"
+                 "\u201d: which legal issues would the proposed transfer raise, which are answered, and "
+                 "which remain open?")
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "generator": {"name": "transferlaw", "version": __version__},
+        "as_of": as_of.isoformat(),
+        "ruleset": {
+            "id": ruleset.id, "title": ruleset.title, "version": ruleset.version,
+            "as_of": ruleset.as_of.isoformat(), "jurisdiction": ruleset.jurisdiction,
+            "description": ruleset.description,
+        },
+        "case": {"title": case.title, "source": case.source, "notes": case.notes},
+        "heading": {
+            "to": "File", "from": "transferlaw (automated issue checklist)",
+            "date": as_of.isoformat(), "re": f"{case.title} \u2014 {ruleset.title}",
+        },
+        "question_presented": presented,
+        "brief_answer": _brief_answer(evaluation, counts, by_severity),
+        "summary": {**counts, "raised_by_severity": by_severity},
+        "findings": findings,
+        "conclusions": [
+            {"id": c.conclusion.id, "title": c.conclusion.title, "value": c.value,
+             "because_text": _because_text(c.reasons, evaluation)}
+            for c in evaluation.conclusions
+        ],
+        "facts": _facts(evaluation),
+        "open_questions": [
+            {"id": o.question.id, "prompt": o.question.prompt, "help": o.question.help,
+             "decides": list(o.decides), "count": len(o.decides)}
+            for o in evaluation.open_questions
+        ],
+        "authorities": authorities,
+        "authority_kinds": kinds,
+        "disclaimer": ruleset.disclaimer or DEFAULT_DISCLAIMER,
+    }
+
+
+def _finding(f: Finding, evaluation: Evaluation, render: Any) -> dict[str, Any]:
+    issue, ruleset = f.issue, evaluation.ruleset
+    return {
+        "id": issue.id,
+        "title": issue.title,
+        "area": {"id": issue.area, "title": ruleset.area_titles[issue.area]},
+        "severity": issue.severity,
+        "status": f.status,
+        "status_label": STATUS_LABELS[f.status],
+        "rule": render(issue.rule),
+        "application": render(issue.application),
+        "counterargument": render(issue.counterargument),
+        "conclusion": render(issue.conclusion),
+        "next_steps": [render(step) for step in issue.next_steps],
+        "because": [_reason(r, evaluation) for r in f.reasons],
+        "because_text": _because_text(f.reasons, evaluation),
+        "missing_facts": [{"id": q, "prompt": ruleset.question_by_id[q].prompt} for q in f.missing],
+        "explanation": _node(f.explanation, evaluation),
+        "authorities": list(issue.authorities),
+    }
+
+
+def _reason(r: Reason, evaluation: Evaluation) -> dict[str, Any]:
+    ruleset = evaluation.ruleset
+    if r.kind == "conclusion":
+        return {"kind": "conclusion", "id": r.id, "title": ruleset.conclusion_by_id[r.id].title,
+                "value": r.value}
+    question = ruleset.question_by_id[r.id]
+    return {"kind": "fact", "id": r.id, "prompt": question.prompt,
+            "display": fact_display(question, r.value if r.known else None),  # type: ignore[arg-type]
+            "value": _plain(r.value)}
+
+
+def _because_text(reasons: tuple[Reason, ...], evaluation: Evaluation) -> str:
+    ruleset = evaluation.ruleset
+    parts = []
+    for r in reasons:
+        if r.kind == "conclusion":
+            title = ruleset.conclusion_by_id[r.id].title
+            parts.append(f"{title}: {_yes_no(r.value if isinstance(r.value, bool) or r.value is None else None)}")
+        else:
+            question = ruleset.question_by_id[r.id]
+            shown = fact_display(question, r.value if r.known else None)  # type: ignore[arg-type]
+            parts.append(f"{question.prompt} \u2014 {shown} [{r.id}]")
+    return "; ".join(parts) + "." if parts else "No facts are needed: the condition is fixed."
+
+
+def _node(node: Explanation, evaluation: Evaluation) -> dict[str, Any]:
+    fact = None
+    if node.fact is not None:
+        question = evaluation.ruleset.question_by_id[node.fact]
+        fact = {"id": node.fact, "prompt": question.prompt,
+                "display": fact_display(question, evaluation.case.facts.get(node.fact))}
+    return {
+        "kind": node.kind, "text": node.text, "value": node.value, "summary": node.summary,
+        "fact": fact, "children": [_node(c, evaluation) for c in node.children],
+    }
+
+
+def _facts(evaluation: Evaluation) -> list[dict[str, Any]]:
+    facts, rows = evaluation.case.facts, []
+    for q in evaluation.ruleset.questions:
+        value = facts.get(q.id)
+        status = ("answered" if value is not None else
+                  "not_applicable" if q.id in evaluation.not_applicable else "unknown")
+        rows.append({"id": q.id, "prompt": q.prompt, "type": q.type, "status": status,
+                     "value": _plain(value), "display": fact_display(q, value)})
+    return rows
+
+
+def _authorities(evaluation: Evaluation) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    ruleset = evaluation.ruleset
+    cited_by: dict[str, list[str]] = {}
+    for f in evaluation.findings:
+        if f.status == "not_raised":
+            continue
+        for ident in f.issue.authorities:
+            cited_by.setdefault(ident, []).append(f.issue.id)
+    kinds_order = list(AUTHORITY_KINDS)
+    chosen = sorted((ruleset.authority_by_id[i] for i in cited_by),
+                    key=lambda a: (kinds_order.index(a.kind), a.citation.casefold()))
+    rows = [
+        {"id": a.id, "citation": a.citation, "short": a.short, "kind": a.kind,
+         "kind_title": AUTHORITY_KINDS[a.kind], "court": a.court, "year": a.year, "url": a.url,
+         "proposition": a.proposition, "verified": a.verified, "cited_by": cited_by[a.id]}
+        for a in chosen
+    ]
+    kinds = [
+        {"kind": kind, "title": AUTHORITY_KINDS[kind], "ids": [a.id for a in chosen if a.kind == kind]}
+        for kind in kinds_order if any(a.kind == kind for a in chosen)
+    ]
+    return rows, kinds
+
+
+def _brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: dict[str, int]) -> str:
+    total = len(evaluation.findings)
+    raised = counts["raised"]
+    sentences = [
+        f"Of the {total} issues in the rule set, {raised} {'is' if raised == 1 else 'are'} raised on "
+        f"these facts ({by_severity['high']} high, {by_severity['medium']} medium and "
+        f"{by_severity['low']} low severity), {counts['undetermined']} cannot be decided until more "
+        f"facts are known, and {counts['not_raised']} {'does' if counts['not_raised'] == 1 else 'do'} "
+        "not arise."
+    ]
+    top = [f.issue.title for f in evaluation.findings if f.status == "raised"][:3]
+    if top:
+        sentences.append("The most serious raised issues: " + "; ".join(top) + ".")
+    if evaluation.open_questions:
+        first = evaluation.open_questions[0]
+        count = len(first.decides)
+        sentences.append(f"The open question that would decide the most ({count} "
+                         f"{'finding' if count == 1 else 'findings'}): {first.question.prompt}")
+    return " ".join(sentences)

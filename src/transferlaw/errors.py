@@ -1,0 +1,158 @@
+"""Errors: one exception tree whose user-input errors carry a file position and a hint.
+
+::
+
+    TransferlawError                 base; the CLI exits 1 on any of these
+      SourceError                    one located problem (Diagnostic) in a user's file
+      ValidationFailed               every problem found in a file or a rule set, reported at once
+      CompileError                   a valid rule set that the durable_rules engine cannot take
+      EngineError                    the rules engine failed or disagreed with itself
+      OutputError                    an output could not be written (exists, no permission, ...)
+
+Foreign exceptions (PyYAML, Jinja, durable_rules) are translated where those libraries are called, and
+nowhere else.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Position:
+    """A place in a file: 1-based line and column."""
+
+    path: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.path
+        return f"{self.path}:{self.line}:{max(self.col, 1)}"
+
+    def shifted(self, lines: int = 0, col: int | None = None, cols: int = 0) -> Position:
+        """Return a position moved down by ``lines`` and to column ``col`` (or right by ``cols``)."""
+        new_col = col if col is not None else self.col + cols
+        return Position(self.path, self.line + lines, new_col)
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem at one position; ``severity`` is ``error`` or ``warning``."""
+
+    pos: Position
+    message: str
+    hint: str | None = None
+    severity: str = "error"
+    source_line: str | None = field(default=None, compare=False)
+
+    def format(self, *, excerpt: bool = False) -> str:
+        """Render as ``path:line:col: message (hint)``, optionally with the source line and a caret."""
+        text = f"{self.pos}: {self.message}"
+        if self.severity != "error":
+            text = f"{self.pos}: {self.severity}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        if excerpt and self.source_line is not None and self.pos.col > 0:
+            caret = " " * (self.pos.col - 1) + "^"
+            text += f"\n    {self.source_line.rstrip()}\n    {caret}"
+        return text
+
+
+class TransferlawError(Exception):
+    """Base of every error transferlaw raises on purpose."""
+
+    exit_code = 1
+
+    def report(self) -> str:
+        """The text the CLI prints on stderr."""
+        return str(self)
+
+
+class SourceError(TransferlawError):
+    """One problem in a user's file, at a known position."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.format())
+        self.diagnostic = diagnostic
+
+    @property
+    def pos(self) -> Position:
+        return self.diagnostic.pos
+
+    def __reduce__(self) -> tuple[type[SourceError], tuple[Diagnostic]]:
+        return (type(self), (self.diagnostic,))
+
+
+class ValidationFailed(TransferlawError):
+    """Several problems (at least one an error), reported together in file order."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = tuple(sorted(diagnostics, key=lambda d: (d.pos, d.message)))
+        super().__init__("\n".join(d.format() for d in self.diagnostics))
+
+    def __reduce__(self) -> tuple[type[ValidationFailed], tuple[tuple[Diagnostic, ...]]]:
+        return (type(self), (self.diagnostics,))
+
+
+class CompileError(TransferlawError):
+    """A valid rule set that cannot be expressed within the durable_rules engine's limits."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.format())
+        self.diagnostic = diagnostic
+
+
+class EngineError(TransferlawError):
+    """The durable_rules engine failed, or its result disagreed with the reference evaluator."""
+
+
+class OutputError(TransferlawError):
+    """An output file could not be written."""
+
+
+class Collector:
+    """Gathers diagnostics so that a whole file is checked before anything is reported."""
+
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, pos: Position, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(pos, message, hint))
+
+    def warning(self, pos: Position, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(pos, message, hint, severity="warning"))
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics.extend(diagnostics)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+    def raise_if_errors(self) -> None:
+        """Raise :class:`ValidationFailed` with every diagnostic if any of them is an error."""
+        if self.has_errors:
+            raise ValidationFailed(d for d in self.diagnostics if d.severity == "error")
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """Return a "did you mean" hint for a misspelt ``name``, or None."""
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)
+    if not matches:
+        return None
+    return "did you mean " + " or ".join(repr(m) for m in matches) + "?"
+
+
+def display_path(path: Path | str) -> str:
+    """A path as users typed it: relative to the working directory when it lies below it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)

@@ -1,0 +1,105 @@
+"""Evaluate a case: statuses from the chosen engine, cross-checked, with explanations and open questions."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Literal
+
+from . import analysis
+from . import engine as durable
+from . import kleene
+from .compile import compile_ruleset
+from .errors import EngineError
+from .model import SEVERITIES
+from .model import STATUSES
+from .model import Case
+from .model import ConclusionResult
+from .model import Evaluation
+from .model import Finding
+from .model import RuleSet
+from .model import Status
+from .model import Tri
+from .model import Value
+
+EngineName = Literal["durable", "python"]
+ENGINES: tuple[EngineName, ...] = ("durable", "python")
+
+_LOCK = threading.Lock()
+_ENGINES: dict[int, tuple[RuleSet, durable.DurableEngine]] = {}
+
+
+def status_of(value: Tri) -> Status:
+    return "undetermined" if value is None else "raised" if value else "not_raised"
+
+
+def durable_engine(ruleset: RuleSet) -> durable.DurableEngine:
+    """The durable_rules engine for a rule set, compiled once and shared."""
+    with _LOCK:
+        cached = _ENGINES.get(id(ruleset))
+        if cached is not None and cached[0] is ruleset:
+            return cached[1]
+        engine = durable.engine_for(compile_ruleset(ruleset))
+        if len(_ENGINES) > 32:
+            _ENGINES.clear()
+        _ENGINES[id(ruleset)] = (ruleset, engine)
+        return engine
+
+
+def values(ruleset: RuleSet, facts: Mapping[str, Value], engine: EngineName = "durable") -> dict[str, Tri]:
+    """Three-valued values of every conclusion and issue.
+
+    With ``durable``, durable_rules decides and the Kleene evaluator checks it: any disagreement is an
+    :class:`EngineError` rather than a wrong memo.
+    """
+    expected = kleene.program(ruleset).values(facts)
+    if engine == "python":
+        return expected
+    decided = durable_engine(ruleset).decide(facts)
+    for ident, value in expected.items():
+        if decided.get(ident) is not value:
+            raise EngineError(f"durable_rules and the reference evaluator disagree on '{ident}' "
+                              f"({decided.get(ident)} against {value})")
+    return expected
+
+
+def decide(ruleset: RuleSet, facts: Mapping[str, Value], engine: EngineName = "durable") -> dict[str, Tri]:
+    """Values from one engine alone (no cross-check): for benchmarks and engine tests."""
+    if engine == "python":
+        return kleene.program(ruleset).values(facts)
+    decided = durable_engine(ruleset).decide(facts)
+    return {ident: decided.get(ident) for ident in
+            [c.id for c in ruleset.conclusions] + [i.id for i in ruleset.issues]}
+
+
+def evaluate(ruleset: RuleSet, case: Case, engine: EngineName = "durable") -> Evaluation:
+    """Evaluate ``case`` against ``ruleset``: findings, conclusions and open questions."""
+    facts = case.facts
+    program = kleene.program(ruleset)
+    vals = values(ruleset, facts, engine)
+    not_applicable = program.not_applicable(facts, vals)
+    decided_by = analysis.deciders(program, facts, vals, not_applicable)
+    findings = []
+    for issue in ruleset.issues:
+        tree = kleene.explain(issue.when.expr, issue.when.text, ruleset, facts, vals)
+        status = status_of(vals[issue.id])
+        missing = ()
+        if status == "undetermined":
+            missing = analysis.missing_facts(ruleset, issue.id, decided_by, facts, not_applicable)
+        findings.append(Finding(issue=issue, status=status, explanation=tree,
+                                reasons=kleene.reasons(tree, facts), missing=missing))
+    rank_status = {s: n for n, s in enumerate(STATUSES)}
+    rank_severity = {s: n for n, s in enumerate(SEVERITIES)}
+    order = {i.id: n for n, i in enumerate(ruleset.issues)}
+    findings.sort(key=lambda f: (rank_status[f.status], rank_severity[f.issue.severity],
+                                 order[f.issue.id]))
+    conclusions = []
+    for conclusion in ruleset.conclusions:
+        tree = kleene.explain(conclusion.when.expr, conclusion.when.text, ruleset, facts, vals)
+        conclusions.append(ConclusionResult(conclusion=conclusion, value=vals[conclusion.id],
+                                            explanation=tree, reasons=kleene.reasons(tree, facts)))
+    return Evaluation(
+        ruleset=ruleset, case=case, findings=tuple(findings), conclusions=tuple(conclusions),
+        open_questions=analysis.open_questions(ruleset, decided_by),
+        not_applicable=not_applicable, engine=engine,
+    )

@@ -1,0 +1,231 @@
+"""The pure-Python Kleene evaluator: three-valued values of every conclusion and issue, and why.
+
+It has three jobs (design.md): it computes explanation trees, it is the engine where durable_rules cannot be
+imported, and it cross-checks durable_rules on every evaluation. Conditions are compiled once per rule set
+into closures, so that evaluating a case is a pass over the conclusions and issues in dependency order.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .display import compare_text
+from .display import fact_display
+from .model import And
+from .model import Compare
+from .model import Const
+from .model import Contains
+from .model import Explanation
+from .model import Expr
+from .model import In
+from .model import Known
+from .model import Not
+from .model import Or
+from .model import Reason
+from .model import Ref
+from .model import RuleSet
+from .model import Tri
+from .model import Value
+
+Facts = Mapping[str, Value]
+Values = Mapping[str, Tri]
+Compiled = Callable[[Facts, Values], Tri]
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge,
+}
+
+
+def compile_expr(expr: Expr, conclusions: frozenset[str]) -> Compiled:
+    """Compile a condition into a closure ``f(facts, conclusion_values) -> True | False | None``."""
+    if isinstance(expr, Const):
+        constant = expr.value
+        return lambda facts, values: constant
+    if isinstance(expr, Ref):
+        name = expr.name
+        if name in conclusions:
+            return lambda facts, values: values.get(name)
+        return lambda facts, values: facts.get(name)  # type: ignore[return-value]
+    if isinstance(expr, Known):
+        name = expr.name
+        return lambda facts, values: name in facts
+    if isinstance(expr, Compare):
+        name, literal, test = expr.name, expr.value, _ORDER[expr.op]
+
+        def compare(facts: Facts, values: Values) -> Tri:
+            value = facts.get(name)
+            return None if value is None else test(value, literal)
+
+        return compare
+    if isinstance(expr, In):
+        name, members, negated = expr.name, frozenset(expr.values), expr.negated
+
+        def member(facts: Facts, values: Values) -> Tri:
+            value = facts.get(name)
+            return None if value is None else (value in members) != negated
+
+        return member
+    if isinstance(expr, Contains):
+        name, wanted = expr.name, expr.value
+
+        def contains(facts: Facts, values: Values) -> Tri:
+            value = facts.get(name)
+            return None if value is None else wanted in value  # type: ignore[operator]
+
+        return contains
+    if isinstance(expr, Not):
+        inner = compile_expr(expr.operand, conclusions)
+
+        def negate(facts: Facts, values: Values) -> Tri:
+            value = inner(facts, values)
+            return None if value is None else not value
+
+        return negate
+    parts = tuple(compile_expr(op, conclusions) for op in expr.operands)
+    if isinstance(expr, And):
+        def conjunction(facts: Facts, values: Values) -> Tri:
+            result: Tri = True
+            for part in parts:
+                value = part(facts, values)
+                if value is False:
+                    return False
+                if value is None:
+                    result = None
+            return result
+
+        return conjunction
+
+    def disjunction(facts: Facts, values: Values) -> Tri:
+        result: Tri = False
+        for part in parts:
+            value = part(facts, values)
+            if value is True:
+                return True
+            if value is None:
+                result = None
+        return result
+
+    return disjunction
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A rule set's conditions compiled for fast evaluation."""
+
+    ruleset: RuleSet
+    conclusions: tuple[tuple[str, Compiled], ...]
+    issues: tuple[tuple[str, Compiled], ...]
+    ask_if: tuple[tuple[str, Compiled], ...]
+
+    def values(self, facts: Facts) -> dict[str, Tri]:
+        """Values of every conclusion and issue (conclusions first, in dependency order)."""
+        values: dict[str, Tri] = {}
+        for ident, test in self.conclusions:
+            values[ident] = test(facts, values)
+        for ident, test in self.issues:
+            values[ident] = test(facts, values)
+        return values
+
+    def not_applicable(self, facts: Facts, values: Values) -> frozenset[str]:
+        """Questions whose ``ask_if`` is false for these facts."""
+        return frozenset(ident for ident, test in self.ask_if if test(facts, values) is False)
+
+
+_PROGRAMS: dict[int, Program] = {}
+
+
+def program(ruleset: RuleSet) -> Program:
+    """The compiled program of a rule set (cached for the rule set's lifetime)."""
+    cached = _PROGRAMS.get(id(ruleset))
+    if cached is not None and cached.ruleset is ruleset:
+        return cached
+    names = frozenset(c.id for c in ruleset.conclusions)
+    prog = Program(
+        ruleset=ruleset,
+        conclusions=tuple((c.id, compile_expr(c.when.expr, names)) for c in ruleset.conclusions),
+        issues=tuple((i.id, compile_expr(i.when.expr, names)) for i in ruleset.issues),
+        ask_if=tuple((q.id, compile_expr(q.ask_if.expr, names)) for q in ruleset.questions
+                     if q.ask_if is not None),
+    )
+    if len(_PROGRAMS) > 64:
+        _PROGRAMS.clear()
+    _PROGRAMS[id(ruleset)] = prog
+    return prog
+
+
+# --- explanations -------------------------------------------------------------------------------
+
+def explain(expr: Expr, text: str, ruleset: RuleSet, facts: Facts, values: Values,
+            depth: int = 0) -> Explanation:
+    """The reasoning tree of a condition: every node with its value, conclusions expanded."""
+    source = text[expr.start:expr.end] if expr.end > expr.start else text
+    conclusions = frozenset(ruleset.conclusion_by_id)
+    value = compile_expr(expr, conclusions)(facts, values)
+    word = _word(value)
+    if isinstance(expr, (And, Or)):
+        kind = "and" if isinstance(expr, And) else "or"
+        children = tuple(explain(op, text, ruleset, facts, values, depth) for op in expr.operands)
+        met = sum(1 for child in children if child.value is True)
+        summary = f"{met} of {len(children)} {'conditions' if kind == 'and' else 'alternatives'} " \
+                  f"hold — {word}"
+        return Explanation(kind=kind, text=source, value=value, summary=summary, children=children)
+    if isinstance(expr, Not):
+        child = explain(expr.operand, text, ruleset, facts, values, depth)
+        return Explanation(kind="not", text=source, value=value, summary=f"not ({child.text}) — {word}",
+                           children=(child,))
+    if isinstance(expr, Const):
+        return Explanation(kind="const", text=source, value=value, summary=word)
+    name = expr.name
+    conclusion = ruleset.conclusion_by_id.get(name)
+    if conclusion is not None:
+        children = ()
+        if depth < 20:
+            children = (explain(conclusion.when.expr, conclusion.when.text, ruleset, facts, values,
+                                depth + 1),)
+        return Explanation(kind="conclusion", text=source, value=value, conclusion=name,
+                           summary=f"{conclusion.title} — {word}", children=children)
+    question = ruleset.question_by_id[name]
+    shown = fact_display(question, facts.get(name))
+    if isinstance(expr, Known):
+        summary = f"{question.prompt} — {'answered' if value else 'not answered'}"
+        return Explanation(kind="known", text=source, value=value, fact=name, summary=summary)
+    kind = "fact" if isinstance(expr, Ref) else "contains" if isinstance(expr, Contains) else "compare"
+    test = compare_text(question, expr)
+    summary = f"{question.prompt} {shown}" if kind == "fact" else f"{test}: answer {shown}"
+    return Explanation(kind=kind, text=source, value=value, fact=name, summary=f"{summary} — {word}")
+
+
+def _word(value: Tri) -> str:
+    return "unknown" if value is None else "true" if value else "false"
+
+
+def reasons(node: Explanation, facts: Facts) -> tuple[Reason, ...]:
+    """The decisive facts and conclusions of an explanation: a minimal branch that fixes its value."""
+    found: dict[tuple[str, str], Reason] = {}
+    _collect(node, facts, found)
+    return tuple(found.values())
+
+
+def _collect(node: Explanation, facts: Facts, found: dict[tuple[str, str], Reason]) -> None:
+    if node.kind == "conclusion" and node.conclusion is not None:
+        found.setdefault(("conclusion", node.conclusion),
+                         Reason(kind="conclusion", id=node.conclusion, value=node.value,
+                                known=node.value is not None))
+        return
+    if node.fact is not None:
+        value = facts.get(node.fact)
+        found.setdefault(("fact", node.fact), Reason(kind="fact", id=node.fact, value=value,
+                                                     known=value is not None))
+        return
+    children = node.children
+    if node.kind in ("and", "or"):
+        decisive = node.kind == "and" and node.value is False or node.kind == "or" and node.value is True
+        if decisive:
+            children = tuple(c for c in children if c.value is node.value)[:1]
+    for child in children:
+        _collect(child, facts, found)

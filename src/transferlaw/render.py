@@ -1,0 +1,96 @@
+"""Render the memo document as Markdown, HTML (trusted Jinja templates) or JSON.
+
+Templates come from a user's directory first (``--templates``), then the bundled ``templates/``. Jinja
+errors in a template are translated here into located errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .errors import Diagnostic
+from .errors import Position
+from .errors import SourceError
+from .errors import display_path
+from .resources import templates_dir
+
+FORMATS = ("md", "html", "json")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~])")
+_ENVS: dict[tuple[str, ...], jinja2.Environment] = {}
+
+
+def md_escape(value: object) -> str:
+    """Escape Markdown syntax in text that came from a case."""
+    return _MD_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
+
+
+def md_cell(value: object) -> str:
+    """Escape text for one Markdown table cell: no line breaks, no bare pipes."""
+    return " ".join(md_escape(value).split())
+
+
+def _env(extra: Path | None) -> jinja2.Environment:
+    dirs = ([str(extra)] if extra is not None else []) + [str(templates_dir())]
+    key = tuple(dirs)
+    env = _ENVS.get(key)
+    if env is None:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(dirs),
+            undefined=jinja2.StrictUndefined,
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        env.filters["md_escape"] = md_escape
+        env.filters["md_cell"] = md_cell
+        _ENVS[key] = env
+    return env
+
+
+def render(document: dict[str, Any], fmt: str, templates: Path | None = None) -> str:
+    """Render ``document`` in ``fmt`` (md, html or json); the text ends with exactly one newline."""
+    if fmt == "json":
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    name = f"memo.{fmt}.j2"
+    env = _env(templates)
+    try:
+        template = env.get_template(name)
+        text = template.render(memo=document)
+    except jinja2.TemplateNotFound as exc:
+        raise SourceError(Diagnostic(Position(display_path(templates or templates_dir())),
+                                     f"template '{exc.name}' not found")) from exc
+    except jinja2.TemplateSyntaxError as exc:
+        where = Position(display_path(exc.filename or name), exc.lineno or 0, 1)
+        raise SourceError(Diagnostic(where, f"template syntax error: {exc.message}")) from exc
+    except jinja2.TemplateError as exc:
+        raise SourceError(Diagnostic(_template_pos(exc, name), f"template error: {exc}")) from exc
+    return text.rstrip("\n") + "\n"
+
+
+def _template_pos(exc: BaseException, name: str) -> Position:
+    """The template file and line of a render-time error, read from the traceback."""
+    tb = exc.__traceback__
+    found = Position(name)
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = Position(display_path(filename), _template_line(tb), 1)
+        tb = tb.tb_next
+    return found
+
+
+def _template_line(tb: Any) -> int:
+    frame_globals = tb.tb_frame.f_globals
+    debug = frame_globals.get("__jinja_template__")
+    if debug is not None:
+        try:
+            return int(debug.get_corresponding_lineno(tb.tb_lineno))
+        except (AttributeError, TypeError, ValueError):
+            return 0
+    return 0

@@ -1,0 +1,209 @@
+"""Validate a case file against its rule set into a :class:`~transferlaw.model.Case`, reporting every problem."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from .conditions import parse_date
+from .errors import Collector
+from .errors import Diagnostic
+from .errors import Position
+from .errors import SourceError
+from .errors import display_path
+from .errors import suggest
+from .model import Case
+from .model import Question
+from .model import RuleSet
+from .model import Value
+from .shapes import DATE
+from .shapes import MAP
+from .shapes import TEXT
+from .shapes import Field
+from .shapes import check_mapping
+from .shapes import describe
+from .shapes import get_date
+from .shapes import ok
+from .yamlio import Scalar
+from .yamlio import YamlDoc
+from .yamlio import YList
+from .yamlio import YMap
+from .yamlio import load_file
+
+CASE = {
+    "ruleset": Field(TEXT, True), "title": Field(TEXT, True), "as_of": Field(DATE),
+    "facts": Field(MAP), "notes": Field(TEXT),
+}
+MAX_NUMBER = 1e15
+MAX_TEXT = 20_000
+UNKNOWN = "unknown"
+_YAML_BOOL_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false"}
+
+
+def read_case_doc(path: Path | None, text: str | None = None, display: str | None = None) -> YamlDoc:
+    """Load a case file's YAML (from ``path``, or from ``text`` for stdin)."""
+    from .yamlio import load_text
+
+    if text is not None:
+        return load_text(text, display or "-")
+    assert path is not None
+    return load_file(path, display or display_path(path))
+
+
+def ruleset_id_of(doc: YamlDoc) -> tuple[str, Position]:
+    """The ``ruleset:`` a case names, checked just enough to find the rule set."""
+    root = doc.root
+    if not isinstance(root, YMap):
+        raise SourceError(Diagnostic(getattr(root, "pos", Position(doc.path, 1, 1)),
+                                     f"a case file must be a mapping of keys, got {describe(root)}"))
+    if not ok(root, "ruleset", TEXT):
+        where = root.at("ruleset") if "ruleset" in root else root.pos
+        raise SourceError(Diagnostic(where, "the case must name its rule set, e.g. "
+                                     "'ruleset: foreign-prison-transfer'"))
+    return str(root["ruleset"]), root.at("ruleset")
+
+
+def load_case_file(path: Path, ruleset: RuleSet) -> Case:
+    """Load and validate a case file against ``ruleset``."""
+    doc = read_case_doc(path)
+    ident, pos = ruleset_id_of(doc)
+    if ident != ruleset.id:
+        raise SourceError(Diagnostic(pos, f"the case is for rule set '{ident}', not '{ruleset.id}'"))
+    return case_from_mapping(doc.root, ruleset, doc.path)
+
+
+def case_from_mapping(root: Any, ruleset: RuleSet, source: str) -> Case:
+    """Validate a located case mapping; raise ``ValidationFailed`` with every problem."""
+    out = Collector()
+    node = check_mapping(root, CASE, "a case file", out, Position(source, 1, 1))
+    if node is None:
+        out.raise_if_errors()
+        raise AssertionError("unreachable")
+    facts: dict[str, Value] = {}
+    if ok(node, "facts", MAP):
+        facts_node = node["facts"]
+        for key, value in facts_node.items():
+            question = ruleset.question_by_id.get(key)
+            if question is None:
+                hint = suggest(key, ruleset.question_by_id)
+                if key in ruleset.conclusion_by_id:
+                    hint = f"'{key}' is a conclusion the rule set derives; give the facts instead"
+                out.error(facts_node.key_pos[key], f"unknown question '{key}'", hint)
+                continue
+            parsed = fact_value(question, value, facts_node.meta[key], out)
+            if parsed is not None:
+                facts[key] = parsed
+    out.raise_if_errors()
+    notes = node.get("notes")
+    return Case(
+        ruleset=str(node["ruleset"]), title=" ".join(str(node["title"]).split()),
+        facts={q.id: facts[q.id] for q in ruleset.questions if q.id in facts},
+        as_of=get_date(node, "as_of"), notes=notes.strip() if isinstance(notes, str) else None,
+        source=source, pos=node.pos,
+    )
+
+
+def fact_value(q: Question, value: Any, meta: Scalar | YMap | YList, out: Collector) -> Value | None:
+    """Check one answer against its question; report a problem and return None when it is wrong.
+
+    ``unknown`` and null also return None, without a problem.
+    """
+    pos = meta.pos
+    if value is None or value == UNKNOWN:
+        return None
+    kind = q.type
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        out.error(pos, f"'{q.id}' takes true, false or unknown, got {_shown(value)}",
+                  "write true or false without quotes")
+        return None
+    if kind == "choice":
+        if isinstance(value, bool) and isinstance(meta, Scalar) and meta.raw.lower() in _YAML_BOOL_WORDS:
+            value = meta.raw
+        return _choice(q, value, pos, out)
+    if kind == "multi":
+        return _multi(q, value, meta, out)
+    if kind == "number":
+        return _number(q, value, pos, out)
+    if kind == "date":
+        if isinstance(value, str) and parse_date(value) is not None:
+            return value
+        out.error(pos, f"'{q.id}' takes a date YYYY-MM-DD, got {_shown(value)}")
+        return None
+    if isinstance(value, (YMap, YList)):
+        out.error(pos, f"'{q.id}' takes text, got {describe(value)}")
+        return None
+    text = meta.raw if isinstance(meta, Scalar) else str(value)
+    if len(text) > MAX_TEXT:
+        out.error(pos, f"'{q.id}' is longer than {MAX_TEXT} characters")
+        return None
+    return text.strip()
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (YMap, YList)):
+        return describe(value)
+    return repr(value) if isinstance(value, str) else str(value).lower()
+
+
+def _choice(q: Question, value: Any, pos: Position, out: Collector) -> str | None:
+    if isinstance(value, str) and value in q.choice_values:
+        return value
+    shown = _shown(value)
+    hint = suggest(str(value), q.choice_values) if isinstance(value, str) else None
+    out.error(pos, f"{shown} is not a choice of '{q.id}'",
+              hint or "choices: " + ", ".join(q.choice_values))
+    return None
+
+
+def _multi(q: Question, value: Any, meta: Scalar | YMap | YList, out: Collector) -> tuple[str, ...] | None:
+    if not isinstance(value, YList):
+        out.error(meta.pos, f"'{q.id}' takes a list of choices, got {describe(value)}",
+                  "write [] for none, or [a, b]")
+        return None
+    chosen: set[str] = set()
+    good = True
+    for index, item in enumerate(value):
+        item_meta = value.meta[index]
+        if isinstance(item, bool) and isinstance(item_meta, Scalar):
+            item = item_meta.raw
+        picked = _choice(q, item, value.at(index), out)
+        if picked is None:
+            good = False
+        elif picked in chosen:
+            out.error(value.at(index), f"'{picked}' is listed twice")
+            good = False
+        else:
+            chosen.add(picked)
+    if not good:
+        return None
+    return tuple(v for v in q.choice_values if v in chosen)
+
+
+def _number(q: Question, value: Any, pos: Position, out: Collector) -> int | float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        out.error(pos, f"'{q.id}' takes a number, got {_shown(value)}")
+        return None
+    if not math.isfinite(value) or abs(value) >= MAX_NUMBER:
+        out.error(pos, f"'{q.id}' is out of range (numbers must be finite and below 10^15)")
+        return None
+    if isinstance(value, float):
+        if value != 0 and abs(value) < 1e-4:
+            out.error(pos, f"'{q.id}' is too small to be meaningful; round it")
+            return None
+        if value.is_integer():
+            value = int(value)
+    unit = f" {q.unit}" if q.unit else ""
+    if q.min is not None and value < q.min:
+        out.error(pos, f"'{q.id}' must be at least {_num(q.min)}{unit}, got {_num(value)}")
+        return None
+    if q.max is not None and value > q.max:
+        out.error(pos, f"'{q.id}' must be at most {_num(q.max)}{unit}, got {_num(value)}")
+        return None
+    return value
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

@@ -1,0 +1,260 @@
+"""Load YAML safely into located values: mappings and lists that remember where each item stood.
+
+PyYAML is called here and nowhere else. Only the safe schema is accepted (no tags that build objects),
+duplicate keys are errors (all of them reported), dates stay text until validation parses them, and
+anchors are shared rather than expanded, so an alias bomb costs nothing. PyYAML's 0-based marks become
+1-based positions in exactly one place, :func:`_pos`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Collector
+from .errors import Diagnostic
+from .errors import Position
+from .errors import SourceError
+
+_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 64
+
+_STR = "tag:yaml.org,2002:str"
+_SAFE_SCALAR_TAGS = {
+    _STR,
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+_CONSTRUCTOR = yaml.SafeLoader("")
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    """Where a scalar value stood and how it was written."""
+
+    pos: Position
+    style: str | None
+    raw: str
+    tag: str
+
+
+class YMap(dict[str, Any]):
+    """A mapping from a YAML file; remembers the position of each key and value."""
+
+    pos: Position
+    key_pos: dict[str, Position]
+    meta: dict[str, Scalar | YMap | YList]
+
+    def at(self, key: str) -> Position:
+        """Position of the value of ``key`` (or of the mapping if the key is absent)."""
+        item = self.meta.get(key)
+        return item.pos if item is not None else self.pos
+
+
+class YList(list[Any]):
+    """A sequence from a YAML file; remembers the position of each item."""
+
+    pos: Position
+    meta: list[Scalar | YMap | YList]
+
+    def at(self, index: int) -> Position:
+        return self.meta[index].pos
+
+
+@dataclass(frozen=True, slots=True)
+class YamlDoc:
+    """One loaded YAML file: its located root value and its lines (for locating text inside scalars)."""
+
+    path: str
+    root: Any
+    lines: tuple[str, ...]
+
+
+def _pos(path: str, mark: Any) -> Position:
+    return Position(path, mark.line + 1, mark.column + 1)
+
+
+def read_text(path: Path, display: str) -> str:
+    """Read a UTF-8 file, turning OS and decoding errors into located errors."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SourceError(
+                Diagnostic(Position(display), f"file is too large ({size} bytes; the limit is "
+                           f"{MAX_FILE_BYTES})")
+            )
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise SourceError(Diagnostic(Position(display), "is a directory, not a YAML file")) from None
+    except FileNotFoundError:
+        raise SourceError(Diagnostic(Position(display), "no such file")) from None
+    except OSError as exc:
+        raise SourceError(Diagnostic(Position(display), f"cannot read: {exc.strerror}")) from exc
+    return decode(data, display)
+
+
+def decode(data: bytes, display: str) -> str:
+    """Decode UTF-8 (with or without a BOM) or raise a located error at the first bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise SourceError(
+            Diagnostic(Position(display, line, col), "the file is not valid UTF-8 text",
+                       "save it as UTF-8")
+        ) from exc
+
+
+def load_file(path: Path, display: str | None = None) -> YamlDoc:
+    """Load one YAML file from disk."""
+    shown = display if display is not None else str(path)
+    return load_text(read_text(path, shown), shown)
+
+
+def load_text(text: str, path: str) -> YamlDoc:
+    """Parse YAML text; raise :class:`SourceError` or ``ValidationFailed`` with positions."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = _pos(path, mark) if mark is not None else Position(path)
+        problem = (exc.problem or exc.context or "malformed YAML").strip()
+        raise SourceError(Diagnostic(pos, f"invalid YAML: {problem}")) from exc
+    except yaml.YAMLError as exc:
+        raise SourceError(Diagnostic(Position(path), f"invalid YAML: {exc}")) from exc
+    except RecursionError as exc:
+        raise SourceError(Diagnostic(Position(path), "invalid YAML: nested too deeply")) from exc
+    lines = tuple(text.splitlines())
+    if node is None:
+        return YamlDoc(path, None, lines)
+    converter = _Converter(path)
+    root = converter.convert(node, 0)
+    converter.problems.raise_if_errors()
+    return YamlDoc(path, root, lines)
+
+
+class _Converter:
+    """Turns a composed node graph into YMap / YList / plain scalars, collecting every problem."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems = Collector()
+        self.done: dict[int, Any] = {}
+        self.active: set[int] = set()
+
+    def convert(self, node: yaml.Node, depth: int) -> Any:
+        key = id(node)
+        if key in self.done:
+            return self.done[key]
+        pos = _pos(self.path, node.start_mark)
+        if key in self.active:
+            self.problems.error(pos, "an anchor refers to itself")
+            return None
+        if depth > MAX_DEPTH:
+            self.problems.error(pos, f"nested more than {MAX_DEPTH} levels deep")
+            return None
+        self.active.add(key)
+        try:
+            value = self._convert(node, pos, depth)
+        finally:
+            self.active.discard(key)
+        self.done[key] = value
+        return value
+
+    def meta_of(self, node: yaml.Node, value: Any) -> Scalar | YMap | YList:
+        if isinstance(value, (YMap, YList)):
+            return value
+        return Scalar(_pos(self.path, node.start_mark), getattr(node, "style", None),
+                      str(getattr(node, "value", "")), node.tag)
+
+    def _convert(self, node: yaml.Node, pos: Position, depth: int) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, pos, depth)
+        if isinstance(node, yaml.SequenceNode):
+            seq = YList()
+            seq.pos = pos
+            seq.meta = []
+            for item in node.value:
+                value = self.convert(item, depth + 1)
+                seq.append(value)
+                seq.meta.append(self.meta_of(item, value))
+            return seq
+        return self._scalar(node, pos)
+
+    def _mapping(self, node: yaml.MappingNode, pos: Position, depth: int) -> YMap:
+        mapping = YMap()
+        mapping.pos = pos
+        mapping.key_pos = {}
+        mapping.meta = {}
+        for key_node, value_node in node.value:
+            key_pos = _pos(self.path, key_node.start_mark)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.problems.error(key_pos, "merge keys ('<<') are not supported",
+                                    "write the keys out")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problems.error(key_pos, "a key must be a plain name, not a list or mapping")
+                continue
+            name = str(key_node.value)
+            if name in mapping.key_pos:
+                first = mapping.key_pos[name]
+                self.problems.error(key_pos, f"duplicate key '{name}'",
+                                    f"first defined at line {first.line}")
+                continue
+            mapping.key_pos[name] = key_pos
+            value = self.convert(value_node, depth + 1)
+            mapping[name] = value
+            mapping.meta[name] = self.meta_of(value_node, value)
+        return mapping
+
+    def _scalar(self, node: yaml.Node, pos: Position) -> Any:
+        tag = node.tag
+        if tag not in _SAFE_SCALAR_TAGS:
+            self.problems.error(pos, f"the tag '{tag}' is not allowed", "remove the tag")
+            return None
+        if tag in (_STR, "tag:yaml.org,2002:timestamp"):
+            return str(node.value)
+        try:
+            return _CONSTRUCTOR.construct_object(node)
+        except (yaml.YAMLError, ValueError, OverflowError):
+            self.problems.error(pos, f"cannot read the value {node.value!r}")
+            return None
+
+
+def locate_in_scalar(doc_lines: tuple[str, ...], scalar: Scalar, offset: int) -> Position:
+    """Position of character ``offset`` of a scalar's text, for errors inside a condition or template.
+
+    Exact for plain and quoted one-line scalars and for literal block scalars; the start of the value
+    otherwise.
+    """
+    pos = scalar.pos
+    if scalar.style in (None, "", "'", '"'):
+        quote = 1 if scalar.style in ("'", '"') else 0
+        if "\n" not in scalar.raw:
+            return pos.shifted(cols=offset + quote)
+        return pos
+    if scalar.style == "|":
+        text = scalar.raw[:offset]
+        line_no = text.count("\n")
+        col_in_line = offset - (text.rfind("\n") + 1)
+        content_line = pos.line + 1 + line_no  # block content starts below the indicator
+        indent = _indent_of(doc_lines, pos.line + 1)
+        return Position(pos.path, content_line, indent + col_in_line + 1)
+    return pos
+
+
+def _indent_of(lines: tuple[str, ...], line: int) -> int:
+    for text in lines[line - 1:]:
+        if text.strip():
+            return len(text) - len(text.lstrip(" "))
+    return 0
