@@ -14,11 +14,13 @@ from collections.abc import Mapping
 from .conditions import names
 from .kleene import Program
 from .model import SEVERITIES
+from .model import And
 from .model import Compare
 from .model import Expr
 from .model import In
 from .model import Not
 from .model import OpenQuestion
+from .model import Or
 from .model import Question
 from .model import RuleSet
 from .model import Tri
@@ -28,8 +30,8 @@ from .model import Value
 def _literals(expr: Expr, name: str) -> Iterator[object]:
     if isinstance(expr, Not):
         yield from _literals(expr.operand, name)
-    elif hasattr(expr, "operands"):
-        for op in expr.operands:  # type: ignore[union-attr]
+    elif isinstance(expr, (And, Or)):
+        for op in expr.operands:
             yield from _literals(op, name)
     elif isinstance(expr, Compare) and expr.name == name:
         yield expr.value
@@ -59,23 +61,24 @@ def domain(question: Question, ruleset: RuleSet) -> list[Value]:
         return [(), *((v,) for v in values), tuple(values)]
     if kind == "text":
         return []
-    points: set[Value] = set()
+    numbers: set[float] = set()
+    days: set[str] = set()
     for expr in _conditions(ruleset):
         for literal in _literals(expr, question.id):
             if kind == "number" and isinstance(literal, (int, float)) and not isinstance(literal, bool):
-                points.update((literal - 1, literal, literal + 1))
+                numbers.update((literal - 1, literal, literal + 1))
             elif kind == "date" and isinstance(literal, str):
                 day = dt.date.fromisoformat(literal)
-                points.update(str(day + dt.timedelta(days=d)) for d in (-1, 0, 1))
+                days.update(str(day + dt.timedelta(days=d)) for d in (-1, 0, 1))
     if kind == "number":
         low = question.min if question.min is not None else float("-inf")
         high = question.max if question.max is not None else float("inf")
         if question.min is not None:
-            points.add(question.min)
+            numbers.add(question.min)
         if question.max is not None:
-            points.add(question.max)
-        return sorted((p for p in points if low <= p <= high), key=float)  # type: ignore[arg-type]
-    return sorted(points, key=str)
+            numbers.add(question.max)
+        return [int(p) if float(p).is_integer() else p for p in sorted(numbers) if low <= p <= high]
+    return sorted(days)
 
 
 def dependencies(ruleset: RuleSet, expr: Expr) -> list[str]:

@@ -86,6 +86,7 @@ def _assigned_names(tree: nodes.Template) -> set[str]:
 
 def _lookups(tree: nodes.Template) -> Iterator[tuple[str, str, int]]:
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        assert isinstance(node, (nodes.Getattr, nodes.Getitem))
         base = node.node
         if not isinstance(base, nodes.Name):
             continue

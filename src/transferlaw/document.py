@@ -135,7 +135,7 @@ def _reason(r: Reason, evaluation: Evaluation) -> dict[str, Any]:
                 "value": r.value}
     question = ruleset.question_by_id[r.id]
     return {"kind": "fact", "id": r.id, "prompt": question.prompt,
-            "display": fact_display(question, r.value if r.known else None),  # type: ignore[arg-type]
+            "display": fact_display(question, r.value if r.known else None),
             "value": _plain(r.value)}
 
 
@@ -148,7 +148,7 @@ def _because_text(reasons: tuple[Reason, ...], evaluation: Evaluation) -> str:
             parts.append(f"{title}: {_yes_no(r.value if isinstance(r.value, bool) or r.value is None else None)}")
         else:
             question = ruleset.question_by_id[r.id]
-            shown = fact_display(question, r.value if r.known else None)  # type: ignore[arg-type]
+            shown = fact_display(question, r.value if r.known else None)
             parts.append(f"{question.prompt} \u2014 {shown} [{r.id}]")
     return "; ".join(parts) + "." if parts else "No facts are needed: the condition is fixed."
 
@@ -200,7 +200,7 @@ def _authorities(evaluation: Evaluation) -> tuple[list[dict[str, Any]], list[dic
     return rows, kinds
 
 
-def _brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: dict[str, int]) -> str:
+def _brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: dict[Any, int]) -> str:
     total = len(evaluation.findings)
     raised = counts["raised"]
     sentences = [

@@ -49,7 +49,7 @@ def available() -> bool:
 
 if _durable_engine is not None:
 
-    class _QuietHost(_durable_engine.Host):  # type: ignore[misc, name-defined]
+    class _QuietHost(_durable_engine.Host):  # type: ignore[misc]
         """A Host that starts no dispatcher or timer threads (no stale-index crash, no surprises)."""
 
         def _run(self) -> None:

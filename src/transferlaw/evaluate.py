@@ -83,7 +83,7 @@ def evaluate(ruleset: RuleSet, case: Case, engine: EngineName = "durable") -> Ev
     for issue in ruleset.issues:
         tree = kleene.explain(issue.when.expr, issue.when.text, ruleset, facts, vals)
         status = status_of(vals[issue.id])
-        missing = ()
+        missing: tuple[str, ...] = ()
         if status == "undetermined":
             missing = analysis.missing_facts(ruleset, issue.id, decided_by, facts, not_applicable)
         findings.append(Finding(issue=issue, status=status, explanation=tree,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from types import MappingProxyType
+from typing import Any
 from typing import Literal
 from typing import TypeAlias
 
@@ -29,9 +30,9 @@ STATUS_LABELS: Mapping[str, str] = MappingProxyType(
 )
 AUTHORITY_KINDS: Mapping[str, str] = MappingProxyType(
     {
+        "case": "Cases",
         "constitution": "Constitutional provisions",
         "statute": "Statutes",
-        "case": "Cases",
         "treaty": "Treaties and international agreements",
         "regulation": "Regulations",
         "executive": "Executive materials",
@@ -41,8 +42,8 @@ AUTHORITY_KINDS: Mapping[str, str] = MappingProxyType(
 )
 
 
-def _frozen(mapping: Mapping[str, object] | None = None) -> Mapping[str, object]:
-    return MappingProxyType(dict(mapping or {}))
+def _frozen() -> Mapping[str, Any]:
+    return MappingProxyType({})
 
 
 # --- the condition language's syntax tree -------------------------------------------------------

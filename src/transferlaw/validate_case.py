@@ -202,7 +202,7 @@ def _number(q: Question, value: Any, pos: Position, out: Collector) -> int | flo
     if q.max is not None and value > q.max:
         out.error(pos, f"'{q.id}' must be at most {_num(q.max)}{unit}, got {_num(value)}")
         return None
-    return value
+    return value  # type: ignore[no-any-return]
 
 
 def _num(value: float) -> str:

@@ -320,7 +320,8 @@ class _Builder:
             for key in ("unit", "min", "max"):
                 if key in node:
                     self.out.error(node.key_pos[key], f"'{key}' applies only to number questions")
-        low, high = node.get("min"), node.get("max")
+        low: Any = node.get("min")
+        high: Any = node.get("max")
         if ok(node, "min", NUMBER) and ok(node, "max", NUMBER) and low > high:
             self.out.error(node.at("max"), "'max' is smaller than 'min'")
         if ident is None or not ok(node, "prompt", TEXT) or not ok(node, "type", TEXT):
@@ -484,7 +485,7 @@ class _Builder:
             return None
         return Issue(
             id=ident, title=str(node["title"]).strip(), area=area,
-            severity=severity,  # type: ignore[arg-type]
+            severity=severity,
             when=when, next_steps=tuple(steps), authorities=cited, pos=node.pos, **texts,
         )
 
