@@ -1,0 +1,46 @@
+"""Shared fixtures: paths, the mini rule set, a CLI runner, and the --update-golden option."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from transferlaw import api
+from transferlaw.model import RuleSet
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+MINI_RULES = DATA / "rules"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="Rewrite tests/golden/* from the current output instead of comparing.")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(scope="session")
+def mini() -> RuleSet:
+    return api.load_ruleset(MINI_RULES / "mini")
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def run_isolated(code: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run Python code in a fresh interpreter, so that an engine crash fails one test, not the run."""
+    env_path = str(ROOT / "src")
+    prelude = f"import sys; sys.path.insert(0, {env_path!r})\n"
+    return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=timeout)
