@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
+
+# Keep the tests' template and rule-set caches out of the user's cache directory.
+os.environ.setdefault("TRANSFERLAW_CACHE_DIR", tempfile.mkdtemp(prefix="transferlaw-test-cache-"))
 
 import pytest
 from click.testing import CliRunner

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from typing import Literal
 
+from . import cache
 from . import document
 from . import engine as durable
 from . import evaluate as evaluation_
@@ -79,13 +80,18 @@ def load_ruleset(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> R
                                          suggest(str(ref), available)
                                          or "available: " + ", ".join(sorted(available))))
         path = available[str(ref)]
-    key = path.resolve()
-    stamp = _stamp(key)
-    cached = _CACHE.get(key)
+    resolved = path.resolve()
+    stamp = _stamp(resolved)
+    cached = _CACHE.get(resolved)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    ruleset = load_ruleset_dir(path)
-    _CACHE[key] = (stamp, ruleset)
+    definition, tests = rule_set_files(path)
+    disk_key = cache.key(definition + tests, display_path(path))
+    ruleset = cache.load(disk_key)
+    if ruleset is None:
+        ruleset = load_ruleset_dir(path)
+        cache.store(disk_key, ruleset)
+    _CACHE[resolved] = (stamp, ruleset)
     return ruleset
 
 

@@ -7,6 +7,7 @@ into a located :class:`~transferlaw.errors.SourceError` here.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Set
@@ -21,16 +22,38 @@ from .errors import Position
 from .errors import SourceError
 from .errors import suggest
 from .model import Text
+from .resources import bytecode_cache
 
 CONTEXT_NAMES = ("facts", "answer", "conclusions", "case", "as_of")
 CASE_KEYS = ("title",)
 
+_SOURCES: dict[str, str] = {}
+
+
+class _TextLoader(jinja2.BaseLoader):
+    """Serves authored texts by the hash of their source, so Jinja's bytecode cache applies to them."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
+        source = _SOURCES.get(template)
+        if source is None:
+            raise jinja2.TemplateNotFound(template)
+        return source, None, lambda: True
+
+
 _ENV = ImmutableSandboxedEnvironment(
+    loader=_TextLoader(),
     undefined=jinja2.StrictUndefined,
     autoescape=False,
     keep_trailing_newline=False,
+    bytecode_cache=bytecode_cache(),
+    cache_size=4096,
 )
-_CACHE: dict[str, jinja2.Template] = {}
+_MARKERS = ("{{", "{%", "{#")
+
+
+def is_template(source: str) -> bool:
+    """Whether a text uses Jinja at all (plain text is printed as it is, without compiling)."""
+    return any(marker in source for marker in _MARKERS)
 
 
 def _line_pos(text: Text, lineno: int | None) -> Position:
@@ -52,6 +75,8 @@ def _parse(text: Text) -> nodes.Template:
 
 def check(text: Text, allowed: Mapping[str, Set[str]]) -> list[Diagnostic]:
     """Every unknown name in ``text``; ``allowed`` maps facts/answer/conclusions/case to their keys."""
+    if not is_template(text.source):
+        return []
     try:
         tree = _parse(text)
     except SourceError as exc:
@@ -97,21 +122,26 @@ def _lookups(tree: nodes.Template) -> Iterator[tuple[str, str, int]]:
 
 
 def compile_text(text: Text) -> jinja2.Template:
-    """The compiled template for ``text`` (cached by source)."""
-    template = _CACHE.get(text.source)
-    if template is None:
-        tree = _parse(text)
-        try:
-            template = _ENV.from_string(tree)
-        except jinja2.TemplateError as exc:  # pragma: no cover - parse already succeeded
-            raise _fail(text, f"template error: {exc}") from exc
-        if len(_CACHE) < 4096:
-            _CACHE[text.source] = template
-    return template
+    """The compiled template for ``text`` (cached in memory, and on disk as bytecode)."""
+    name = "authored-" + hashlib.sha256(text.source.encode("utf-8")).hexdigest()
+    _SOURCES[name] = text.source
+    try:
+        return _ENV.get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        raise _fail(text, f"template syntax error: {exc.message}", lineno=exc.lineno) from exc
+    except jinja2.TemplateError as exc:  # pragma: no cover - parse already succeeded
+        raise _fail(text, f"template error: {exc}") from exc
+
+
+def _tidy(text: Text, result: str) -> str:
+    """Fold a one-line or folded text to single spaces; keep a literal block's lines."""
+    return " ".join(result.split()) if not text.block else result.strip()
 
 
 def render(text: Text, context: Mapping[str, Any]) -> str:
     """Render ``text``; any Jinja error or sandbox refusal becomes a located error."""
+    if not is_template(text.source):
+        return _tidy(text, text.source)
     template = compile_text(text)
     try:
         result = template.render(context)
@@ -124,4 +154,4 @@ def render(text: Text, context: Mapping[str, Any]) -> str:
         raise _fail(text, f"template error: {exc}") from exc
     except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
         raise _fail(text, f"template failed: {exc}") from exc
-    return " ".join(result.split()) if not text.block else result.strip()
+    return _tidy(text, result)

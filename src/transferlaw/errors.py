@@ -143,10 +143,8 @@ class Collector:
 
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
     """Return a "did you mean" hint for a misspelt ``name``, or None."""
-    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)
-    if not matches:
-        return None
-    return "did you mean " + " or ".join(repr(m) for m in matches) + "?"
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean {matches[0]!r}?" if matches else None
 
 
 def display_path(path: Path | str) -> str:

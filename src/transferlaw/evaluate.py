@@ -9,6 +9,7 @@ from typing import Literal
 from . import analysis
 from . import engine as durable
 from . import kleene
+from .compile import CompiledRuleSet
 from .compile import compile_ruleset
 from .errors import EngineError
 from .model import SEVERITIES
@@ -26,7 +27,7 @@ EngineName = Literal["durable", "python"]
 ENGINES: tuple[EngineName, ...] = ("durable", "python")
 
 _LOCK = threading.Lock()
-_ENGINES: dict[int, tuple[RuleSet, durable.DurableEngine]] = {}
+_COMPILED: dict[int, tuple[RuleSet, CompiledRuleSet]] = {}
 
 
 def status_of(value: Tri) -> Status:
@@ -34,16 +35,15 @@ def status_of(value: Tri) -> Status:
 
 
 def durable_engine(ruleset: RuleSet) -> durable.DurableEngine:
-    """The durable_rules engine for a rule set, compiled once and shared."""
+    """The durable_rules engine for a rule set: compiled once, registered in the shared engine cache."""
     with _LOCK:
-        cached = _ENGINES.get(id(ruleset))
-        if cached is not None and cached[0] is ruleset:
-            return cached[1]
-        engine = durable.engine_for(compile_ruleset(ruleset))
-        if len(_ENGINES) > 32:
-            _ENGINES.clear()
-        _ENGINES[id(ruleset)] = (ruleset, engine)
-        return engine
+        cached = _COMPILED.get(id(ruleset))
+        if cached is None or cached[0] is not ruleset:
+            if len(_COMPILED) > 64:
+                _COMPILED.clear()
+            cached = (ruleset, compile_ruleset(ruleset))
+            _COMPILED[id(ruleset)] = cached
+    return durable.engine_for(cached[1])
 
 
 def values(ruleset: RuleSet, facts: Mapping[str, Value], engine: EngineName = "durable") -> dict[str, Tri]:

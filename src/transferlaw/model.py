@@ -42,8 +42,8 @@ AUTHORITY_KINDS: Mapping[str, str] = MappingProxyType(
 )
 
 
-def _frozen() -> Mapping[str, Any]:
-    return MappingProxyType({})
+def _empty() -> Mapping[str, Any]:
+    return {}
 
 
 # --- the condition language's syntax tree -------------------------------------------------------
@@ -203,7 +203,7 @@ class Case:
 
     ruleset: str
     title: str
-    facts: Mapping[str, Value] = field(default_factory=_frozen)
+    facts: Mapping[str, Value] = field(default_factory=_empty)
     as_of: dt.date | None = None
     notes: str | None = None
     source: str = "-"
@@ -216,9 +216,9 @@ class RuleTest:
 
     name: str
     case: Case
-    issues: Mapping[str, Status] = field(default_factory=_frozen)
-    conclusions: Mapping[str, Tri] = field(default_factory=_frozen)
-    missing: Mapping[str, tuple[str, ...]] = field(default_factory=_frozen)
+    issues: Mapping[str, Status] = field(default_factory=_empty)
+    conclusions: Mapping[str, Tri] = field(default_factory=_empty)
+    missing: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
     pos: Position = field(compare=False)
 
 
@@ -247,14 +247,10 @@ class RuleSet:
     authority_by_id: Mapping[str, Authority] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "question_by_id", MappingProxyType({q.id: q for q in self.questions}))
-        object.__setattr__(
-            self, "conclusion_by_id", MappingProxyType({c.id: c for c in self.conclusions})
-        )
-        object.__setattr__(self, "issue_by_id", MappingProxyType({i.id: i for i in self.issues}))
-        object.__setattr__(
-            self, "authority_by_id", MappingProxyType({a.id: a for a in self.authorities})
-        )
+        object.__setattr__(self, "question_by_id", {q.id: q for q in self.questions})
+        object.__setattr__(self, "conclusion_by_id", {c.id: c for c in self.conclusions})
+        object.__setattr__(self, "issue_by_id", {i.id: i for i in self.issues})
+        object.__setattr__(self, "authority_by_id", {a.id: a for a in self.authorities})
 
     @property
     def area_titles(self) -> Mapping[str, str]:

@@ -17,6 +17,7 @@ from .errors import Diagnostic
 from .errors import Position
 from .errors import SourceError
 from .errors import display_path
+from .resources import bytecode_cache
 from .resources import templates_dir
 
 FORMATS = ("md", "html", "json")
@@ -46,6 +47,7 @@ def _env(extra: Path | None) -> jinja2.Environment:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            bytecode_cache=bytecode_cache(),
         )
         env.filters["md_escape"] = md_escape
         env.filters["md_cell"] = md_cell

@@ -497,8 +497,12 @@ class _Builder:
         if ("case" in node) == ("facts" in node):
             self.out.error(node.pos, "a test needs either 'case' (a path) or 'facts', not both")
         elif ok(node, "case", TEXT):
-            path = (Path(item.doc.path).parent / str(node["case"]))
-            case = self._collect(lambda: _load_case_file(path, ruleset), node.at("case"))
+            path = Path(item.doc.path).parent / str(node["case"])
+            if path.is_file():
+                case = self._collect(lambda: _load_case_file(path, ruleset), node.at("case"))
+            else:
+                self.out.error(node.at("case"), f"no case file '{node['case']}'",
+                               "the path is relative to this test file")
         elif ok(node, "facts", MAP):
             title = str(node.get("name", "test"))
             case = self._collect(lambda: case_from_mapping(

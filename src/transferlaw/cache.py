@@ -1,0 +1,61 @@
+"""Cache validated rule sets on disk, keyed by the exact content of their files (like .pyc files).
+
+Validating the flagship rule set (YAML, conditions, and a Jinja parse of every authored text) costs more
+than the rest of a memo; a command-line run therefore keeps the validated model in the user's private cache
+directory and reuses it while no file of the rule set, nor transferlaw itself, has changed. The key covers
+every file's path and bytes, the transferlaw version and the displayed path (positions in error messages
+are relative to the working directory). Anything wrong with a cache entry means a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+from . import __version__
+from .model import RuleSet
+from .resources import cache_dir
+
+FORMAT = 1
+
+
+def key(files: list[Path], shown: str) -> str:
+    """The cache key of a rule set: its files' paths and bytes, our version and its displayed path."""
+    digest = hashlib.sha256(f"{__version__}\0{FORMAT}\0{shown}".encode())
+    for path in files:
+        digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def load(cache_key: str) -> RuleSet | None:
+    """The cached rule set for ``cache_key``, or None."""
+    directory = cache_dir("rulesets")
+    if directory is None:
+        return None
+    try:
+        with open(directory / f"{cache_key}.pickle", "rb") as handle:
+            value = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+    return value if isinstance(value, RuleSet) else None
+
+
+def store(cache_key: str, ruleset: RuleSet) -> None:
+    """Keep ``ruleset`` under ``cache_key`` (atomically; failures are ignored)."""
+    directory = cache_dir("rulesets")
+    if directory is None:
+        return
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(ruleset, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, directory / f"{cache_key}.pickle")
+    except (OSError, pickle.PicklingError, RecursionError):
+        try:
+            os.unlink(tmp)
+        except (OSError, UnboundLocalError):
+            pass

@@ -1,0 +1,58 @@
+"""Tests for the on-disk rule-set cache: hits, misses on any change, and corrupt entries."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from transferlaw import api
+from transferlaw import cache
+from transferlaw.validate_ruleset import rule_set_files
+
+from .conftest import MINI_RULES
+
+
+def _key(directory: Path) -> str:
+    definition, tests = rule_set_files(directory)
+    return cache.key(definition + tests, str(directory))
+
+
+def test_cached_rule_set_equals_the_validated_one(tmp_path: Path) -> None:
+    """A validated rule set is stored and comes back equal."""
+    directory = tmp_path / "mini"
+    shutil.copytree(MINI_RULES / "mini", directory)
+    ruleset = api.load_ruleset(directory)
+    api._CACHE.clear()
+    assert cache.load(_key(directory)) == ruleset
+    assert api.load_ruleset(directory) == ruleset
+
+
+def test_any_byte_changed_is_a_different_key(tmp_path: Path) -> None:
+    """Editing a file changes the key, so a stale rule set is never used."""
+    directory = tmp_path / "mini"
+    shutil.copytree(MINI_RULES / "mini", directory)
+    before = _key(directory)
+    path = directory / "ruleset.yaml"
+    path.write_text(path.read_text() + "\n")
+    assert _key(directory) != before
+
+
+def test_corrupt_entry_is_a_miss(tmp_path: Path) -> None:
+    """A damaged cache file is ignored, not an error."""
+    directory = tmp_path / "mini"
+    shutil.copytree(MINI_RULES / "mini", directory)
+    api.load_ruleset(directory)
+    entry = cache.cache_dir("rulesets") / f"{_key(directory)}.pickle"  # type: ignore[operator]
+    entry.write_bytes(b"not a pickle")
+    assert cache.load(_key(directory)) is None
+    api._CACHE.clear()
+    assert api.load_ruleset(directory).id == "mini"
+
+
+def test_cache_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TRANSFERLAW_NO_CACHE disables the cache directory."""
+    monkeypatch.setenv("TRANSFERLAW_NO_CACHE", "1")
+    assert cache.cache_dir("rulesets") is None
+    assert cache.load("anything") is None

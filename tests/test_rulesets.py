@@ -1,0 +1,67 @@
+"""The bundled legal content: every rule set loads and compiles, and every rule-set test passes."""
+
+from __future__ import annotations
+
+import pytest
+
+from transferlaw import api
+from transferlaw import evaluate
+from transferlaw.compile import compile_ruleset
+from transferlaw.model import RuleSet
+from transferlaw.model import RuleTest
+
+from .conftest import MINI_RULES
+from .conftest import ROOT
+
+RULESET_DIRS = [*sorted(p.parent for p in (ROOT / "rules").glob("*/ruleset.yaml")), MINI_RULES / "mini"]
+
+
+def _tests() -> list[tuple[RuleSet, RuleTest]]:
+    found = []
+    for directory in RULESET_DIRS:
+        ruleset = api.load_ruleset(directory)
+        found.extend((ruleset, test) for test in ruleset.tests)
+    return found
+
+
+ALL_TESTS = _tests()
+
+
+@pytest.mark.parametrize("directory", RULESET_DIRS, ids=[d.name for d in RULESET_DIRS])
+def test_ruleset_loads_and_compiles(directory: object) -> None:
+    """Each rule set validates without a problem and fits the engine's limits."""
+    ruleset = api.load_ruleset(directory)  # type: ignore[arg-type]
+    compiled = compile_ruleset(ruleset)
+    assert compiled.rules and ruleset.issues
+
+
+@pytest.mark.parametrize(("ruleset", "test"), ALL_TESTS, ids=[f"{r.id}::{t.name}" for r, t in ALL_TESTS])
+def test_ruleset_test(ruleset: RuleSet, test: RuleTest) -> None:
+    """A rule-set test (YAML) passes: each named issue and conclusion has the expected status."""
+    for engine in ("durable", "python"):
+        result = api.run_test(test, ruleset, engine)  # type: ignore[arg-type]
+        assert result.passed, f"{test.pos}: " + "\n".join(result.failures)
+
+
+def test_flagship_counts() -> None:
+    """The flagship rule set has at least 15 issues and 6 conclusions, and each case has a test."""
+    ruleset = api.load_ruleset(ROOT / "rules" / "foreign-prison-transfer")
+    assert len(ruleset.issues) >= 15
+    assert len(ruleset.conclusions) >= 6
+    tested = {t.case.source.split("/")[-1] for t in ruleset.tests}
+    for case in (ROOT / "cases").glob("*.yaml"):
+        assert case.name in tested, f"{case.name} has no rule-set test"
+
+
+def test_engines_agree_on_every_bundled_case() -> None:
+    """durable_rules and the Python evaluator agree on every value of every bundled case."""
+    for path in sorted((ROOT / "cases").glob("*.yaml")):
+        case, ruleset = api.load_case(path)
+        assert evaluate.decide(ruleset, case.facts, "durable") == evaluate.decide(ruleset, case.facts, "python")
+
+
+def test_only_verified_authorities_are_cited_as_settled() -> None:
+    """Every authority an issue cites is defined; unverified ones are marked so in memos."""
+    ruleset = api.load_ruleset(ROOT / "rules" / "foreign-prison-transfer")
+    cited = {a for issue in ruleset.issues for a in issue.authorities}
+    assert cited <= set(ruleset.authority_by_id)
