@@ -9,6 +9,7 @@ import pytest
 
 from transferlaw import api
 from transferlaw import cache
+from transferlaw.errors import display_path
 from transferlaw.validate_ruleset import rule_set_files
 
 from .conftest import MINI_RULES
@@ -16,13 +17,13 @@ from .conftest import MINI_RULES
 
 def _key(directory: Path) -> str:
     definition, tests = rule_set_files(directory)
-    return cache.key(definition + tests, str(directory))
+    return cache.key(definition + tests, display_path(directory))
 
 
 def test_cached_rule_set_equals_the_validated_one(tmp_path: Path) -> None:
     """A validated rule set is stored and comes back equal."""
     directory = tmp_path / "mini"
-    shutil.copytree(MINI_RULES / "mini", directory)
+    shutil.copytree(MINI_RULES / "mini", directory, ignore=shutil.ignore_patterns("tests"))
     ruleset = api.load_ruleset(directory)
     api._CACHE.clear()
     assert cache.load(_key(directory)) == ruleset
@@ -32,7 +33,7 @@ def test_cached_rule_set_equals_the_validated_one(tmp_path: Path) -> None:
 def test_any_byte_changed_is_a_different_key(tmp_path: Path) -> None:
     """Editing a file changes the key, so a stale rule set is never used."""
     directory = tmp_path / "mini"
-    shutil.copytree(MINI_RULES / "mini", directory)
+    shutil.copytree(MINI_RULES / "mini", directory, ignore=shutil.ignore_patterns("tests"))
     before = _key(directory)
     path = directory / "ruleset.yaml"
     path.write_text(path.read_text() + "\n")
@@ -42,7 +43,7 @@ def test_any_byte_changed_is_a_different_key(tmp_path: Path) -> None:
 def test_corrupt_entry_is_a_miss(tmp_path: Path) -> None:
     """A damaged cache file is ignored, not an error."""
     directory = tmp_path / "mini"
-    shutil.copytree(MINI_RULES / "mini", directory)
+    shutil.copytree(MINI_RULES / "mini", directory, ignore=shutil.ignore_patterns("tests"))
     api.load_ruleset(directory)
     entry = cache.cache_dir("rulesets") / f"{_key(directory)}.pickle"  # type: ignore[operator]
     entry.write_bytes(b"not a pickle")
