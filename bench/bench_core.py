@@ -199,31 +199,46 @@ def pick_case(ruleset_id: str, rules_dirs: Sequence[Path]) -> tuple[Path, list[P
             f"no bundled case for '{ruleset_id}' in cases/; falling back to the mini rule set")
 
 
-def _time_command(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[bytes]]:
+def _time_command(cmd: list[str], env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess[bytes]]:
+    """Wall time and CPU time (user + system) of one fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, check=False)
-    return time.perf_counter() - start, done
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done
 
 
-def median_wall(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float | None, str | None]:
-    """Median wall time over ``runs`` fresh processes after one untimed run (which also writes .pyc)."""
-    _, first = _time_command(cmd, env)
-    if first.returncode != 0:
-        return None, first.stderr.decode("utf-8", "replace").strip() or f"exit {first.returncode}"
-    times = []
+def median_times(commands: dict[str, list[str]], env: dict[str, str], runs: int,
+                 ) -> tuple[dict[str, tuple[float, float]], str | None]:
+    """Median (wall, CPU) per command over ``runs`` rounds, after one untimed run each (which writes .pyc).
+
+    The commands are interleaved round by round, so that a busy machine slows them alike.
+    """
+    for cmd in commands.values():
+        _, _, first = _time_command(cmd, env)
+        if first.returncode != 0:
+            return {}, first.stderr.decode("utf-8", "replace").strip() or f"exit {first.returncode}"
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(runs):
-        elapsed, done = _time_command(cmd, env)
-        if done.returncode != 0:
-            return None, done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
-        times.append(elapsed)
-    return statistics.median(times), None
+        for name, cmd in commands.items():
+            wall, cpu, done = _time_command(cmd, env)
+            if done.returncode != 0:
+                return {}, done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+            samples[name].append((wall, cpu))
+    return {name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+            for name, values in samples.items()}, None
 
 
 def cold_start(ruleset_id: str, rules_dirs: Sequence[Path], runs: int) -> dict[str, Any]:
     section(f"(a) Cold start (median of {runs} fresh processes, after 1 untimed run each)")
     case, rules, note = pick_case(ruleset_id, rules_dirs)
     env = subprocess_env()
+    # Compare like with like: the baseline's libraries were byte-compiled when pip installed them, so let
+    # the untimed first run byte-compile transferlaw too (pip does the same on a non-editable install).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     shown_case = case.relative_to(REPO) if case.is_relative_to(REPO) else case
     run_cmd = [sys.executable, "-m", "transferlaw", "run", str(shown_case), "--format", "md"]
     for directory in rules:
@@ -236,23 +251,23 @@ def cold_start(ruleset_id: str, rules_dirs: Sequence[Path], runs: int) -> dict[s
     line("case", str(shown_case))
     line("command", " ".join(shlex.quote(a) for a in ["python", *run_cmd[1:]]) + " >/dev/null")
     line("baseline", f"python -c {shlex.quote(BASELINE_IMPORTS)}")
-    run_time, run_error = median_wall(run_cmd, env, runs)
-    bare_time, bare_error = median_wall(bare_cmd, env, runs)
-    import_time, _ = median_wall(import_cmd, env, runs)
+    times, error = median_times({"run": run_cmd, "bare": bare_cmd, "import": import_cmd}, env, runs)
     result: dict[str, Any] = {"case": str(shown_case), "fallback": note is not None, "ok": True}
-    if run_error or bare_error or run_time is None or bare_time is None:
-        print(f"  FAILED: {run_error or bare_error}", flush=True)
-        result.update(ok=False, error=run_error or bare_error)
+    if error:
+        print(f"  FAILED: {error}", flush=True)
+        result.update(ok=False, error=error)
         return result
+    (run_time, run_cpu), (bare_time, bare_cpu) = times["run"], times["bare"]
     ratio = run_time / bare_time
-    line("transferlaw run (wall, median)", f"{run_time * 1000:.0f} ms")
-    line("baseline bare imports (wall, median)", f"{bare_time * 1000:.0f} ms")
-    if import_time is not None:
-        line("python -c 'import transferlaw.cli' (info)", f"{import_time * 1000:.0f} ms")
+    cpu_ratio = run_cpu / bare_cpu if bare_cpu else float("nan")
+    line("transferlaw run (wall, median)", f"{run_time * 1000:.0f} ms  (CPU {run_cpu * 1000:.0f} ms)")
+    line("baseline bare imports (wall, median)", f"{bare_time * 1000:.0f} ms  (CPU {bare_cpu * 1000:.0f} ms)")
+    line("python -c 'import transferlaw.cli' (info)", f"{times['import'][0] * 1000:.0f} ms")
     line("RATIO run / bare imports", f"{ratio:.2f}  (target <= {TARGET_COLD_RATIO:g}: "
          f"{verdict(ratio <= TARGET_COLD_RATIO)})")
-    result.update(run_ms=run_time * 1000, bare_ms=bare_time * 1000, ratio=ratio,
-                  import_ms=None if import_time is None else import_time * 1000)
+    line("RATIO by CPU time (less sensitive to load)", f"{cpu_ratio:.2f}")
+    result.update(run_ms=run_time * 1000, bare_ms=bare_time * 1000, ratio=ratio, cpu_ratio=cpu_ratio,
+                  import_ms=times["import"][0] * 1000)
     return result
 
 
