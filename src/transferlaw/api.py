@@ -90,7 +90,8 @@ def load_ruleset(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> R
     ruleset = cache.load(disk_key)
     if ruleset is None:
         ruleset = load_ruleset_dir(path)
-        cache.store(disk_key, ruleset)
+        if cache.key(definition + tests, display_path(path)) == disk_key:  # unchanged while loading
+            cache.store(disk_key, ruleset)
     _CACHE[resolved] = (stamp, ruleset)
     return ruleset
 

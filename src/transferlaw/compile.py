@@ -68,8 +68,8 @@ class CompiledRuleSet:
     rules: dict[str, dict[str, Any]]
     actions: dict[str, tuple[str, bool]]
     """rule name -> (conclusion or issue id, the value it proves)"""
-    derived: frozenset[str]
-    """conclusions that other rules join on, so their values are asserted as derived facts"""
+    derived: frozenset[tuple[str, bool]]
+    """(conclusion, value) pairs that some rule joins on: only these are asserted as derived facts"""
     attributes: tuple[str, ...]
     """the case-fact attributes the rules read (question ids)"""
     lists: frozenset[str]
@@ -244,7 +244,7 @@ class _Emitter:
         self.conclusions = frozenset(c.id for c in ruleset.conclusions)
         self.rules: dict[str, dict[str, Any]] = {}
         self.actions: dict[str, tuple[str, bool]] = {}
-        self.derived: set[str] = set()
+        self.derived: set[tuple[str, bool]] = set()
 
     def fail(self, cond: Condition, message: str, hint: str | None = None) -> CompileError:
         return CompileError(Diagnostic(cond.pos, message, hint))
@@ -286,7 +286,7 @@ class _Emitter:
                 conjuncts.extend(case["$and"] if "$and" in case else [case])
             patterns.append({"c": {"$and": conjuncts} if len(conjuncts) > 1 else conjuncts[0]})
         for index, (name, value) in enumerate(literals):
-            self.derived.add(name)
+            self.derived.add((name, value))
             patterns.append({f"d{index}": {"$and": [{"kind": "derived"}, {"name": name},
                                                     {"value": value}]}})
         name = f"{'T' if want else 'F'}.{ident}.{len(self.rules)}"

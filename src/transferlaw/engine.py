@@ -172,11 +172,11 @@ class DurableEngine:
                 raise EngineError(f"the engine proved '{ident}' both true and false")
             return  # the same value again: $or branches and DNF terms fire once each
         results[ident] = value
-        if ident in self._derived:
+        if (ident, value) in self._derived:
             derived = {"sid": sid, "kind": "derived", "name": ident, "value": value}
             assert _dre is not None
             code, _ = _dre.assert_fact(self._handle, json.dumps(derived, ensure_ascii=False))
-            if code not in (_OK, _NOT_HANDLED):
+            if code != _OK:  # a rule joins on exactly this fact, so it must be taken
                 raise EngineError(f"the engine refused the derived fact '{ident}' (code {code})")
 
     def _delete(self, sid: str) -> None:
