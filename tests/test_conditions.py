@@ -588,3 +588,12 @@ def test_every_span_reparses_to_its_own_node(tree: Expr) -> None:
     for node in subtrees(parse(text)):
         assert 0 <= node.start < node.end <= len(text)
         assert parse(text[node.start:node.end]) == dataclasses.replace(node)
+
+
+@pytest.mark.parametrize("text", ["a == 1e5", "a == 1.", "a >= 12abc"])
+def test_malformed_numbers_are_named(text: str) -> None:
+    """A number in a form the language does not take is reported as such, at its offset."""
+    with pytest.raises(ConditionProblem) as info:
+        parse(text)
+    assert info.value.problem.offset == text.index(text.split()[-1])
+    assert "is not a number" in info.value.problem.message

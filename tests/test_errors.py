@@ -155,8 +155,6 @@ def test_validation_failed_survives_pickling() -> None:
     assert str(err) == str(original)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: CompileError has no __reduce__; unpickling re-runs __init__ with the "
-                                       "formatted text and calls str.format() on it (errors.py:103)")
 def test_compile_error_survives_pickling_with_braces_in_its_message() -> None:
     """A CompileError whose message contains braces pickles and unpickles with its diagnostic intact."""
     diag = Diagnostic(Position("rules/x", 0, 0), "cannot compile 'x == \"{0}\"'")

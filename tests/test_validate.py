@@ -89,42 +89,19 @@ RULESET_CASES = [
     Bad("condition-choice-literal", "'federl' is not a choice of 'custodian' (did you mean 'federal'?)", 24, 11),
     Bad("conclusion-cycle", "conclusions form a cycle: c_one -> c_two -> c_one", 32, 11),
     Bad("ask-if-self", "the ask_if of 'citizen' depends on 'citizen' itself", 13, 13),
-    pytest.param(
-        Bad("ask-if-self-via-conclusion", "the ask_if of 'citizen' depends on 'citizen'", 13, 13),
-        marks=pytest.mark.xfail(strict=True, reason="BUG: ask_if self-dependency is checked on the names the "
-                                "condition mentions, not through the conclusions it uses "
-                                "(validate_ruleset.py:369, Builder.ask_if)"),
-        id="ask-if-self-via-conclusion",
-    ),
+    Bad("ask-if-self-via-conclusion", "the ask_if of 'citizen' depends on 'citizen' through a conclusion", 13, 13),
     Bad("template-syntax", "template syntax error: unexpected end of template", 25, 12),
     Bad("template-syntax-block", "template syntax error: expected token 'end of print statement'", 28, 7),
     Bad("template-unknown-name", "unknown name 'facts.nope' in text", 26, None),
-    Bad("template-injection-facts-class", "'facts.__class__' is not allowed in text", 25, None),
-    pytest.param(
-        Bad("template-injection-mro", "__class__", 25, None),
-        marks=pytest.mark.xfail(strict=True, reason="BUG: the static check refuses '_' attributes only directly on "
-                                "facts/answer/conclusions/case, so {{ ''.__class__.__mro__ }} passes validation "
-                                "(authored.py _lookups, 'if not isinstance(base, nodes.Name): continue')"),
-        id="template-injection-mro",
-    ),
+    Bad("template-injection-facts-class", "refused unsafe template code: the private attribute '__class__'", 25, None),
+    Bad("template-injection-mro", "refused unsafe template code: the private attribute '__class__'", 25, None),
     Bad("id-not-directory", "the rule-set id 'other-name' must equal its directory name 'id-not-directory'", 1, 5),
-    pytest.param(
-        Bad("Bad_Set", "Bad_Set", 1, 5),
-        marks=pytest.mark.xfail(strict=True, reason="BUG: the rule-set id is never checked against the documented "
-                                "slug pattern, so 'Bad_Set' loads but no case can name it "
-                                "(validate_ruleset.py:247, Builder.build)"),
-        id="invalid-ruleset-id",
-    ),
+    Bad("Bad_Set", "invalid rule-set id 'Bad_Set'", 1, 5),
     Bad("test-case-and-facts", "a test needs either 'case' (a path) or 'facts', not both", 2, 5, "tests/basic.yaml"),
     Bad("test-unknown-issue", "unknown issue 'exil' (did you mean 'exile'?)", 7, 9, "tests/basic.yaml"),
     Bad("test-bad-status", "expected one of raised, not_raised, undetermined, got 'raisd' (did you mean 'raised'?)",
         7, 16, "tests/basic.yaml"),
-    pytest.param(
-        Bad("test-missing-expect", "a test is missing the required key 'expect'", 2, 5, "tests/basic.yaml"),
-        marks=pytest.mark.xfail(strict=True, reason="BUG: a test without 'expect' is reported twice, also as "
-                                "\"'expect' must be a mapping of keys, got nothing\" (validate_ruleset.py:510)"),
-        id="test-missing-expect",
-    ),
+    Bad("test-missing-expect", "a test is missing the required key 'expect'", 2, 5, "tests/basic.yaml"),
 ]
 
 

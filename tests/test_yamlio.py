@@ -144,8 +144,6 @@ def test_scalar_tags_are_refused_with_position(text: str, tag: str) -> None:
     assert tag in found[0].message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: tags on mappings and sequences are silently dropped; only scalar "
-                                       "tags are checked (yamlio.py:180-193, _convert/_mapping)")
 @pytest.mark.parametrize(
     "text",
     [
@@ -254,8 +252,6 @@ def test_invalid_yaml_is_located(text: str, line: int, col: int, fragment: str) 
     assert where(diag) == (line, col)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: only PyYAML's 'problem' half is kept, so the message reads 'invalid "
-                                       "YAML: but found another document' (yamlio.py load_text, problem = ...)")
 def test_second_document_message_says_what_was_expected() -> None:
     """A second YAML document in one file is reported with a message that says one document was expected."""
     with pytest.raises(SourceError) as info:
@@ -345,8 +341,6 @@ def test_locate_in_quoted_scalar(quote: str) -> None:
     assert char_at(text, pos) == "="
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: escapes in quoted scalars ('' and \\\") are not counted, so columns "
-                                       "after them are too far left (yamlio.py:242-244)")
 @pytest.mark.parametrize(
     "text",
     [
@@ -404,9 +398,6 @@ def test_locate_in_folded_scalar_falls_back_to_the_value() -> None:
     assert locate("top: 1\nwhen: >\n  citizen and\n  custodian = 1\n", "when", 22) == Position("f.yaml", 2, 7)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a plain scalar folded over several lines has no '\\n' in its raw "
-                                       "value, so offsets are added to the first line's column and point past its "
-                                       "end (yamlio.py:243)")
 def test_locate_in_multiline_plain_scalar_stays_in_the_file() -> None:
     """An offset in a plain scalar written over two lines points at the character, or at least at the value."""
     text = "top: 1\nwhen: citizen and\n  custodian = 1\n"

@@ -40,7 +40,28 @@ class _TextLoader(jinja2.BaseLoader):
         return source, None, lambda: True
 
 
-_ENV = ImmutableSandboxedEnvironment(
+MAX_OUTPUT = 100_000
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, also refusing arithmetic that would build huge values (``'a' * 10**9``)."""
+
+    intercepted_binops = frozenset({"*", "**", "+"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+            raise jinja2.exceptions.SecurityError("the exponent is too large")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_OUTPUT:
+                    raise jinja2.exceptions.SecurityError("the repeated value would be too long")
+        if (operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple))
+                and len(left) + len(right) > MAX_OUTPUT):
+            raise jinja2.exceptions.SecurityError("the joined value would be too long")
+        return super().call_binop(context, operator, left, right)
+
+
+_ENV = _Sandbox(
     loader=_TextLoader(),
     undefined=jinja2.StrictUndefined,
     autoescape=False,
@@ -88,17 +109,45 @@ def check(text: Text, allowed: Mapping[str, Set[str]]) -> list[Diagnostic]:
             problems.append(Diagnostic(_line_pos(text, node.lineno), f"unknown name '{node.name}' in "
                                        "text", suggest(node.name, CONTEXT_NAMES)
                                        or "available: " + ", ".join(CONTEXT_NAMES)))
+    for unsafe in list(_unsafe(tree))[-1:]:  # one refusal per text is enough: the innermost
+        problems.append(Diagnostic(_line_pos(text, unsafe.lineno), "refused unsafe template code: "
+                                   f"{_describe(unsafe)}", "rule-set text may only read facts, answer, "
+                                   "conclusions, case and as_of"))
     for base, key, lineno in _lookups(tree):
         keys = allowed.get(base)
-        if keys is None:
-            continue
-        if key.startswith("_"):
-            problems.append(Diagnostic(_line_pos(text, lineno), f"'{base}.{key}' is not allowed in "
-                                       "text", "names starting with '_' are refused"))
-        elif key not in keys:
+        if keys is not None and not key.startswith("_") and key not in keys:
             problems.append(Diagnostic(_line_pos(text, lineno), f"unknown name '{base}.{key}' in text",
                                        suggest(key, keys)))
     return problems
+
+
+def _unsafe(tree: nodes.Template) -> Iterator[nodes.Node]:
+    """Attribute or item lookups of private names anywhere, and the ``attr`` filter (which reaches them)."""
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Test)):
+        if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
+            yield node
+        elif (isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const)
+              and isinstance(node.arg.value, str) and node.arg.value.startswith("_")):
+            yield node
+        elif isinstance(node, (nodes.Filter, nodes.Test)) and (
+                node.name in _REFUSED_FILTERS
+                or any(isinstance(arg, nodes.Const) and isinstance(arg.value, str) and arg.value.startswith("_")
+                       for arg in [*node.args, *(kw.value for kw in node.kwargs)])):
+            yield node
+
+
+_REFUSED_FILTERS = frozenset({"attr"})
+
+
+def _describe(node: nodes.Node) -> str:
+    if isinstance(node, nodes.Getattr):
+        return f"the private attribute '{node.attr}'"
+    if isinstance(node, nodes.Getitem):
+        return f"the private item '{node.arg.value}'"  # type: ignore[attr-defined]
+    args = [a.value for a in [*node.args, *(kw.value for kw in node.kwargs)]  # type: ignore[attr-defined]
+            if isinstance(a, nodes.Const) and isinstance(a.value, str)]
+    shown = f" with {args[0]!r}" if args else ""
+    return f"the filter '{node.name}'{shown}"  # type: ignore[attr-defined]
 
 
 def _assigned_names(tree: nodes.Template) -> set[str]:
@@ -133,6 +182,18 @@ def compile_text(text: Text) -> jinja2.Template:
         raise _fail(text, f"template error: {exc}") from exc
 
 
+def _lineno(exc: BaseException, template: jinja2.Template) -> int | None:
+    """The template line where rendering failed (Jinja rewrites tracebacks to template lines)."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == template.filename or (
+                template.name and tb.tb_frame.f_code.co_filename == template.name):
+            found = tb.tb_lineno
+        tb = tb.tb_next
+    return found
+
+
 def _tidy(text: Text, result: str) -> str:
     """Fold a one-line or folded text to single spaces; keep a literal block's lines."""
     return " ".join(result.split()) if not text.block else result.strip()
@@ -147,11 +208,12 @@ def render(text: Text, context: Mapping[str, Any]) -> str:
         result = template.render(context)
     except jinja2.exceptions.SecurityError as exc:
         raise _fail(text, f"refused unsafe template code: {exc}",
-                    "rule-set text may only use facts, answer, conclusions, case and as_of") from exc
+                    "rule-set text may only use facts, answer, conclusions, case and as_of",
+                    _lineno(exc, template)) from exc
     except jinja2.UndefinedError as exc:
-        raise _fail(text, f"undefined name in text: {exc.message}") from exc
+        raise _fail(text, f"undefined name in text: {exc.message}", lineno=_lineno(exc, template)) from exc
     except jinja2.TemplateError as exc:
-        raise _fail(text, f"template error: {exc}") from exc
-    except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
-        raise _fail(text, f"template failed: {exc}") from exc
+        raise _fail(text, f"template error: {exc}", lineno=_lineno(exc, template)) from exc
+    except (TypeError, ValueError, ArithmeticError, RecursionError, MemoryError) as exc:
+        raise _fail(text, f"template failed: {type(exc).__name__}: {exc}", lineno=_lineno(exc, template)) from exc
     return _tidy(text, result)

@@ -66,6 +66,7 @@ _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<number>-?\d+(?:\.\d+)?(?![\w.]))
+  | (?P<badnumber>-?\d[\w.]*)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
   | (?P<op>==|!=|<=|>=|<|>)
@@ -107,6 +108,9 @@ def tokenize(text: str) -> Iterator[Token]:
         pos = end
         if kind == "space":
             continue
+        if kind == "badnumber":
+            raise ConditionProblem(Problem(start, f"'{m.group()}' is not a number",
+                                           "write plain decimals such as 6 or 2.5"))
         raw = m.group()
         value: Literal | None = None
         if kind == "number":

@@ -107,6 +107,9 @@ class CompileError(TransferlawError):
         super().__init__(diagnostic.format())
         self.diagnostic = diagnostic
 
+    def __reduce__(self) -> tuple[type[CompileError], tuple[Diagnostic]]:
+        return (type(self), (self.diagnostic,))
+
 
 class EngineError(TransferlawError):
     """The durable_rules engine failed, or its result disagreed with the reference evaluator."""

@@ -90,11 +90,16 @@ def check_mapping(node: Any, spec: Mapping[str, Field], what: str, out: Collecto
             continue
         value = node[key]
         if not is_kind(value, fld.kind):
-            expected = "non-empty text" if fld.kind == TEXT else fld.kind
-            if fld.kind == DATE:
-                expected = "a date YYYY-MM-DD"
-            out.error(node.at(key), f"'{key}' must be {expected}, got {describe(value)}")
+            expected = _EXPECTED.get(fld.kind, fld.kind)
+            got = "empty text" if isinstance(value, str) and not value.strip() else describe(value)
+            out.error(node.at(key), f"'{key}' must be {expected}, got {got}")
     return node
+
+
+_EXPECTED = {
+    TEXT: "non-empty text", DATE: "a date YYYY-MM-DD", LIST: "a list", MAP: "a mapping", INT: "a whole number",
+    NUMBER: "a number", BOOL: "true or false", TEXT_LIST: "a list of text",
+}
 
 
 def get_date(node: YMap, key: str) -> dt.date | None:

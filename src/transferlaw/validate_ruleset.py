@@ -244,7 +244,10 @@ class _Builder:
         assert g.meta is not None and g.meta_doc is not None
         meta = g.meta
         ruleset_id = str(meta.get("id", ""))
-        if ok(meta, "id", TEXT) and ruleset_id != self.directory.name:
+        if ok(meta, "id", TEXT) and not SLUG.match(ruleset_id):
+            self.out.error(meta.at("id"), f"invalid rule-set id '{ruleset_id}'",
+                           "lower-case letters, digits, '-' and '.', as in foreign-prison-transfer")
+        elif ok(meta, "id", TEXT) and ruleset_id != self.directory.name:
             self.out.error(meta.at("id"), f"the rule-set id '{ruleset_id}' must equal its directory "
                            f"name '{self.directory.name}'")
         areas = self.areas(meta)
@@ -259,6 +262,7 @@ class _Builder:
             vocab[c.id] = c
         conclusions = [c for c in (self.conclusion(i, vocab) for i in g.sections["conclusions"]) if c]
         conclusions = self.order_conclusions(conclusions)
+        vocab.update((c.id, c) for c in conclusions)
         questions = [self.ask_if(q, item, vocab) for q, item in pairs]
         authorities = [a for a in (self.authority(i) for i in g.sections["authorities"]) if a]
         authority_ids = {a.id for a in authorities}
@@ -366,8 +370,11 @@ class _Builder:
         cond = self.condition(item, "ask_if", vocab)
         if cond is None:
             return q
-        if q.id in set(conditions.names(cond.expr)):
+        direct = set(conditions.names(cond.expr))
+        if q.id in direct:
             self.out.error(cond.pos, f"the ask_if of '{q.id}' depends on '{q.id}' itself")
+        elif q.id in _expand(direct, vocab):
+            self.out.error(cond.pos, f"the ask_if of '{q.id}' depends on '{q.id}' through a conclusion")
         import dataclasses
 
         return dataclasses.replace(q, ask_if=cond)
@@ -507,7 +514,9 @@ class _Builder:
             title = str(node.get("name", "test"))
             case = self._collect(lambda: case_from_mapping(
                 _synthetic_case(node, ruleset.id, title), ruleset, item.doc.path), node.at("facts"))
-        expect = check_mapping(node.get("expect"), EXPECT, "'expect'", self.out, node.at("expect"))
+        expect = None
+        if "expect" in node:
+            expect = check_mapping(node["expect"], EXPECT, "'expect'", self.out, node.at("expect"))
         issues = self._expected(expect, "issues", ruleset.issue_by_id, ISSUE_STATUSES)
         concl = self._expected(expect, "conclusions", ruleset.conclusion_by_id, CONCLUSION_VALUES)
         missing = self._missing(node, ruleset)
@@ -567,6 +576,21 @@ class _Builder:
 
 
 _TRUE = Condition(text="true", expr=conditions.parse("true"), pos=Position(""))
+
+
+def _expand(names: set[str], vocab: conditions.Vocabulary) -> set[str]:
+    """The names a condition depends on, through the conclusions it uses."""
+    seen: set[str] = set()
+    stack = list(names)
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        item = vocab.get(name)
+        if isinstance(item, Conclusion) and item.title:  # stubs (no title yet) have no condition
+            stack.extend(conditions.names(item.when.expr))
+    return seen
 
 
 def _opt_text(node: YMap, key: str) -> str | None:

@@ -34,6 +34,10 @@ _SAFE_SCALAR_TAGS = {
     "tag:yaml.org,2002:timestamp",
 }
 _CONSTRUCTOR = yaml.SafeLoader("")
+_COLLECTION_TAGS: dict[type, str] = {
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,7 @@ class Scalar:
     style: str | None
     raw: str
     tag: str
+    end_line: int = 0
 
 
 class YMap(dict[str, Any]):
@@ -129,6 +134,8 @@ def load_text(text: str, path: str) -> YamlDoc:
         mark = exc.problem_mark or exc.context_mark
         pos = _pos(path, mark) if mark is not None else Position(path)
         problem = (exc.problem or exc.context or "malformed YAML").strip()
+        if exc.context and exc.problem and problem.startswith("but "):
+            problem = f"{exc.context.strip()}, {problem}"
         raise SourceError(Diagnostic(pos, f"invalid YAML: {problem}")) from exc
     except yaml.YAMLError as exc:
         raise SourceError(Diagnostic(Position(path), f"invalid YAML: {exc}")) from exc
@@ -175,9 +182,13 @@ class _Converter:
         if isinstance(value, (YMap, YList)):
             return value
         return Scalar(_pos(self.path, node.start_mark), getattr(node, "style", None),
-                      str(getattr(node, "value", "")), node.tag)
+                      str(getattr(node, "value", "")), node.tag, node.end_mark.line + 1)
 
     def _convert(self, node: yaml.Node, pos: Position, depth: int) -> Any:
+        expected = _COLLECTION_TAGS.get(type(node))
+        if expected is not None and node.tag != expected:
+            self.problems.error(pos, f"the tag '{node.tag}' is not allowed", "remove the tag")
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, pos, depth)
         if isinstance(node, yaml.SequenceNode):
@@ -232,25 +243,56 @@ class _Converter:
 
 
 def locate_in_scalar(doc_lines: tuple[str, ...], scalar: Scalar, offset: int) -> Position:
-    """Position of character ``offset`` of a scalar's text, for errors inside a condition or template.
+    """Position of character ``offset`` of a scalar's value, for errors inside a condition or template.
 
-    Exact for plain and quoted one-line scalars and for literal block scalars; the start of the value
-    otherwise.
+    Walks the source text, so escapes in quoted scalars and line folding in plain and quoted scalars are
+    accounted for; literal (``|``) blocks map line by line; anything else falls back to the value's start.
     """
     pos = scalar.pos
-    if scalar.style in (None, "", "'", '"'):
-        quote = 1 if scalar.style in ("'", '"') else 0
-        if "\n" not in scalar.raw:
-            return pos.shifted(cols=offset + quote)
-        return pos
     if scalar.style == "|":
         text = scalar.raw[:offset]
-        line_no = text.count("\n")
-        col_in_line = offset - (text.rfind("\n") + 1)
-        content_line = pos.line + 1 + line_no  # block content starts below the indicator
+        content_line = pos.line + 1 + text.count("\n")  # block content starts below the indicator
         indent = _indent_of(doc_lines, pos.line + 1)
-        return Position(pos.path, content_line, indent + col_in_line + 1)
-    return pos
+        return Position(pos.path, content_line, indent + offset - (text.rfind("\n") + 1) + 1)
+    if scalar.style not in (None, "", "'", '"'):
+        return pos
+    found = _walk_flow_scalar(doc_lines, scalar, offset)
+    return Position(pos.path, *found) if found is not None else pos
+
+
+def _walk_flow_scalar(lines: tuple[str, ...], scalar: Scalar, offset: int) -> tuple[int, int] | None:
+    """(line, column) of value character ``offset`` in a plain or quoted scalar, read from the source."""
+    quote = scalar.style if scalar.style in ("'", '"') else ""
+    line_no, col = scalar.pos.line, scalar.pos.col - 1 + len(quote)
+    count = 0
+    last = max(scalar.end_line, line_no)
+    while line_no <= min(last, len(lines)):
+        text = lines[line_no - 1]
+        if line_no != scalar.pos.line:
+            col = len(text) - len(text.lstrip())  # a folded line contributes one space, then its text
+            count += 1
+        while col < len(text):
+            if count >= offset:
+                return line_no, col + 1
+            char = text[col]
+            if quote and char == quote:
+                if quote == "'" and text[col + 1:col + 2] == "'":
+                    col += 2
+                    count += 1
+                    continue
+                return None
+            if quote == '"' and char == "\\":
+                col += 2 + _ESCAPE_WIDTH.get(text[col + 1:col + 2], 0)
+            else:
+                col += 1
+            count += 1
+        if count >= offset:
+            return line_no, col + 1
+        line_no += 1
+    return None
+
+
+_ESCAPE_WIDTH = {"x": 2, "u": 4, "U": 8}
 
 
 def _indent_of(lines: tuple[str, ...], line: int) -> int:
