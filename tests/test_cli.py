@@ -182,3 +182,13 @@ def test_version(runner: CliRunner) -> None:
 def test_python_m_entry_point_exists() -> None:
     """python -m transferlaw is wired to the CLI."""
     assert (ROOT / "src" / "transferlaw" / "__main__.py").read_text().strip().endswith("main()")
+
+
+def test_a_broken_test_file_never_stops_a_memo(runner: CliRunner, tmp_path: Path) -> None:
+    """Rule-set tests load only when run: a broken test file fails 'test' but not 'run'."""
+    rules = tmp_path / "rules"
+    shutil.copytree(MINI_RULES / "mini", rules / "mini")
+    (rules / "mini" / "tests" / "basic.yaml").write_text("tests:\n  - name: x\n    facts: {citizn: true}\n")
+    assert invoke(runner, "--rules", str(rules), "run", str(MINI_CASE))[0] == 0
+    code, _, err = invoke(runner, "--rules", str(rules), "test", "mini")
+    assert code == 1 and "basic.yaml:3:13: unknown question 'citizn'" in err

@@ -8,6 +8,7 @@ from .api import evaluate_case  # noqa: E402
 from .api import find_rulesets  # noqa: E402
 from .api import load_case  # noqa: E402
 from .api import load_ruleset  # noqa: E402
+from .api import load_tests  # noqa: E402
 from .api import memo_document  # noqa: E402
 from .api import render_memo  # noqa: E402
 from .api import run  # noqa: E402
@@ -31,6 +32,7 @@ __all__ = [
     "find_rulesets",
     "load_case",
     "load_ruleset",
+    "load_tests",
     "memo_document",
     "render_memo",
     "run",

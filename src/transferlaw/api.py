@@ -35,6 +35,7 @@ from .validate_case import read_case_doc
 from .validate_case import ruleset_id_of
 from .validate_ruleset import SLUG
 from .validate_ruleset import load_ruleset_dir
+from .validate_ruleset import load_ruleset_tests
 from .validate_ruleset import rule_set_files
 
 EngineChoice = Literal["auto", "durable", "python"]
@@ -62,35 +63,40 @@ _CACHE: dict[Path, tuple[tuple[tuple[str, float, int], ...], RuleSet]] = {}
 
 
 def _stamp(directory: Path) -> tuple[tuple[str, float, int], ...]:
-    definition, tests = rule_set_files(directory)
     stamps = []
-    for path in definition + tests:
+    for path in rule_set_files(directory)[0]:
         info = path.stat()
         stamps.append((str(path), info.st_mtime, info.st_size))
     return tuple(stamps)
 
 
+def ruleset_dir(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> Path:
+    """The directory of a rule set given as a directory path or as an id."""
+    path = Path(ref)
+    if (path / "ruleset.yaml").is_file():
+        return path
+    available = find_rulesets(rules_dirs)
+    if str(ref) not in available:
+        raise SourceError(Diagnostic(Position(str(ref)), f"no rule set '{ref}'",
+                                     suggest(str(ref), available)
+                                     or "available: " + ", ".join(sorted(available))))
+    return available[str(ref)]
+
+
 def load_ruleset(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> RuleSet:
     """Load a rule set by directory path or by id; cached until one of its files changes."""
-    path = Path(ref)
-    if not (path / "ruleset.yaml").is_file():
-        available = find_rulesets(rules_dirs)
-        if str(ref) not in available:
-            raise SourceError(Diagnostic(Position(str(ref)), f"no rule set '{ref}'",
-                                         suggest(str(ref), available)
-                                         or "available: " + ", ".join(sorted(available))))
-        path = available[str(ref)]
+    path = ruleset_dir(ref, rules_dirs)
     resolved = path.resolve()
     stamp = _stamp(resolved)
     cached = _CACHE.get(resolved)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    definition, tests = rule_set_files(path)
-    disk_key = cache.key(definition + tests, display_path(path))
+    definition, _ = rule_set_files(path)
+    disk_key = cache.key(definition, display_path(path))
     ruleset = cache.load(disk_key)
     if ruleset is None:
         ruleset = load_ruleset_dir(path)
-        if cache.key(definition + tests, display_path(path)) == disk_key:  # unchanged while loading
+        if cache.key(definition, display_path(path)) == disk_key:  # unchanged while loading
             cache.store(disk_key, ruleset)
     _CACHE[resolved] = (stamp, ruleset)
     return ruleset
@@ -233,11 +239,18 @@ def _trace(node: Any, depth: int = 1) -> str:
     return "\n".join(lines)
 
 
-def run_tests(ruleset: RuleSet, engine: EngineChoice = "auto",
+def load_tests(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> tuple[RuleSet, tuple[RuleTest, ...]]:
+    """A rule set and its tests (``tests/*.yaml``), validated; every problem reported at once."""
+    directory = ruleset_dir(ref, rules_dirs)
+    ruleset = load_ruleset(directory)
+    return ruleset, load_ruleset_tests(directory, ruleset)
+
+
+def run_tests(ruleset: RuleSet, tests: Iterable[RuleTest], engine: EngineChoice = "auto",
               select: Iterable[str] | None = None) -> list[TestResult]:
-    """Run a rule set's tests (those whose name contains one of ``select``, if given)."""
+    """Run rule-set tests (those whose name contains one of ``select``, if given)."""
     wanted = [s.lower() for s in select or []]
-    return [run_test(t, ruleset, engine) for t in ruleset.tests
+    return [run_test(t, ruleset, engine) for t in tests
             if not wanted or any(w in t.name.lower() for w in wanted)]
 
 

@@ -157,8 +157,8 @@ def test(settings: Settings, ruleset: str, rules: tuple[Path, ...], select: tupl
       transferlaw test foreign-prison-transfer
       transferlaw test rules/foreign-prison-transfer -k pretrial
     """
-    loaded = api.load_ruleset(ruleset, _rules(settings, rules))
-    results = api.run_tests(loaded, engine, select)
+    loaded, tests = api.load_tests(ruleset, _rules(settings, rules))
+    results = api.run_tests(loaded, tests, engine, select)
     failed = [r for r in results if not r.passed]
     for result in results:
         mark = "ok  " if result.passed else "FAIL"

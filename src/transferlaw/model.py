@@ -236,7 +236,6 @@ class RuleSet:
     """In dependency order: every conclusion comes after those it uses."""
     issues: tuple[Issue, ...]
     authorities: tuple[Authority, ...]
-    tests: tuple[RuleTest, ...] = ()
     question_presented: Text | None = None
     disclaimer: str | None = None
     path: str = ""

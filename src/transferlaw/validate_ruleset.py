@@ -116,16 +116,12 @@ def load_ruleset_dir(directory: Path) -> RuleSet:
     shown = display_path(directory)
     if not (directory / "ruleset.yaml").is_file():
         raise ValidationFailed([Diagnostic(Position(shown), "not a rule set: no ruleset.yaml here")])
-    definition, tests = rule_set_files(directory)
+    definition, _ = rule_set_files(directory)
     gathered = _Gathered()
     for path in definition:
         doc = _load(path, out)
         if doc is not None:
             _gather(doc, path.name == "ruleset.yaml" and path.parent == directory, gathered, out)
-    for path in tests:
-        doc = _load(path, out)
-        if doc is not None:
-            _gather_tests(doc, gathered, out)
     if gathered.meta is None or gathered.meta_doc is None:
         out.raise_if_errors()
         raise ValidationFailed([Diagnostic(Position(shown), "ruleset.yaml holds no metadata")])
@@ -134,6 +130,23 @@ def load_ruleset_dir(directory: Path) -> RuleSet:
     out.raise_if_errors()
     assert ruleset is not None
     return ruleset
+
+
+def load_ruleset_tests(directory: Path, ruleset: RuleSet) -> tuple[RuleTest, ...]:
+    """Load and validate the tests in ``directory/tests/`` against ``ruleset``; report every problem.
+
+    Tests are loaded on their own, only when they are run: a broken test never stops a memo.
+    """
+    out = Collector()
+    gathered = _Gathered()
+    for path in rule_set_files(directory)[1]:
+        doc = _load(path, out)
+        if doc is not None:
+            _gather_tests(doc, gathered, out)
+    builder = _Builder(out, directory)
+    tests = [t for t in (builder.test(item, ruleset) for item in gathered.tests) if t]
+    out.raise_if_errors()
+    return tuple(tests)
 
 
 def _load(path: Path, out: Collector) -> YamlDoc | None:
@@ -289,8 +302,7 @@ class _Builder:
             disclaimer=str(meta["disclaimer"]).strip() if ok(meta, "disclaimer", TEXT) else None,
             path=display_path(self.directory), pos=meta.pos,
         )
-        tests = [t for t in (self.test(item, ruleset) for item in g.tests) if t]
-        return _with_tests(ruleset, tests)
+        return ruleset
 
     def areas(self, meta: YMap) -> dict[str, str]:
         areas: dict[str, str] = {}
@@ -610,9 +622,3 @@ def _load_case_file(path: Path, ruleset: RuleSet) -> Any:
     from .validate_case import load_case_file
 
     return load_case_file(path, ruleset)
-
-
-def _with_tests(ruleset: RuleSet, tests: list[RuleTest]) -> RuleSet:
-    import dataclasses
-
-    return dataclasses.replace(ruleset, tests=tuple(tests))
