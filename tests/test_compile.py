@@ -130,3 +130,20 @@ def test_deep_case_patterns_are_split() -> None:
                       conclusions=(conclusion,), issues=(), authorities=(), path="deep")
     with pytest.raises(CompileError, match="too complex|nests too deeply"):
         compile_ruleset(ruleset)
+
+
+def test_too_many_attributes_is_a_compile_error() -> None:
+    """Trap 11: a case fact over the engine's 253-key limit is refused when the rule set compiles."""
+    from transferlaw.model import Conclusion
+
+    questions = tuple(Question(id=f"q{i}", prompt="?", type="boolean", pos=Position("t")) for i in range(260))
+    conclusions = tuple(
+        Conclusion(id=f"c{i}", title="c", when=Condition(text=f"q{i}", expr=conditions.parse(f"q{i}"),
+                                                        pos=Position("t")), pos=Position("t"))
+        for i in range(260)
+    )
+    ruleset = RuleSet(id="many", title="m", version="1", as_of=__import__("datetime").date(2026, 1, 1),
+                      jurisdiction="j", description="d", areas=(("a", "A"),), questions=questions,
+                      conclusions=conclusions, issues=(), authorities=(), path="many")
+    with pytest.raises(CompileError, match="questions; the engine takes at most"):
+        compile_ruleset(ruleset)
