@@ -63,7 +63,8 @@ QUESTIONS = (
 ATOMS = [
     "b0", "b1", "b2", 'ch == "x"', 'ch != "y"', 'ch in ["x", "z"]', 'ch not in ["y"]', "num >= 2", "num < 1",
     "num == 3", "num <= 1.5", "num in [0, 2]", "num != 1", 'ms contains "p"', 'ms contains "q"', "known(b1)",
-    "known(num)", "known(ms)", "b0 == false", "true", "false",
+    "known(num)", "known(ms)", "b0 == false", "true", "false", 'ms contains any ["p", "q"]',
+    'ms contains all ["p", "q"]',
 ]
 
 

@@ -24,7 +24,7 @@ from .errors import suggest
 from .model import Text
 from .resources import bytecode_cache
 
-CONTEXT_NAMES = ("facts", "answer", "conclusions", "case", "as_of")
+CONTEXT_NAMES = ("facts", "answer", "conclusions", "case", "as_of", "status")
 CASE_KEYS = ("title",)
 
 _SOURCES: dict[str, str] = {}

@@ -250,6 +250,8 @@ class _Parser:
                       end=self.tokens[self.i - 1].end)
         if self.at("keyword", "contains"):
             self.take()
+            if self.at("name", "any") or self.at("name", "all"):
+                return self.contains_many(tok)
             value_tok = self.tok
             value = self.literal()
             if not isinstance(value, str):
@@ -257,6 +259,20 @@ class _Parser:
             return Contains(name=tok.text, value=str(value), start=tok.start,
                             end=self.tokens[self.i - 1].end)
         return Ref(name=tok.text, start=tok.start, end=tok.end)
+
+    def contains_many(self, name: Token) -> Expr:
+        """``x contains any [..]`` / ``x contains all [..]``: an or / and of single contains tests."""
+        word = self.take().text
+        values = self.literal_list()
+        end = self.tokens[self.i - 1].end
+        for value in values:
+            if not isinstance(value, str):
+                raise ConditionProblem(Problem(name.start, f"'contains {word}' takes choices in quotes"))
+        tests = tuple(Contains(name=name.text, value=str(v), start=name.start, end=end) for v in values)
+        if len(tests) == 1:
+            return tests[0]
+        return Or(operands=tests, start=name.start, end=end) if word == "any" else And(
+            operands=tests, start=name.start, end=end)
 
     def literal(self) -> Literal:
         tok = self.tok

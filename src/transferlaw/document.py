@@ -45,6 +45,7 @@ def text_context(evaluation: Evaluation, as_of: dt.date) -> dict[str, Any]:
         "conclusions": {c.conclusion.id: c.value for c in evaluation.conclusions},
         "case": {"title": evaluation.case.title},
         "as_of": as_of.isoformat(),
+        "status": None,
     }
 
 
@@ -60,7 +61,8 @@ def build(evaluation: Evaluation, *, as_of: dt.date) -> dict[str, Any]:
     def render(text: Text) -> str:
         return authored.render(text, context)
 
-    findings = [_finding(f, evaluation, render) for f in evaluation.findings]
+    findings = [_finding(f, evaluation, lambda text, f=f: authored.render(text, {**context, "status": f.status}))
+                for f in evaluation.findings]
     counts = {s: sum(1 for f in evaluation.findings if f.status == s)
               for s in ("raised", "undetermined", "not_raised")}
     by_severity = {s: sum(1 for f in evaluation.findings

@@ -77,7 +77,7 @@ ISSUE = {
 AUTHORITY = {
     "id": Field(TEXT, True), "citation": Field(TEXT, True), "short": Field(TEXT),
     "kind": Field(TEXT, True), "court": Field(TEXT), "year": Field(INT), "url": Field(TEXT),
-    "proposition": Field(TEXT, True), "verified": Field(BOOL, True),
+    "proposition": Field(TEXT, True), "verified": Field(BOOL, True), "note": Field(TEXT),
 }
 TEST = {"name": Field(TEXT, True), "case": Field(TEXT), "facts": Field(MAP), "expect": Field(MAP, True),
         "missing": Field(MAP)}

@@ -1,0 +1,60 @@
+"""Tests for the memo document: the JSON schema's shape and the names rule-set text can use."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from transferlaw import api
+from transferlaw import conditions
+from transferlaw.model import Text
+
+from .conftest import DATA
+from .conftest import MINI_RULES
+
+CASE = DATA / "cases" / "mini-unknowns.yaml"
+
+
+def test_issue_text_can_read_its_own_status() -> None:
+    """An issue's texts see `status`, so they can speak differently when the issue is undetermined."""
+    case, ruleset = api.load_case(CASE, [MINI_RULES])
+    source = "{% if status == 'undetermined' %}open{% else %}{{ status }}{% endif %}"
+    issue = dataclasses.replace(ruleset.issues[0], conclusion=Text(source=source, pos=ruleset.issues[0].pos))
+    ruleset = dataclasses.replace(ruleset, issues=(issue, *ruleset.issues[1:]))
+    doc = api.memo_document(api.evaluate_case(case, ruleset))
+    assert {f["id"]: f["conclusion"] for f in doc["findings"]}["exile"] == "open"
+    case = dataclasses.replace(case, facts={**case.facts, "citizen": True})
+    doc = api.memo_document(api.evaluate_case(case, ruleset))
+    assert {f["id"]: f["conclusion"] for f in doc["findings"]}["exile"] == "raised"
+
+
+def test_document_keys_and_order_follow_the_schema() -> None:
+    """The memo document has the documented top-level keys, in order, and schema version 1."""
+    case, ruleset = api.load_case(CASE, [MINI_RULES])
+    doc = api.memo_document(api.evaluate_case(case, ruleset))
+    assert list(doc) == ["schema", "schema_version", "generator", "as_of", "ruleset", "case", "heading",
+                         "question_presented", "brief_answer", "summary", "findings", "conclusions", "facts",
+                         "open_questions", "authorities", "authority_kinds", "disclaimer"]
+    assert doc["schema"] == "transferlaw.memo" and doc["schema_version"] == 1
+    assert "not legal advice" in doc["disclaimer"]
+    finding = doc["findings"][0]
+    assert list(finding) == ["id", "title", "area", "severity", "status", "status_label", "rule", "application",
+                             "counterargument", "conclusion", "next_steps", "because", "because_text",
+                             "missing_facts", "explanation", "authorities"]
+
+
+def test_only_authorities_of_live_findings_are_listed() -> None:
+    """The table of authorities lists only what raised or undetermined findings cite, grouped by kind."""
+    case, ruleset = api.load_case(CASE, [MINI_RULES])
+    case = dataclasses.replace(case, facts={**case.facts, "citizen": False, "months_left": 3})
+    doc = api.memo_document(api.evaluate_case(case, ruleset))
+    statuses = {f["id"]: f["status"] for f in doc["findings"]}
+    assert statuses["exile"] == "not_raised" and statuses["long_sentence"] == "not_raised"
+    assert doc["authorities"] == []
+
+
+def test_contains_any_and_all() -> None:
+    """'contains any' and 'contains all' are an or and an and of single contains tests."""
+    expr = conditions.parse('m contains any ["a", "b"]')
+    assert type(expr).__name__ == "Or" and len(expr.operands) == 2  # type: ignore[union-attr]
+    expr = conditions.parse('m contains all ["a", "b"]')
+    assert type(expr).__name__ == "And"
