@@ -1,0 +1,95 @@
+"""The authorities of every bundled rule set: defined, cited in the right form for their kind, and never
+printed as settled when unverified."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from transferlaw import api
+from transferlaw.model import Authority
+from transferlaw.model import RuleSet
+
+from .conftest import DATA
+from .conftest import MINI_RULES
+from .conftest import ROOT
+
+RULESETS = [api.load_ruleset(p.parent) for p in sorted((ROOT / "rules").glob("*/ruleset.yaml"))]
+ALL = [(r, a) for r in RULESETS for a in r.authorities]
+
+_YEAR = r"\b(1[789]\d\d|20\d\d)\b"
+_DATE = r"(Jan|Feb|Mar|Apr|May|June|July|Aug|Sept|Oct|Nov|Dec)\.? \d{1,2}, \d{4}"
+_REPORTER = r"\d+ (U\.S\.|S\. Ct\.|F\. ?(2d|3d|4th)|F\. Supp\.( ?2d| ?3d)?|F\. App'x|WL) (\d+|___)"
+FORMS: dict[str, list[str]] = {
+    # Meachum v. Fano, 427 U.S. 215 (1976); J.G.G. v. Trump, No. 1:25-cv-00766 (D.D.C. Dec. 22, 2025)
+    "case": [rf"^(In re |Ex parte )?[^,]+ v\. [^,]+(, [^,]+)*, ({_REPORTER}|No\. [\w:.\-]+).*\(.*{_YEAR}\)"],
+    # 18 U.S.C. § 4100(b); Foreign Affairs Reform and Restructuring Act of 1998, Pub. L. No. 105-277, ...
+    "statute": [r"^\d+ U\.S\.C\. §§? ?\d+[a-z]?(-\d+)?(\([\w]+\))*", r"Pub\. L\. No\. \d+-\d+"],
+    # U.S. Const. amend. XIV, § 1; U.S. Const. art. I, § 9, cl. 2
+    "constitution": [r"^U\.S\. Const\. (amend\. [IVXL]+|art\. [IVX]+)(, § \d+)?(, cl\. \d+)?$"],
+    "treaty": [rf"{_DATE}.*(U\.N\.T\.S\.|U\.S\.T\.|T\.I\.A\.S\.|S\. Treaty Doc\.|O\.A\.S\.T\.S\.|E\.T\.S\.)"],
+    "regulation": [r"^\d+ C\.F\.R\. §§? ?\d+"],
+    "executive": [rf"^(Proclamation|Exec(utive)? Order|Exec\. Order) No\. \d+, \d+ Fed\. Reg\. \d+ \({_DATE}\)",
+                  rf"\({_DATE}\)|\(updated {_YEAR}|{_YEAR}\)"],
+    "soft_law": [rf"(G\.A\. Res\.|U\.N\. Doc\.).*{_YEAR}"],
+    "report": [rf"\({_DATE}\)"],
+}
+
+
+@pytest.mark.parametrize(("ruleset", "authority"), ALL, ids=[f"{r.id}::{a.id}" for r, a in ALL])
+def test_citation_has_the_form_of_its_kind(ruleset: RuleSet, authority: Authority) -> None:
+    """Each citation reads as its kind should: a reporter or docket and a year for cases, U.S.C. for
+    statutes, the Constitution's article or amendment form, a treaty series with a date, and so on."""
+    text = " ".join(authority.citation.split())
+    assert any(re.search(form, text) for form in FORMS[authority.kind]), (
+        f"{authority.pos}: {authority.citation!r} is not in the usual form for a {authority.kind}")
+    assert "  " not in authority.citation and not authority.citation.endswith(".")
+    if authority.year is not None:
+        assert str(authority.year) in text or authority.kind in ("statute", "constitution")
+
+
+@pytest.mark.parametrize("ruleset", RULESETS, ids=[r.id for r in RULESETS])
+def test_every_cited_authority_is_defined_and_used(ruleset: RuleSet) -> None:
+    """Every id an issue cites is defined, and every defined authority is cited by some issue."""
+    cited = {a for issue in ruleset.issues for a in issue.authorities}
+    assert cited <= set(ruleset.authority_by_id)
+    unused = set(ruleset.authority_by_id) - cited
+    assert not unused, f"authorities never cited: {sorted(unused)}"
+
+
+@pytest.mark.parametrize("ruleset", RULESETS, ids=[r.id for r in RULESETS])
+def test_issues_rely_on_authority(ruleset: RuleSet) -> None:
+    """Every issue cites at least one authority, and the same id at most once."""
+    for issue in ruleset.issues:
+        assert issue.authorities, f"{issue.pos}: issue '{issue.id}' cites nothing"
+        assert len(set(issue.authorities)) == len(issue.authorities), issue.id
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_unverified_authority_is_never_printed_as_settled(fmt: str) -> None:
+    """An authority marked verified: false is flagged wherever its citation is printed."""
+    memo = api.run(DATA / "cases" / "mini-unknowns.yaml", fmt, [MINI_RULES])
+    citation = "1 U.S.C. § 1"
+    assert citation in memo
+    marker = "citation not verified"
+    for match in re.finditer(re.escape(citation), memo):
+        window = memo[match.end():match.end() + 200]
+        assert marker in window, f"unflagged citation in {fmt}: …{memo[match.start():match.end() + 80]}…"
+
+
+def test_flagship_unverified_authorities_are_flagged_in_bundled_memos() -> None:
+    """In every bundled memo, each unverified flagship authority that is printed carries the marker."""
+    flagship = next(r for r in RULESETS if r.id == "foreign-prison-transfer")
+    unverified = [a for a in flagship.authorities if not a.verified]
+    for golden in sorted((ROOT / "tests" / "golden").glob("*.md")):
+        memo = golden.read_text(encoding="utf-8")
+        for authority in unverified:
+            for match in re.finditer(re.escape(authority.citation), memo):
+                assert "citation not verified" in memo[match.end():match.end() + 200], (golden.name, authority.id)
+
+
+def test_mini_fixture_exists() -> None:
+    """The unverified-marker test runs against the mini rule set, which has an unverified statute."""
+    assert not api.load_ruleset(Path(MINI_RULES / "mini")).authority_by_id["statute-b"].verified
