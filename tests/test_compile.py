@@ -31,11 +31,11 @@ def test_atoms_compile_to_true_and_false_patterns() -> None:
 
 
 def test_in_and_contains_compile_with_empty_list_companion() -> None:
-    """'in' is an $or of equalities; F(contains) accepts an empty list through the __n companion."""
+    """'in' is an $or of equalities; F(contains) is one $iall test (lists carry a marker, never empty)."""
     t = truth(conditions.parse('c in ["a", "b"]'), True, frozenset())
     assert t[0] == "or" and len(t[1]) == 2
     f = truth(conditions.parse('m contains "x"'), False, frozenset())
-    assert ("case", '{"m__n": 0}') in f[1]
+    assert f == ("case", '{"$iall": {"m": {"$neq": {"$i": "x"}}}}')
 
 
 def test_dnf_expands_only_over_conclusions() -> None:

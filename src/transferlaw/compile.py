@@ -36,7 +36,10 @@ from .model import RuleSet
 
 SENTINEL = "sentinel"
 SENTINEL_PRI = 1000
-LIST_SUFFIX = "__n"
+LIST_MARKER = "__list__"
+"""Sent as the first element of every multi answer, so that a list is never empty: ``$iall`` is false on an
+empty list in durable (durable-rules.md §4a), and the marker makes "contains no X" true for ``[]`` with a
+single ``$iall`` test. It can never equal a choice (choice values cannot contain ``__``)."""
 
 # engine limits (durable-rules.md §3), with a margin
 MAX_RULES = 4000
@@ -73,7 +76,7 @@ class CompiledRuleSet:
     attributes: tuple[str, ...]
     """the case-fact attributes the rules read (question ids)"""
     lists: frozenset[str]
-    """multi questions, sent with a ``<id>__n`` length companion"""
+    """multi questions, sent with :data:`LIST_MARKER` as their first element"""
 
 
 def _atom(json_expr: dict[str, Any]) -> Formula:
@@ -141,7 +144,7 @@ def truth(expr: Expr, want: bool, conclusions: frozenset[str]) -> Formula:
     assert isinstance(expr, Contains)
     if want:
         return _atom({"$iany": {name: {"$i": expr.value}}})
-    return _or([_atom({name + LIST_SUFFIX: 0}), _atom({"$iall": {name: {"$neq": {"$i": expr.value}}}})])
+    return _atom({"$iall": {name: {"$neq": {"$i": expr.value}}}})
 
 
 Term = tuple[frozenset[tuple[str, bool]], Formula]
@@ -225,17 +228,35 @@ def _groups(expr: Any) -> int:
 
 
 def _split_case(f: Formula) -> list[Formula]:
-    """Expand a case formula into a disjunction of conjunctions (used only when a pattern is too deep)."""
+    """Split a case formula that nests too deeply for one durable pattern into alternatives that do not.
+
+    Only as far as needed: an ``or`` is split into its branches; in an ``and``, the ``or`` conjunct with the
+    most groups is distributed over the rest; each piece is split again only if it is still too deep.
+    """
+    expr = case_json(f)
+    if expr is None or _groups(expr) <= MAX_GROUPS:
+        return [f]
     if f[0] == "or":
-        return [t for p in f[1] for t in _split_case(p)]
-    if f[0] == "and":
-        acc: list[Formula] = [TRUE]
+        out = []
         for part in f[1]:
-            acc = [_and([a, b]) for a in acc for b in _split_case(part)]
-            if len(acc) > MAX_TERMS:
-                return acc
-        return acc
-    return [f]
+            out.extend(_split_case(part))
+            if len(out) > MAX_TERMS:
+                break
+        return out
+    if f[0] != "and":
+        return [f]
+    parts = list(f[1])
+    ors = [i for i, p in enumerate(parts) if p[0] == "or"]
+    if not ors:
+        return [f]
+    widest = max(ors, key=lambda i: _groups(case_json(parts[i])))
+    rest = parts[:widest] + parts[widest + 1:]
+    out = []
+    for branch in parts[widest][1]:
+        out.extend(_split_case(_and([*rest, branch])))
+        if len(out) > MAX_TERMS:
+            break
+    return out
 
 
 class _Emitter:

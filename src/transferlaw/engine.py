@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from .compile import LIST_SUFFIX
+from .compile import LIST_MARKER
 from .compile import CompiledRuleSet
 from .errors import EngineError
 from .model import Value
@@ -108,8 +108,7 @@ class DurableEngine:
                 items = list(value)  # type: ignore[arg-type]
                 for item in items:
                     _check_scalar(name, item)
-                fact[name] = items
-                fact[name + LIST_SUFFIX] = len(items)
+                fact[name] = [LIST_MARKER, *items]
             else:
                 _check_scalar(name, value)
                 fact[name] = value
