@@ -192,3 +192,14 @@ def test_a_broken_test_file_never_stops_a_memo(runner: CliRunner, tmp_path: Path
     assert invoke(runner, "--rules", str(rules), "run", str(MINI_CASE))[0] == 0
     code, _, err = invoke(runner, "--rules", str(rules), "test", "mini")
     assert code == 1 and "basic.yaml:3:13: unknown question 'citizn'" in err
+
+
+def test_rulesets_lists_good_ones_and_reports_broken_ones(runner: CliRunner, tmp_path: Path) -> None:
+    """A broken rule set does not hide the others: they are listed, its errors go to stderr, exit 1."""
+    rules = tmp_path / "rules"
+    shutil.copytree(MINI_RULES / "mini", rules / "mini")
+    shutil.copytree(DATA / "invalid" / "rulesets" / "unknown-area", rules / "unknown-area")
+    code, out, err = invoke(runner, "--rules", str(rules), "rulesets")
+    assert code == 1
+    assert "mini " in out and "unknown-area" in out and "does not load" in out
+    assert "ruleset.yaml:22:11: unknown area 'statsu'" in err

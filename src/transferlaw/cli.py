@@ -128,9 +128,14 @@ def rulesets(settings: Settings, rules: tuple[Path, ...]) -> None:
       transferlaw rulesets --rules my-rules/
     """
     found = api.find_rulesets(_rules(settings, rules))
-    rows = []
+    rows, problems = [], []
     for ident, path in sorted(found.items()):
-        ruleset = api.load_ruleset(path)
+        try:
+            ruleset = api.load_ruleset(path)
+        except TransferlawError as exc:  # list the others, report this one, fail at the end
+            problems.append(exc.report())
+            rows.append((ident, "-", "-", "(does not load: see the errors below)"))
+            continue
         rows.append((ident, ruleset.version, ruleset.as_of.isoformat(), ruleset.title))
     if not rows:
         click.echo("no rule sets found", err=True)
@@ -138,7 +143,9 @@ def rulesets(settings: Settings, rules: tuple[Path, ...]) -> None:
     width = max(len(r[0]) for r in rows)
     click.echo(f"{'ID'.ljust(width)}  VERSION  AS OF       TITLE")
     for ident, version, as_of, title in rows:
-        click.echo(f"{ident.ljust(width)}  {version.ljust(7)}  {as_of}  {title}")
+        click.echo(f"{ident.ljust(width)}  {version.ljust(7)}  {as_of.ljust(10)}  {title}")
+    if problems:
+        raise UserError("\n".join(problems))
 
 
 @cli.command()
