@@ -65,3 +65,29 @@ def test_only_verified_authorities_are_cited_as_settled() -> None:
     ruleset = api.load_ruleset(ROOT / "rules" / "foreign-prison-transfer")
     cited = {a for issue in ruleset.issues for a in issue.authorities}
     assert cited <= set(ruleset.authority_by_id)
+
+
+def _bundled_statuses() -> dict[str, set[str]]:
+    """For each flagship issue, the statuses it takes over the bundled cases."""
+    seen: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "cases").glob("*.yaml")):
+        case, ruleset = api.load_case(path)
+        for ident, value in evaluate.decide(ruleset, case.facts, "python").items():
+            if ident in ruleset.issue_by_id:
+                seen.setdefault(ident, set()).add(evaluate.status_of(value))
+    return seen
+
+
+def test_flagship_depth() -> None:
+    """The flagship covers the legal brief at depth: 40+ issues in 10+ areas, 25+ bundled cases."""
+    ruleset = api.load_ruleset(ROOT / "rules" / "foreign-prison-transfer")
+    assert len(ruleset.issues) >= 40
+    assert len({i.area for i in ruleset.issues}) >= 10
+    assert len(list((ROOT / "cases").glob("*.yaml"))) >= 25
+
+
+def test_every_issue_is_raised_and_not_raised_by_some_case() -> None:
+    """Each flagship issue is raised by at least one bundled case and not raised by at least one."""
+    for ident, statuses in _bundled_statuses().items():
+        assert "raised" in statuses, f"no bundled case raises '{ident}'"
+        assert "not_raised" in statuses, f"every bundled case raises or leaves open '{ident}'"
