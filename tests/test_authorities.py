@@ -29,7 +29,8 @@ FORMS: dict[str, list[str]] = {
     "statute": [r"^\d+ U\.S\.C\. §§? ?\d+[a-z]?(-\d+)?(\([\w]+\))*", r"Pub\. L\. No\. \d+-\d+"],
     # U.S. Const. amend. XIV, § 1; U.S. Const. art. I, § 9, cl. 2
     "constitution": [r"^U\.S\. Const\. (amend\. [IVXL]+|art\. [IVX]+)(, § \d+)?(, cl\. \d+)?$"],
-    "treaty": [rf"{_DATE}.*(U\.N\.T\.S\.|U\.S\.T\.|T\.I\.A\.S\.|S\. Treaty Doc\.|O\.A\.S\.T\.S\.|E\.T\.S\.|\d+ Stat\. \d+|T\.S\. No\. \d+)"],
+    "treaty": [rf"{_DATE}.*(U\.N\.T\.S\.|U\.S\.T\.|T\.I\.A\.S\.|S\. Treaty Doc\.|O\.A\.S\.T\.S\.|E\.T\.S\."
+               r"|\d+ Stat\. \d+|T\.S\. No\. \d+)"],
     "regulation": [r"^\d+ C\.F\.R\. §§? ?\d+"],
     "executive": [rf"^(Proclamation|Exec(utive)? Order|Exec\. Order) No\. \d+, \d+ Fed\. Reg\. \d+ \({_DATE}\)",
                   rf"\({_DATE}\)|\(updated {_YEAR}|{_YEAR}\)"],

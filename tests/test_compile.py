@@ -71,6 +71,7 @@ def test_sentinel_rule_runs_last(mini: RuleSet) -> None:
     """The sentinel matches every case and has the highest priority number (runs last)."""
     compiled = compile_ruleset(mini)
     assert compiled.rules["sentinel"] == {"pri": 1000, "all": [{"m": {"kind": "case"}}]}
+    assert compiled.rules["init"] == {"all": [{"m": {"kind": "init"}}]}
 
 
 def test_compiled_name_is_content_hashed(mini: RuleSet) -> None:

@@ -180,7 +180,8 @@ def test_unicode_and_quotes_in_values_round_trip() -> None:
         from transferlaw.compile import CompiledRuleSet
         value = 'Zo\\u00eb \\u00d1and\\u00fa "q" \\\\ it\\'s \\U0001F680'
         rules = {"T.a": {"all": [{"c": {"$and": [{"kind": "case"}, {"x": value}]}}]},
-                 "sentinel": {"pri": 1000, "all": [{"m": {"kind": "case"}}]}}
+                 "sentinel": {"pri": 1000, "all": [{"m": {"kind": "case"}}]},
+                 "init": {"all": [{"m": {"kind": "init"}}]}}
         compiled = CompiledRuleSet(name="uni@1", rules=rules, actions={"T.a": ("a", True)},
                                    derived=frozenset(), attributes=("x",), lists=frozenset())
         eng = engine.DurableEngine(compiled)
@@ -258,3 +259,41 @@ def test_durable_and_python_agree_on_mini(mini: RuleSet) -> None:
     """The checked path (values) raises nothing on agreement and returns the reference values."""
     facts = {"citizen": True, "custodian": "state", "months_left": 10, "notice_date": "2025-06-01"}
     assert evaluate.values(mini, facts, "durable") == evaluate.values(mini, facts, "python")
+
+
+def _broad_ruleset(n: int) -> RuleSet:
+    """n choice questions, each with a conclusion that almost every case satisfies (x != "z")."""
+    import datetime as dt
+
+    from transferlaw.model import Conclusion
+    from transferlaw.model import Question
+
+    questions = tuple(Question(id=f"q{i}", prompt="?", type="choice", choices=(("x", "X"), ("z", "Z")),
+                               pos=Position("t")) for i in range(n))
+    conclusions = tuple(Conclusion(id=f"c{i}", title="c", when=Condition(
+        text=f'q{i} != "z"', expr=conditions.parse(f'q{i} != "z"'), pos=Position("t")), pos=Position("t"))
+        for i in range(n))
+    return RuleSet(id="broad", title="b", version="1", as_of=dt.date(2026, 1, 1), jurisdiction="j",
+                   description="d", areas=(("a", "A"),), questions=questions, conclusions=conclusions, issues=(),
+                   authorities=(), path="broad")
+
+
+def test_broad_rule_sets_stay_within_the_engines_walk_stack() -> None:
+    """durable walks its alpha network with a 64-entry stack (error 303 beyond); buckets keep it bounded."""
+    ruleset = _broad_ruleset(100)
+    compiled = compile_ruleset(ruleset)
+    assert compiled.buckets
+    eng = engine.DurableEngine(compiled)
+    values = eng.decide({f"q{i}": "x" for i in range(100)})
+    assert all(values[f"c{i}"] is True for i in range(100))
+    eng.close()
+    bare = CompiledRuleSet(name="broad@bare", rules={k: {**r, "all": [
+        {a: {"$and": [c for c in p["$and"] if not str(next(iter(c))).startswith("__b")]} if "$and" in p else p
+         for a, p in pat.items()} for pat in r["all"]]} for k, r in compiled.rules.items()},
+        actions=compiled.actions, derived=compiled.derived, attributes=compiled.attributes, lists=compiled.lists)
+    eng = engine.DurableEngine(bare)
+    for _ in range(50):  # the premise: without buckets durable gives up; the failed states delete safely
+        with pytest.raises(EngineError, match="303"):
+            eng.decide({f"q{i}": "x" for i in range(100)})
+    assert "c0" not in eng.decide({})
+    eng.close()

@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from . import fanout
 from .errors import CompileError
 from .errors import Diagnostic
 from .errors import Position
@@ -36,6 +37,10 @@ from .model import RuleSet
 
 SENTINEL = "sentinel"
 SENTINEL_PRI = 1000
+INIT = "init"
+"""A rule on a tiny ``{kind: init}`` fact that every case state runs before its case is asserted: a state
+that never ran an action crashes durable when it is deleted or read (durable-rules.md §5), and a case
+assert can fail half-way (e.g. error 303), so the state is made safe first."""
 LIST_MARKER = "__list__"
 """Sent as the first element of every multi answer, so that a list is never empty: ``$iall`` is false on an
 empty list in durable (durable-rules.md §4a), and the marker makes "contains no X" true for ``[]`` with a
@@ -77,6 +82,8 @@ class CompiledRuleSet:
     """the case-fact attributes the rules read (question ids)"""
     lists: frozenset[str]
     """multi questions, sent with :data:`LIST_MARKER` as their first element"""
+    buckets: tuple[str, ...] = ()
+    """always-true attributes the case fact carries for the bucket tests of :mod:`fanout`"""
 
 
 def _atom(json_expr: dict[str, Any]) -> Formula:
@@ -322,15 +329,21 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleSet:
         emitter.target(conclusion.id, conclusion.when)
     for issue in ruleset.issues:
         emitter.target(issue.id, issue.when)
-    rules = emitter.rules
+    rules, buckets = fanout.add_buckets(emitter.rules)
     rules[SENTINEL] = {"pri": SENTINEL_PRI, "all": [{"m": {"kind": "case"}}]}
+    rules[INIT] = {"all": [{"m": {"kind": "init"}}]}
     attributes = tuple(sorted(_attributes(ruleset)))
     lists = frozenset(q.id for q in ruleset.questions if q.type == "multi" and q.id in attributes)
-    check_limits(rules, attributes, lists, ruleset)
+    check_limits(rules, attributes + buckets, lists, ruleset)
+    bound = fanout.stack_bound(rules, buckets)
+    if bound > fanout.STACK - 4:
+        raise CompileError(Diagnostic(Position(ruleset.path or ruleset.id), "the rule set's conditions are too "
+                                      f"broad for the rules engine (a case could match {bound} tests at once)",
+                                      "split the rule set or simplify conditions"))
     digest = hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:12]
     return CompiledRuleSet(
         name=f"{ruleset.id}@{digest}", rules=rules, actions=emitter.actions,
-        derived=frozenset(emitter.derived), attributes=attributes, lists=lists,
+        derived=frozenset(emitter.derived), attributes=attributes, lists=lists, buckets=buckets,
     )
 
 

@@ -21,7 +21,9 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+from .compile import INIT
 from .compile import LIST_MARKER
+from .compile import SENTINEL
 from .compile import CompiledRuleSet
 from .errors import EngineError
 from .model import Value
@@ -36,6 +38,7 @@ except Exception as _exc:  # ImportError, or an undefined symbol on Python 3.13 
 else:
     IMPORT_ERROR = None
 
+_SID = "<sid>"  # a placeholder in the derived facts' JSON; sids are decimal numbers
 MAX_STRING_BYTES = 65_535
 MAX_INT = 2**53
 MAX_CACHED = 16
@@ -78,9 +81,13 @@ class DurableEngine:
             raise EngineError(f"durable_rules refused the rule set: {exc}") from exc
         self._handle = self._host._ruleset_directory[compiled.name]._handle
         self._actions = compiled.actions
-        self._derived = compiled.derived
+        self._derived_json = {  # the derived facts' JSON, with the sid filled in per case
+            (name, value): json.dumps({"sid": _SID, "kind": "derived", "name": name, "value": value})
+            for name, value in compiled.derived
+        }
         self._attributes = compiled.attributes
         self._lists = compiled.lists
+        self._buckets = dict.fromkeys(compiled.buckets, True)
 
     def close(self) -> None:
         """Free the engine's ruleset (durable has no public unregister; durable-rules.md §2.6)."""
@@ -99,7 +106,7 @@ class DurableEngine:
 
     def fact(self, facts: Mapping[str, Value], sid: str) -> dict[str, Any]:
         """The case fact: only the attributes the rules read, validated and normalised."""
-        fact: dict[str, Any] = {"sid": sid, "kind": "case"}
+        fact: dict[str, Any] = {"sid": sid, "kind": "case", **self._buckets}
         for name in self._attributes:
             value = facts.get(name)
             if value is None:
@@ -134,17 +141,19 @@ class DurableEngine:
         results: dict[str, bool] = {}
         sentinel_ran = False
         try:
+            self._init_state(sid)
             code, state = dre.assert_fact(handle, json.dumps(fact, ensure_ascii=False))
             if code != _OK:
                 raise EngineError(f"the engine did not take the case (code {code})")
             started = dre.start_action_for_state(handle, state)
             message = started[1] if started else None
             while message:
-                fired = json.loads(message)
-                for rule in fired:
-                    if rule == "sentinel":
-                        sentinel_ran = True
-                        continue
+                # The message is {"<rule name>": {<matched facts>}}: only the name is needed, and rule names
+                # are ours (no quotes), so it is sliced out rather than parsing the whole case fact again.
+                rule = message[2:message.index('"', 2)]
+                if rule == SENTINEL:
+                    sentinel_ran = True
+                else:
                     self._record(rule, results, sid)
                 message = dre.complete_and_start_action(handle, state)
             leftover = json.loads(dre.get_state(handle, sid))
@@ -160,6 +169,17 @@ class DurableEngine:
             raise EngineError("the engine's sentinel rule did not run")
         return results
 
+    def _init_state(self, sid: str) -> None:
+        """Create the case's state with one completed action, so that deleting it is always safe."""
+        assert _dre is not None
+        code, state = _dre.assert_fact(self._handle, f'{{"sid": "{sid}", "kind": "init"}}')
+        started = _dre.start_action_for_state(self._handle, state) if code == _OK else None
+        message = started[1] if started else None
+        if not message or not message.startswith(f'{{"{INIT}"'):
+            raise EngineError("the engine did not run the state's init rule")
+        if _dre.complete_and_start_action(self._handle, state):
+            raise EngineError("the engine ran more than the init rule for a new state")
+
     def _record(self, rule: str, results: dict[str, bool], sid: str) -> None:
         action = self._actions.get(rule)
         if action is None:
@@ -171,10 +191,10 @@ class DurableEngine:
                 raise EngineError(f"the engine proved '{ident}' both true and false")
             return  # the same value again: $or branches and DNF terms fire once each
         results[ident] = value
-        if (ident, value) in self._derived:
-            derived = {"sid": sid, "kind": "derived", "name": ident, "value": value}
+        derived = self._derived_json.get((ident, value))
+        if derived is not None:
             assert _dre is not None
-            code, _ = _dre.assert_fact(self._handle, json.dumps(derived, ensure_ascii=False))
+            code, _ = _dre.assert_fact(self._handle, derived.replace(_SID, sid, 1))
             if code != _OK:  # a rule joins on exactly this fact, so it must be taken
                 raise EngineError(f"the engine refused the derived fact '{ident}' (code {code})")
 
