@@ -10,7 +10,7 @@ import pytest
 from transferlaw import api
 from transferlaw import cache
 from transferlaw.errors import display_path
-from transferlaw.validate_ruleset import rule_set_files
+from transferlaw.resources import rule_set_files
 
 from .conftest import MINI_RULES
 
@@ -25,7 +25,7 @@ def test_cached_rule_set_equals_the_validated_one(tmp_path: Path) -> None:
     shutil.copytree(MINI_RULES / "mini", directory, ignore=shutil.ignore_patterns("tests"))
     ruleset = api.load_ruleset(directory)
     api._CACHE.clear()
-    assert cache.load(_key(directory)) == ruleset
+    assert cache.load(_key(directory))[0] == ruleset  # type: ignore[index]
     assert api.load_ruleset(directory) == ruleset
 
 

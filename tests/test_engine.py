@@ -10,8 +10,8 @@ import pytest
 from transferlaw import conditions
 from transferlaw import engine
 from transferlaw import evaluate
-from transferlaw.compile import CompiledRuleSet
 from transferlaw.compile import compile_ruleset
+from transferlaw.compiled import CompiledRuleSet
 from transferlaw.errors import EngineError
 from transferlaw.errors import Position
 from transferlaw.errors import ValidationFailed
@@ -177,7 +177,7 @@ def test_unicode_and_quotes_in_values_round_trip() -> None:
         import json
         import durable_rules_engine as dre
         from transferlaw import engine
-        from transferlaw.compile import CompiledRuleSet
+        from transferlaw.compiled import CompiledRuleSet
         value = 'Zo\\u00eb \\u00d1and\\u00fa "q" \\\\ it\\'s \\U0001F680'
         rules = {"T.a": {"all": [{"c": {"$and": [{"kind": "case"}, {"x": value}]}}]},
                  "sentinel": {"pri": 1000, "all": [{"m": {"kind": "case"}}]},

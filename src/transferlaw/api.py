@@ -29,14 +29,12 @@ from .model import Evaluation
 from .model import RuleSet
 from .model import RuleTest
 from .model import Status
+from .resources import RULESET_ID
+from .resources import rule_set_files
 from .resources import rules_dir
 from .validate_case import case_from_mapping
 from .validate_case import read_case_doc
 from .validate_case import ruleset_id_of
-from .validate_ruleset import SLUG
-from .validate_ruleset import load_ruleset_dir
-from .validate_ruleset import load_ruleset_tests
-from .validate_ruleset import rule_set_files
 
 EngineChoice = Literal["auto", "durable", "python"]
 FORMATS = render_.FORMATS
@@ -93,11 +91,18 @@ def load_ruleset(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> R
         return cached[1]
     definition, _ = rule_set_files(path)
     disk_key = cache.key(definition, display_path(path))
-    ruleset = cache.load(disk_key)
-    if ruleset is None:
+    cached_pair = cache.load(disk_key)
+    if cached_pair is None:
+        from .compile import compile_ruleset  # the validator and compiler load only on a cache miss
+        from .validate_ruleset import load_ruleset_dir
+
         ruleset = load_ruleset_dir(path)
+        compiled = compile_ruleset(ruleset)  # engine-limit errors surface when the rule set loads
         if cache.key(definition, display_path(path)) == disk_key:  # unchanged while loading
-            cache.store(disk_key, ruleset)
+            cache.store(disk_key, ruleset, compiled)
+    else:
+        ruleset, compiled = cached_pair
+    evaluation_.remember_compiled(ruleset, compiled)
     _CACHE[resolved] = (stamp, ruleset)
     return ruleset
 
@@ -109,7 +114,7 @@ def load_case(source: str | Path, rules_dirs: Sequence[Path] | None = None,
     doc = read_case_doc(None if text is not None else Path(source), text, shown)
     ident, pos = ruleset_id_of(doc)
     available = find_rulesets(rules_dirs)
-    if not SLUG.match(ident) or ident not in available:
+    if not RULESET_ID.match(ident) or ident not in available:
         raise SourceError(Diagnostic(pos, f"unknown rule set '{ident}'",
                                      suggest(ident, available)
                                      or "available: " + ", ".join(sorted(available))))
@@ -242,6 +247,8 @@ def _trace(node: Any, depth: int = 1) -> str:
 def load_tests(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> tuple[RuleSet, tuple[RuleTest, ...]]:
     """A rule set and its tests (``tests/*.yaml``), validated; every problem reported at once."""
     directory = ruleset_dir(ref, rules_dirs)
+    from .validate_ruleset import load_ruleset_tests
+
     ruleset = load_ruleset(directory)
     return ruleset, load_ruleset_tests(directory, ruleset)
 

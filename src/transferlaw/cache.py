@@ -1,10 +1,11 @@
 """Cache validated rule sets on disk, keyed by the exact content of their files (like .pyc files).
 
-Validating the flagship rule set (YAML, conditions, and a Jinja parse of every authored text) costs more
-than the rest of a memo; a command-line run therefore keeps the validated model in the user's private cache
-directory and reuses it while no file of the rule set, nor transferlaw itself, has changed. The key covers
-every file's path and bytes, the transferlaw version and the displayed path (positions in error messages
-are relative to the working directory). Anything wrong with a cache entry means a miss, never an error.
+Validating and compiling the flagship rule set (YAML, conditions, a Jinja parse of every authored text, the
+durable_rules rules) costs more than the rest of a memo; a command-line run therefore keeps the validated
+model and its compiled rules in the user's private cache directory, and reuses them while no file of the
+rule set, nor transferlaw itself, has changed. The key covers every file's path and bytes, the transferlaw
+version and the displayed path (positions in error messages are relative to the working directory).
+Anything wrong with a cache entry means a miss, never an error.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
+from .compiled import CompiledRuleSet
 from .model import RuleSet
 from .resources import cache_dir
 
-FORMAT = 1
+FORMAT = 3
 
 
 def key(files: list[Path], shown: str) -> str:
@@ -31,8 +33,8 @@ def key(files: list[Path], shown: str) -> str:
     return digest.hexdigest()
 
 
-def load(cache_key: str) -> RuleSet | None:
-    """The cached rule set for ``cache_key``, or None."""
+def load(cache_key: str) -> tuple[RuleSet, CompiledRuleSet] | None:
+    """The cached rule set and its compiled engine rules for ``cache_key``, or None."""
     directory = cache_dir("rulesets")
     if directory is None:
         return None
@@ -41,18 +43,21 @@ def load(cache_key: str) -> RuleSet | None:
             value = pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
         return None
-    return value if isinstance(value, RuleSet) else None
+    if (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], RuleSet)
+            and isinstance(value[1], CompiledRuleSet)):
+        return value
+    return None
 
 
-def store(cache_key: str, ruleset: RuleSet) -> None:
-    """Keep ``ruleset`` under ``cache_key`` (atomically; failures are ignored)."""
+def store(cache_key: str, ruleset: RuleSet, compiled: CompiledRuleSet) -> None:
+    """Keep ``ruleset`` and ``compiled`` under ``cache_key`` (atomically; failures are ignored)."""
     directory = cache_dir("rulesets")
     if directory is None:
         return
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump(ruleset, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((ruleset, compiled), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, directory / f"{cache_key}.pickle")
     except (OSError, pickle.PicklingError, RecursionError):
         try:

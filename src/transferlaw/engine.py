@@ -21,10 +21,10 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from .compile import INIT
-from .compile import LIST_MARKER
-from .compile import SENTINEL
-from .compile import CompiledRuleSet
+from .compiled import INIT
+from .compiled import LIST_MARKER
+from .compiled import SENTINEL
+from .compiled import CompiledRuleSet
 from .errors import EngineError
 from .model import Value
 

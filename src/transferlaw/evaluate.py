@@ -9,8 +9,7 @@ from typing import Literal
 from . import analysis
 from . import engine as durable
 from . import kleene
-from .compile import CompiledRuleSet
-from .compile import compile_ruleset
+from .compiled import CompiledRuleSet
 from .errors import EngineError
 from .model import SEVERITIES
 from .model import STATUSES
@@ -34,11 +33,21 @@ def status_of(value: Tri) -> Status:
     return "undetermined" if value is None else "raised" if value else "not_raised"
 
 
+def remember_compiled(ruleset: RuleSet, compiled: CompiledRuleSet) -> None:
+    """Use ``compiled`` (e.g. from the on-disk cache) as the compiled form of ``ruleset``."""
+    with _LOCK:
+        if len(_COMPILED) > 64:
+            _COMPILED.clear()
+        _COMPILED[id(ruleset)] = (ruleset, compiled)
+
+
 def durable_engine(ruleset: RuleSet) -> durable.DurableEngine:
     """The durable_rules engine for a rule set: compiled once, registered in the shared engine cache."""
     with _LOCK:
         cached = _COMPILED.get(id(ruleset))
         if cached is None or cached[0] is not ruleset:
+            from .compile import compile_ruleset  # imported only when the cache has no compiled form
+
             if len(_COMPILED) > 64:
                 _COMPILED.clear()
             cached = (ruleset, compile_ruleset(ruleset))

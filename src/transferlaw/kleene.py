@@ -160,12 +160,43 @@ def program(ruleset: RuleSet) -> Program:
 
 # --- explanations -------------------------------------------------------------------------------
 
+def value_of(expr: Expr, facts: Facts, values: Values, conclusions: Mapping[str, object]) -> Tri:
+    """The value of one sub-condition, directly (the same semantics as :func:`compile_expr`)."""
+    if isinstance(expr, Const):
+        return expr.value
+    if isinstance(expr, Not):
+        inner = value_of(expr.operand, facts, values, conclusions)
+        return None if inner is None else not inner
+    if isinstance(expr, (And, Or)):
+        stop = isinstance(expr, Or)  # the value that decides: true for or, false for and
+        result: Tri = not stop
+        for op in expr.operands:
+            part = value_of(op, facts, values, conclusions)
+            if part is stop:
+                return stop
+            if part is None:
+                result = None
+        return result
+    if isinstance(expr, Known):
+        return expr.name in facts
+    if isinstance(expr, Ref) and expr.name in conclusions:
+        return values.get(expr.name)
+    fact = facts.get(expr.name)
+    if fact is None:
+        return None
+    if isinstance(expr, Ref):
+        return bool(fact)
+    if isinstance(expr, In):
+        return (fact in expr.values) != expr.negated
+    if isinstance(expr, Contains):
+        return expr.value in fact  # type: ignore[operator]
+    return bool(_ORDER[expr.op](fact, expr.value))
+
 def explain(expr: Expr, text: str, ruleset: RuleSet, facts: Facts, values: Values,
             depth: int = 0) -> Explanation:
     """The reasoning tree of a condition: every node with its value, conclusions expanded."""
     source = text[expr.start:expr.end] if expr.end > expr.start else text
-    conclusions = frozenset(ruleset.conclusion_by_id)
-    value = compile_expr(expr, conclusions)(facts, values)
+    value = value_of(expr, facts, values, ruleset.conclusion_by_id)
     word = _word(value)
     if isinstance(expr, (And, Or)):
         kind = "and" if isinstance(expr, And) else "or"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import jinja2
@@ -17,6 +18,18 @@ def _bundled(name: str) -> Path:
     if installed.is_dir():
         return installed
     return _PACKAGE.parent.parent / name
+
+
+RULESET_ID = re.compile(r"[a-z0-9][a-z0-9.-]*\Z")
+"""Rule-set ids: what a case's ``ruleset:`` may name (never a path)."""
+
+
+def rule_set_files(directory: Path) -> tuple[list[Path], list[Path]]:
+    """The YAML files of a rule set (definition files, test files), in sorted order."""
+    definition = sorted(p for p in directory.glob("*.yaml") if p.is_file())
+    definition += sorted(p for p in (directory / "issues").glob("*.yaml") if p.is_file())
+    tests = sorted(p for p in (directory / "tests").glob("*.yaml") if p.is_file())
+    return definition, tests
 
 
 def rules_dir() -> Path:

@@ -29,6 +29,7 @@ from .model import Question
 from .model import RuleSet
 from .model import RuleTest
 from .model import Text
+from .resources import rule_set_files
 from .shapes import BOOL
 from .shapes import DATE
 from .shapes import INT
@@ -100,14 +101,6 @@ class _Gathered:
     meta_doc: YamlDoc | None = None
     sections: dict[str, list[_Item]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
     tests: list[_Item] = field(default_factory=list)
-
-
-def rule_set_files(directory: Path) -> tuple[list[Path], list[Path]]:
-    """The YAML files of a rule set (definition files, test files), in sorted order."""
-    definition = sorted(p for p in directory.glob("*.yaml") if p.is_file())
-    definition += sorted(p for p in (directory / "issues").glob("*.yaml") if p.is_file())
-    tests = sorted(p for p in (directory / "tests").glob("*.yaml") if p.is_file())
-    return definition, tests
 
 
 def load_ruleset_dir(directory: Path) -> RuleSet:
