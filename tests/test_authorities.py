@@ -26,12 +26,14 @@ FORMS: dict[str, list[str]] = {
     # Meachum v. Fano, 427 U.S. 215 (1976); J.G.G. v. Trump, No. 1:25-cv-00766 (D.D.C. Dec. 22, 2025)
     "case": [rf"^(In re |Ex parte )?[^,]+ v\. [^,]+(, [^,]+)*, ({_REPORTER}|No\. [\w:.\-]+).*\(.*{_YEAR}\)"],
     # 18 U.S.C. § 4100(b); Foreign Affairs Reform and Restructuring Act of 1998, Pub. L. No. 105-277, ...
-    "statute": [r"^\d+ U\.S\.C\. §§? ?\d+[a-z]?(-\d+)?(\([\w]+\))*", r"Pub\. L\. No\. \d+-\d+"],
+    "statute": [r"^\d+ U\.S\.C\. §§? ?\d+[a-z]?(-\d+)?(\([\w]+\))*", r"Pub\. L\. No\. \d+-\d+",
+                # state codes: Ariz. Rev. Stat. § 31-491; Haw. Rev. Stat. § 353-16.2; Cal. Penal Code § 11191
+                r"^[A-Z][A-Za-z.' ]*(Stat|Code|Laws)\.?( Ann\.)? §§? ?\d"],
     # U.S. Const. amend. XIV, § 1; U.S. Const. art. I, § 9, cl. 2
     "constitution": [r"^U\.S\. Const\. (amend\. [IVXL]+|art\. [IVX]+)(, § \d+)?(, cl\. \d+)?$"],
     "treaty": [rf"{_DATE}.*(U\.N\.T\.S\.|U\.S\.T\.|T\.I\.A\.S\.|S\. Treaty Doc\.|O\.A\.S\.T\.S\.|E\.T\.S\."
                r"|\d+ Stat\. \d+|T\.S\. No\. \d+)"],
-    "regulation": [r"^\d+ C\.F\.R\. §§? ?\d+"],
+    "regulation": [r"^\d+ C\.F\.R\. §§? ?\d+", r"^[A-Z][A-Za-z.' ]*Admin\. (Code|R\.)( r\.| §)? ?[\d\w]"],
     "executive": [rf"^(Proclamation|Exec(utive)? Order|Exec\. Order) No\. \d+, \d+ Fed\. Reg\. \d+ \({_DATE}\)",
                   rf"\({_DATE}\)|\(updated {_YEAR}|{_YEAR}\)"],
     "soft_law": [rf"(G\.A\. Res\.|U\.N\. Doc\.).*{_YEAR}"],

@@ -7,24 +7,11 @@ import pytest
 from transferlaw import api
 from transferlaw import evaluate
 from transferlaw.compile import compile_ruleset
-from transferlaw.model import RuleSet
-from transferlaw.model import RuleTest
 
 from .conftest import MINI_RULES
 from .conftest import ROOT
 
 RULESET_DIRS = [*sorted(p.parent for p in (ROOT / "rules").glob("*/ruleset.yaml")), MINI_RULES / "mini"]
-
-
-def _tests() -> list[tuple[RuleSet, RuleTest]]:
-    found = []
-    for directory in RULESET_DIRS:
-        ruleset, tests = api.load_tests(directory)
-        found.extend((ruleset, test) for test in tests)
-    return found
-
-
-ALL_TESTS = _tests()
 
 
 @pytest.mark.parametrize("directory", RULESET_DIRS, ids=[d.name for d in RULESET_DIRS])
@@ -33,14 +20,6 @@ def test_ruleset_loads_and_compiles(directory: object) -> None:
     ruleset = api.load_ruleset(directory)  # type: ignore[arg-type]
     compiled = compile_ruleset(ruleset)
     assert compiled.rules and ruleset.issues
-
-
-@pytest.mark.parametrize(("ruleset", "test"), ALL_TESTS, ids=[f"{r.id}::{t.name}" for r, t in ALL_TESTS])
-def test_ruleset_test(ruleset: RuleSet, test: RuleTest) -> None:
-    """A rule-set test (YAML) passes: each named issue and conclusion has the expected status."""
-    for engine in ("durable", "python"):
-        result = api.run_test(test, ruleset, engine)  # type: ignore[arg-type]
-        assert result.passed, f"{test.pos}: " + "\n".join(result.failures)
 
 
 def test_flagship_counts() -> None:

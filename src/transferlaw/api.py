@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,10 +11,13 @@ from typing import Any
 from typing import Literal
 
 from . import cache
+from . import coverage as coverage_
 from . import document
 from . import engine as durable
 from . import evaluate as evaluation_
+from . import lint
 from . import render as render_
+from . import scaffold
 from .conditions import parse_date
 from .errors import Diagnostic
 from .errors import OutputError
@@ -29,9 +30,11 @@ from .model import Evaluation
 from .model import RuleSet
 from .model import RuleTest
 from .model import Status
+from .output import write_output as write_output  # re-exported for the CLI
 from .resources import RULESET_ID
 from .resources import rule_set_files
 from .resources import rules_dir
+from .resources import schema_text
 from .validate_case import case_from_mapping
 from .validate_case import read_case_doc
 from .validate_case import ruleset_id_of
@@ -170,31 +173,6 @@ def run(source: str | Path, fmt: str = "md", rules_dirs: Sequence[Path] | None =
     return render_memo(evaluation, fmt, date, templates)
 
 
-def write_output(path: Path, text: str, force: bool = False) -> None:
-    """Write ``text`` to ``path`` atomically; refuse to replace an existing file unless ``force``."""
-    shown = display_path(path)
-    if path.is_dir():
-        raise OutputError(f"{shown}: is a directory")
-    if path.exists() and not force:
-        raise OutputError(f"{shown}: already exists (use --force to overwrite)")
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise OutputError(f"{shown}: cannot write: {exc.strerror}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise OutputError(f"{shown}: cannot write: {exc.strerror}") from exc
-        raise
-
-
 # --- rule-set tests -----------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -266,3 +244,30 @@ def status_counts(evaluation: Evaluation) -> dict[Status, int]:
     for f in evaluation.findings:
         counts[f.status] += 1
     return counts
+
+
+# --- instructor tools ---------------------------------------------------------------------------
+
+def check_ruleset(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> lint.Report:
+    """Static checks of a rule set: every error, and the warnings an author should see (``lint``)."""
+    return lint.check(ruleset_dir(ref, rules_dirs))
+
+
+def measure_coverage(ruleset: RuleSet, tests: Iterable[RuleTest]) -> coverage_.Coverage:
+    """Which statuses and condition branches the tests exercise (``coverage``)."""
+    return coverage_.measure(ruleset, tests)
+
+
+def coverage_report(measured: coverage_.Coverage) -> str:
+    """A readable coverage report."""
+    return coverage_.report(measured)
+
+
+def new_ruleset(directory: Path, force: bool = False) -> list[Path]:
+    """Scaffold a working rule set in ``directory`` (``scaffold``)."""
+    return scaffold.create(directory, force=force)
+
+
+def schema(kind: str) -> str:
+    """The JSON Schema for ``ruleset`` or ``case`` files."""
+    return schema_text(kind)

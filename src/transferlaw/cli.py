@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -152,29 +153,118 @@ def rulesets(settings: Settings, rules: tuple[Path, ...]) -> None:
 @click.argument("ruleset")
 @_rules_option
 @click.option("-k", "select", multiple=True, help="Run only tests whose name contains this text.")
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Report which statuses and condition branches the tests exercise.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PERCENT",
+              help="With --coverage: fail (exit 1) if coverage is below PERCENT.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_engine_option
 @pass_settings
 @reports_errors
 def test(settings: Settings, ruleset: str, rules: tuple[Path, ...], select: tuple[str, ...],
-         engine: api.EngineChoice) -> None:
+         show_coverage: bool, fail_under: float | None, fmt: str, engine: api.EngineChoice) -> None:
     """Run the tests of RULESET (an id or a directory) and report what fails.
 
     \b
     Example:
       transferlaw test foreign-prison-transfer
       transferlaw test rules/foreign-prison-transfer -k pretrial
+      transferlaw test rules/my-rules --coverage --fail-under 90
     """
     loaded, tests = api.load_tests(ruleset, _rules(settings, rules))
     results = api.run_tests(loaded, tests, engine, select)
     failed = [r for r in results if not r.passed]
-    for result in results:
-        mark = "ok  " if result.passed else "FAIL"
-        click.echo(f"{mark} {result.test.name}")
-        for failure in result.failures:
-            click.echo(f"     {result.test.pos}: {failure}")
-    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    measured = api.measure_coverage(loaded, [r.test for r in results]) if show_coverage else None
+    if fmt == "json":
+        click.echo(json.dumps({
+            "ruleset": loaded.id, "passed": len(results) - len(failed), "failed": len(failed),
+            "tests": [{"name": r.test.name, "position": str(r.test.pos), "passed": r.passed,
+                       "failures": list(r.failures)} for r in results],
+            "coverage": measured.as_json() if measured else None,
+        }, indent=2))
+    else:
+        for result in results:
+            click.echo(f"{'ok  ' if result.passed else 'FAIL'} {result.test.name}")
+            for failure in result.failures:
+                click.echo(f"     {result.test.pos}: {failure}")
+        if measured is not None:
+            click.echo(api.coverage_report(measured))
+        click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     if failed:
         raise SystemExit(1)
+    if measured is not None and fail_under is not None and measured.percent < fail_under:
+        click.echo(f"coverage {measured.percent:.1f}% is below --fail-under {fail_under:g}%", err=True)
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("rulesets", nargs=-1, required=True)
+@_rules_option
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_settings
+@reports_errors
+def check(settings: Settings, rulesets: tuple[str, ...], rules: tuple[Path, ...], strict: bool, fmt: str) -> None:
+    """Check RULESETS (ids or directories) for errors and for what an author should fix.
+
+    Errors: anything that stops the rule set loading, its tests loading, or the engine taking it. Warnings:
+    unused questions, conclusions and authorities; conditions that can never be true or are always true;
+    issues with equivalent conditions; a high-severity issue without a real counterargument; unverified
+    authorities that are cited. Exit 1 on errors (and with --strict on warnings), else 0.
+
+    \b
+    Example:
+      transferlaw check rules/my-rules
+      transferlaw check foreign-prison-transfer --strict --format json
+    """
+    reports = [api.check_ruleset(ref, _rules(settings, rules)) for ref in rulesets]
+    if fmt == "json":
+        click.echo(json.dumps([{
+            "ruleset": r.path, "errors": len(r.errors), "warnings": len(r.warnings),
+            "diagnostics": [{"path": d.pos.path, "line": d.pos.line, "column": d.pos.col, "severity": d.severity,
+                             "message": d.message, "hint": d.hint} for d in r.diagnostics],
+        } for r in reports], indent=2))
+    else:
+        for report in reports:
+            for diagnostic in report.diagnostics:
+                click.echo(diagnostic.format(), err=diagnostic.severity == "error")
+            click.echo(f"{report.path}: {len(report.errors)} errors, {len(report.warnings)} warnings")
+    failing = any(r.errors or (strict and r.warnings) for r in reports)
+    if failing:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite files the scaffold would write.")
+@reports_errors
+def new(directory: Path, force: bool) -> None:
+    """Create a working rule set in DIRECTORY (its name is the rule set's id), ready to edit.
+
+    It passes `transferlaw check` and `transferlaw test` as generated, and every file points editors at the
+    JSON Schemas for completion.
+
+    \b
+    Example:
+      transferlaw new rules/my-rules
+      transferlaw check rules/my-rules && transferlaw test rules/my-rules
+    """
+    for path in api.new_ruleset(directory, force):
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["ruleset", "case"]), default="ruleset")
+@reports_errors
+def schema(kind: str) -> None:
+    """Print the JSON Schema of rule-set files (ruleset) or case files (case), for editors.
+
+    \b
+    Example:
+      transferlaw schema ruleset > ruleset.schema.json
+      transferlaw schema case > case.schema.json
+    """
+    click.echo(api.schema(kind), nl=False)
 
 
 def main() -> None:

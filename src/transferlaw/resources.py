@@ -42,6 +42,20 @@ def templates_dir() -> Path:
     return _bundled("templates")
 
 
+SCHEMAS = ("ruleset", "case")
+
+
+def schema_text(kind: str) -> str:
+    """The JSON Schema for rule-set files (``ruleset``) or case files (``case``), for editors."""
+    path = _bundled("schemas") / f"{kind}.schema.json"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        from .errors import OutputError
+
+        raise OutputError(f"{path}: the bundled schema is missing ({exc.strerror}); reinstall transferlaw") from exc
+
+
 class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
     """Jinja's file bytecode cache, silent when the cache directory cannot be written."""
 

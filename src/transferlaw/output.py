@@ -1,0 +1,35 @@
+"""Write outputs atomically, never replacing an existing file without being asked to."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import OutputError
+from .errors import display_path
+
+
+def write_output(path: Path, text: str, force: bool = False) -> None:
+    """Write ``text`` to ``path`` atomically; refuse to replace an existing file unless ``force``."""
+    shown = display_path(path)
+    if path.is_dir():
+        raise OutputError(f"{shown}: is a directory")
+    if path.exists() and not force:
+        raise OutputError(f"{shown}: already exists (use --force to overwrite)")
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise OutputError(f"{shown}: cannot write: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"{shown}: cannot write: {exc.strerror}") from exc
+        raise

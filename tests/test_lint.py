@@ -1,0 +1,96 @@
+"""Tests for `transferlaw check`: one small fixture per class of problem, reported at the right line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from click.testing import CliRunner
+
+from transferlaw import lint
+from transferlaw.cli import cli
+
+from .conftest import DATA
+from .conftest import ROOT
+
+LINT = DATA / "lint"
+INVALID = DATA / "invalid" / "rulesets"
+
+
+class Warned(NamedTuple):
+    name: str
+    fragment: str
+    line: int
+    col: int
+
+
+WARNINGS = [
+    Warned("unused-question", "question 'spare' is never used", 19, 5),
+    Warned("unused-conclusion", "conclusion 'federal_held' is never used", 23, 5),
+    Warned("unused-authority", "authority 'case-b' is never cited", 40, 5),
+    Warned("never-true", "the condition of issue 'first' can never be true", 28, 11),
+    Warned("always-true", "the condition of issue 'first' is always true", 28, 11),
+    Warned("equivalent-issues", "issues 'first' and 'second' have equivalent conditions", 38, 11),
+    Warned("weak-counterargument", "high-severity issue 'first' has no real counterargument", 31, 22),
+    Warned("unverified-authority", "issue 'first' cites 'case-u', which is marked verified: false", 24, 5),
+    Warned("placeholder-text", "issue 'first' has placeholder text", 32, 17),
+]
+
+
+@pytest.mark.parametrize("warned", WARNINGS, ids=[w.name for w in WARNINGS])
+def test_each_warning_class_is_located(warned: Warned) -> None:
+    """Each fixture gives exactly one warning, with its message, file, line and column."""
+    report = lint.check(LINT / warned.name)
+    assert report.errors == ()
+    [diagnostic] = report.warnings
+    assert warned.fragment in diagnostic.message
+    assert diagnostic.hint
+    assert Path(diagnostic.pos.path).name == "ruleset.yaml"
+    assert (diagnostic.pos.line, diagnostic.pos.col) == (warned.line, warned.col)
+
+
+def test_every_lint_fixture_is_used() -> None:
+    """No fixture directory is forgotten."""
+    assert {p.name for p in LINT.iterdir()} == {w.name for w in WARNINGS} | {"clean"}
+
+
+def test_clean_rule_set_has_nothing_to_report() -> None:
+    """The baseline fixture is clean, so each other fixture differs by exactly its problem."""
+    assert lint.check(LINT / "clean").diagnostics == ()
+
+
+@pytest.mark.parametrize("name", ["condition-unknown-name", "conclusion-cycle", "ask-if-self", "template-unknown-name",
+                                  "unknown-authority-id", "condition-choice-literal"])
+def test_errors_are_reported_by_check(name: str) -> None:
+    """Validation errors (unknown names, cycles, ask_if loops, bad template names...) are check errors."""
+    report = lint.check(INVALID / name)
+    assert report.errors and report.ruleset is None
+
+
+def test_broken_tests_are_check_errors() -> None:
+    """A rule set whose tests do not load fails check with the test file's location."""
+    report = lint.check(INVALID / "test-unknown-issue")
+    assert [Path(d.pos.path).name for d in report.errors] == ["basic.yaml"]
+
+
+def test_bundled_rule_sets_pass_strict_check() -> None:
+    """The bundled rule sets have no errors and no warnings."""
+    for directory in sorted(p.parent for p in (ROOT / "rules").glob("*/ruleset.yaml")):
+        report = lint.check(directory)
+        assert report.diagnostics == (), "\n".join(d.format() for d in report.diagnostics)
+
+
+def test_cli_check_exit_codes_and_json(tmp_path: Path) -> None:
+    """Exit 0 with warnings, 1 with --strict or with errors; --format json lists every diagnostic."""
+    runner = CliRunner()
+    result = runner.invoke(cli, ["check", str(LINT / "never-true")])
+    assert result.exit_code == 0 and "can never be true" in result.stdout
+    assert runner.invoke(cli, ["check", str(LINT / "never-true"), "--strict"]).exit_code == 1
+    result = runner.invoke(cli, ["check", str(INVALID / "conclusion-cycle")])
+    assert result.exit_code == 1 and "conclusions form a cycle" in result.stderr
+    result = runner.invoke(cli, ["check", str(LINT / "clean"), str(LINT / "unused-question"), "--format", "json"])
+    data = json.loads(result.stdout)
+    assert [d["warnings"] for d in data] == [0, 1]
+    assert data[1]["diagnostics"][0]["line"] == 19 and data[1]["diagnostics"][0]["severity"] == "warning"
