@@ -34,9 +34,11 @@ def test_flagship_counts() -> None:
 
 def test_engines_agree_on_every_bundled_case() -> None:
     """durable_rules and the Python evaluator agree on every value of every bundled case."""
-    for path in sorted((ROOT / "cases").glob("*.yaml")):
+    for path in sorted((ROOT / "cases").rglob("*.yaml")):
         case, ruleset = api.load_case(path)
         assert evaluate.decide(ruleset, case.facts, "durable") == evaluate.decide(ruleset, case.facts, "python")
+        for fmt in ("md", "html", "json"):
+            api.render_memo(api.evaluate_case(case, ruleset), fmt)
 
 
 def test_only_verified_authorities_are_cited_as_settled() -> None:
