@@ -14,6 +14,8 @@ from transferlaw.cli import cli
 
 from .conftest import DATA
 from .conftest import ROOT
+from .test_validate import RULESET_CASES
+from .test_validate import Bad
 
 LINT = DATA / "lint"
 INVALID = DATA / "invalid" / "rulesets"
@@ -61,12 +63,15 @@ def test_clean_rule_set_has_nothing_to_report() -> None:
     assert lint.check(LINT / "clean").diagnostics == ()
 
 
-@pytest.mark.parametrize("name", ["condition-unknown-name", "conclusion-cycle", "ask-if-self", "template-unknown-name",
-                                  "unknown-authority-id", "condition-choice-literal"])
-def test_errors_are_reported_by_check(name: str) -> None:
-    """Validation errors (unknown names, cycles, ask_if loops, bad template names...) are check errors."""
-    report = lint.check(INVALID / name)
-    assert report.errors and report.ruleset is None
+@pytest.mark.parametrize("bad", [b for b in RULESET_CASES if b.file == "ruleset.yaml"], ids=lambda b: b.name)
+def test_errors_are_reported_by_check_at_the_right_line(bad: Bad) -> None:
+    """Every error class of the validator (schema, unknown names, types, choices, cycles, ask_if loops,
+    template names, undefined authorities...) is a check error at the same file, line and column."""
+    report = lint.check(INVALID / bad.name)
+    assert report.ruleset is None and len(report.errors) == 1
+    [diagnostic] = report.errors
+    assert bad.fragment in diagnostic.format()
+    assert diagnostic.pos.line == bad.line and (bad.col is None or diagnostic.pos.col == bad.col)
 
 
 def test_broken_tests_are_check_errors() -> None:

@@ -87,6 +87,7 @@ RULESET_CASES = [
     Bad("unknown-authority-kind", "unknown authority kind 'cases' (did you mean 'case'?)", 32, 11),
     Bad("condition-syntax", "'=' is not an operator (use '==' to compare)", 24, 19),
     Bad("condition-unknown-name", "unknown name 'citizn' (did you mean 'citizen'?)", 24, 36),
+    Bad("condition-type-mismatch", "'>' needs a number or date question; 'citizen' is boolean", 24, 36),
     Bad("condition-choice-literal", "'federl' is not a choice of 'custodian' (did you mean 'federal'?)", 24, 11),
     Bad("conclusion-cycle", "conclusions form a cycle: c_one -> c_two -> c_one", 32, 11),
     Bad("ask-if-self", "the ask_if of 'citizen' depends on 'citizen' itself", 13, 13),
