@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -15,14 +16,17 @@ from . import coverage as coverage_
 from . import document
 from . import engine as durable
 from . import evaluate as evaluation_
+from . import explain as explain_
 from . import lint
 from . import render as render_
 from . import scaffold
+from . import sensitivity as sensitivity_
 from .conditions import parse_date
 from .errors import Diagnostic
 from .errors import OutputError
 from .errors import Position
 from .errors import SourceError
+from .errors import TransferlawError
 from .errors import display_path
 from .errors import suggest
 from .model import Case
@@ -271,3 +275,107 @@ def new_ruleset(directory: Path, force: bool = False) -> list[Path]:
 def schema(kind: str) -> str:
     """The JSON Schema for ``ruleset`` or ``case`` files."""
     return schema_text(kind)
+
+
+# --- student tools ------------------------------------------------------------------------------
+
+def explain_finding(evaluation: Evaluation, ident: str) -> explain_.Explained:
+    """The reasoning tree and why / why-not summary of one issue or conclusion."""
+    return explain_.explain(evaluation, ident)
+
+
+def with_settings(case: Case, ruleset: RuleSet, settings: Sequence[str]) -> Case:
+    """``case`` with ``FACT=VALUE`` settings applied (``VALUE`` is YAML; ``unknown`` clears the fact).
+
+    Each value is validated like a case file's answer; every problem is reported at once.
+    """
+    from .errors import Collector
+    from .validate_case import fact_value
+    from .yamlio import Scalar
+    from .yamlio import YList
+    from .yamlio import YMap
+    from .yamlio import load_text
+
+    out = Collector()
+    facts = dict(case.facts)
+    for setting in settings:
+        where = Position(f"--set {setting}")
+        name, sep, raw = setting.partition("=")
+        name = name.strip()
+        question = ruleset.question_by_id.get(name)
+        if not sep or not name:
+            out.error(where, "expected FACT=VALUE", "e.g. --set consent_given=true")
+            continue
+        if question is None:
+            out.error(where, f"unknown question '{name}'", suggest(name, ruleset.question_by_id))
+            continue
+        try:
+            value = load_text(raw, where.path).root
+        except TransferlawError as exc:
+            out.error(where, f"cannot read the value: {exc}")
+            continue
+        meta = value if isinstance(value, (YMap, YList)) else Scalar(where, None, raw.strip(), "")
+        if isinstance(value, (YMap, YList)):
+            value.pos = where
+        parsed = fact_value(question, value, meta, out)
+        if parsed is None:
+            facts.pop(name, None)
+        else:
+            facts[name] = parsed
+    out.raise_if_errors()
+    ordered = {q.id: facts[q.id] for q in ruleset.questions if q.id in facts}
+    return dataclasses.replace(case, facts=ordered)
+
+
+def what_if(case: Case, ruleset: RuleSet, settings: Sequence[str],
+            engine: EngineChoice = "auto") -> tuple[Evaluation, Evaluation, tuple[sensitivity_.Change, ...]]:
+    """Evaluate ``case`` before and after ``settings``; the findings that change."""
+    before = evaluate_case(case, ruleset, engine)
+    after = evaluate_case(with_settings(case, ruleset, settings), ruleset, engine)
+    values_before = {f.issue.id: _tri(f.status) for f in before.findings}
+    values_after = {f.issue.id: _tri(f.status) for f in after.findings}
+    return before, after, sensitivity_.changes(ruleset, values_before, values_after)
+
+
+def _tri(status: Status) -> bool | None:
+    return None if status == "undetermined" else status == "raised"
+
+
+def fact_sensitivity(case: Case, ruleset: RuleSet) -> tuple[sensitivity_.FactSensitivity, ...]:
+    """For each fact: the other answers that would change findings, and how."""
+    return sensitivity_.sensitivity(ruleset, case.facts)
+
+
+def explanation_text(explained: explain_.Explained, evaluation: Evaluation) -> str:
+    return explain_.render_text(explained, evaluation)
+
+
+def explanation_json(explained: explain_.Explained, evaluation: Evaluation) -> dict[str, Any]:
+    return explain_.as_json(explained, evaluation)
+
+
+def sensitivity_json(found: Sequence[sensitivity_.FactSensitivity], ruleset: RuleSet) -> list[dict[str, Any]]:
+    """Sensitivity as data: per fact, the alternatives and the changes each would make."""
+    return [
+        {"id": f.question, "prompt": ruleset.question_by_id[f.question].prompt, "answered": f.answered,
+         "alternatives": [{"value": list(a.value) if isinstance(a.value, tuple) else a.value, "display": a.display,
+                           "changes": [{"issue": c.issue, "title": ruleset.issue_by_id[c.issue].title,
+                                        "from": c.before, "to": c.after} for c in a.changes]}
+                          for a in f.alternatives]}
+        for f in found
+    ]
+
+
+def sensitivity_text(found: Sequence[sensitivity_.FactSensitivity], ruleset: RuleSet, case: Case) -> str:
+    """Sensitivity as readable text."""
+    from .display import fact_display
+
+    lines = []
+    for f in found:
+        question = ruleset.question_by_id[f.question]
+        now = fact_display(question, case.facts.get(f.question))
+        lines.append(f"{f.question} ({question.prompt}) — now: {now}")
+        for alt in f.alternatives:
+            changed = "; ".join(f"{c.issue} {c.before} -> {c.after}" for c in alt.changes)
+            lines.append(f"    if {alt.display}: {changed}")
+    return "\n".join(lines) if lines else "no single fact would change any finding"

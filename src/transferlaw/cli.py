@@ -267,6 +267,100 @@ def schema(kind: str) -> None:
     click.echo(api.schema(kind), nl=False)
 
 
+_case_argument = click.argument("case", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
+_format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                              show_default=True)
+
+
+def _load(settings: Settings, case: str, rules: tuple[Path, ...]) -> tuple[Any, Any]:
+    text = sys.stdin.read() if case == "-" else None
+    return api.load_case(case, _rules(settings, rules), text)
+
+
+@cli.command()
+@_case_argument
+@click.argument("ident", metavar="ISSUE")
+@_rules_option
+@_format_option
+@_engine_option
+@pass_settings
+@reports_errors
+def explain(settings: Settings, case: str, ident: str, rules: tuple[Path, ...], fmt: str,
+            engine: api.EngineChoice) -> None:
+    """Show why ISSUE (an issue or conclusion id) is raised, not raised or undetermined for CASE.
+
+    Every node of its condition is shown with its value, down to the facts (with their questions and
+    answers) and the conclusions beneath it; a not-raised issue says which elements failed it.
+
+    \b
+    Example:
+      transferlaw explain cases/pretrial-detainee.yaml sixth_amendment_trial_rights
+      transferlaw explain cases/many-unknowns.yaml us_citizen --format json
+    """
+    loaded, ruleset = _load(settings, case, rules)
+    evaluation = api.evaluate_case(loaded, ruleset, engine)
+    explained = api.explain_finding(evaluation, ident)
+    if fmt == "json":
+        click.echo(json.dumps(api.explanation_json(explained, evaluation), indent=2, ensure_ascii=False))
+    else:
+        click.echo(api.explanation_text(explained, evaluation))
+
+
+@cli.command()
+@_case_argument
+@click.option("--set", "settings_", multiple=True, required=True, metavar="FACT=VALUE",
+              help="Change one fact (repeatable); VALUE is written as in a case file, or 'unknown'.")
+@_rules_option
+@_format_option
+@_engine_option
+@pass_settings
+@reports_errors
+def whatif(settings: Settings, case: str, settings_: tuple[str, ...], rules: tuple[Path, ...], fmt: str,
+           engine: api.EngineChoice) -> None:
+    """Show which findings of CASE would change if some facts were different (the file is not edited).
+
+    \b
+    Example:
+      transferlaw whatif cases/citizen-federal-no-consent.yaml --set consent_given=true
+      transferlaw whatif cases/many-unknowns.yaml --set citizenship=lpr --set "other_nationalities=[salvadoran]"
+    """
+    loaded, ruleset = _load(settings, case, rules)
+    _, _, changed = api.what_if(loaded, ruleset, settings_, engine)
+    titles = {i.id: i.title for i in ruleset.issues}
+    if fmt == "json":
+        click.echo(json.dumps({"set": list(settings_), "changes": [
+            {"issue": c.issue, "title": titles[c.issue], "before": c.before, "after": c.after} for c in changed]},
+            indent=2, ensure_ascii=False))
+        return
+    if not changed:
+        click.echo("no finding changes")
+    for change in changed:
+        click.echo(f"{change.issue}: {change.before} -> {change.after}  ({titles[change.issue]})")
+
+
+@cli.command()
+@_case_argument
+@_rules_option
+@_format_option
+@pass_settings
+@reports_errors
+def sensitivity(settings: Settings, case: str, rules: tuple[Path, ...], fmt: str) -> None:
+    """Show, for each fact of CASE, which other answers would change which findings.
+
+    For an answered fact, every other answer (and "unknown") is tried; for an unknown fact, every answer.
+
+    \b
+    Example:
+      transferlaw sensitivity cases/lpr-state-appeal-pending.yaml
+    """
+    loaded, ruleset = _load(settings, case, rules)
+    found = api.fact_sensitivity(loaded, ruleset)
+    if fmt == "json":
+        click.echo(json.dumps(api.sensitivity_json(found, ruleset), indent=2, ensure_ascii=False))
+    else:
+        click.echo(api.sensitivity_text(found, ruleset, loaded))
+
+
 def main() -> None:
     """Entry point of the ``transferlaw`` console script."""
     cli(prog_name="transferlaw")

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import __version__
 from . import authored
+from . import sensitivity
 from .display import fact_display
 from .model import AUTHORITY_KINDS
 from .model import SEVERITIES
@@ -102,6 +103,7 @@ def build(evaluation: Evaluation, *, as_of: dt.date) -> dict[str, Any]:
              "decides": list(o.decides), "count": len(o.decides)}
             for o in evaluation.open_questions
         ],
+        "sensitivity": _sensitivity(evaluation),
         "authorities": authorities,
         "authority_kinds": kinds,
         "disclaimer": ruleset.disclaimer or DEFAULT_DISCLAIMER,
@@ -175,6 +177,25 @@ def _facts(evaluation: Evaluation) -> list[dict[str, Any]]:
                   "not_applicable" if q.id in evaluation.not_applicable else "unknown")
         rows.append({"id": q.id, "prompt": q.prompt, "type": q.type, "status": status,
                      "value": _plain(value), "display": fact_display(q, value)})
+    return rows
+
+
+def _sensitivity(evaluation: Evaluation) -> list[dict[str, Any]]:
+    """What would change the analysis: per fact, the other answers that change findings, and how."""
+    ruleset, facts = evaluation.ruleset, evaluation.case.facts
+    rows = []
+    for entry in sensitivity.sensitivity(ruleset, facts):
+        question = ruleset.question_by_id[entry.question]
+        rows.append({
+            "id": entry.question, "prompt": question.prompt, "answered": entry.answered,
+            "current": fact_display(question, facts.get(entry.question)),
+            "alternatives": [
+                {"display": alt.display, "changes": [
+                    {"issue": c.issue, "title": ruleset.issue_by_id[c.issue].title, "from": c.before,
+                     "to": c.after, "to_label": STATUS_LABELS[c.after]} for c in alt.changes]}
+                for alt in entry.alternatives
+            ],
+        })
     return rows
 
 

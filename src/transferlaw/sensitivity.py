@@ -1,0 +1,88 @@
+"""Fact sensitivity and what-if: which findings change when one fact is answered differently.
+
+For every answered fact, each other answer (and "unknown") is tried on its own; for every unknown fact that
+applies, each possible answer is tried. The findings whose status changes are recorded, before and after.
+The same comparison serves ``transferlaw whatif`` for any set of changed facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import analysis
+from . import kleene
+from .display import fact_display
+from .model import RuleSet
+from .model import Status
+from .model import Tri
+from .model import Value
+
+
+def status_of(value: Tri) -> Status:
+    return "undetermined" if value is None else "raised" if value else "not_raised"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One issue whose status differs between two sets of facts."""
+
+    issue: str
+    before: Status
+    after: Status
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """One other answer to a fact, and the findings it would change."""
+
+    value: Value | None
+    display: str
+    changes: tuple[Change, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FactSensitivity:
+    """What answering one fact differently would do."""
+
+    question: str
+    answered: bool
+    alternatives: tuple[Alternative, ...]
+
+
+def changes(ruleset: RuleSet, before: Mapping[str, Tri], after: Mapping[str, Tri]) -> tuple[Change, ...]:
+    """The issues whose status differs between two evaluations, in rule-set order."""
+    return tuple(
+        Change(issue=i.id, before=status_of(before[i.id]), after=status_of(after[i.id]))
+        for i in ruleset.issues if before[i.id] is not after[i.id]
+    )
+
+
+def sensitivity(ruleset: RuleSet, facts: Mapping[str, Value]) -> tuple[FactSensitivity, ...]:
+    """For each fact that could change a finding: the other answers and what each would change."""
+    program = kleene.program(ruleset)
+    base = program.values(facts)
+    not_applicable = program.not_applicable(facts, base)
+    result = []
+    for question in ruleset.questions:
+        if question.type == "text":
+            continue
+        answered = question.id in facts
+        if not answered and question.id in not_applicable:
+            continue
+        trials: list[Value | None] = [v for v in analysis.domain(question, ruleset) if v != facts.get(question.id)]
+        if answered:
+            trials.append(None)
+        alternatives = []
+        for value in trials:
+            trial = dict(facts)
+            if value is None:
+                trial.pop(question.id, None)
+            else:
+                trial[question.id] = value
+            found = changes(ruleset, base, program.values(trial))
+            if found:
+                alternatives.append(Alternative(value=value, display=fact_display(question, value), changes=found))
+        if alternatives:
+            result.append(FactSensitivity(question=question.id, answered=answered, alternatives=tuple(alternatives)))
+    return tuple(result)

@@ -1,0 +1,115 @@
+"""Student tools through the CLI and the API: explain, why-not, what-if and fact sensitivity."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from transferlaw import api
+from transferlaw import explain
+from transferlaw import sensitivity
+from transferlaw.cli import cli
+
+from .conftest import DATA
+from .conftest import MINI_RULES
+
+MINI = ["--rules", str(MINI_RULES)]
+MINI_CASE = str(DATA / "cases" / "mini-unknowns.yaml")
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_explain_shows_every_node_down_to_the_facts() -> None:
+    """explain prints the tree with values, facts named by id and prompt, conclusions expanded."""
+    code, out, _ = invoke(*MINI, "explain", MINI_CASE, "exile")
+    assert code == 0
+    assert out.startswith("issue exile — Exile of a citizen: UNDETERMINED")
+    assert "citizen = unknown (Is the person a citizen?)" in out
+    assert "conclusion: Held by the government" in out
+    assert "custodian = State prison (Who holds the person?)" in out
+    assert "missing facts that could decide it: citizen (Is the person a citizen?)" in out
+
+
+def test_why_not_names_the_failing_elements() -> None:
+    """For a not-raised issue the summary counts the elements met and names the one that failed."""
+    case, ruleset = api.load_case(MINI_CASE, [MINI_RULES])
+    import dataclasses
+
+    case = dataclasses.replace(case, facts={**case.facts, "citizen": True, "custodian": "ice"})
+    explained = explain.explain(api.evaluate_case(case, ruleset), "exile")
+    assert explained.status == "Not raised"
+    assert explained.summary == '2 of 3 elements met; fails on not (custodian == "ice") is false'
+
+
+def test_explain_json_and_conclusions() -> None:
+    """--format json gives the tree as data; a conclusion can be explained too."""
+    code, out, _ = invoke(*MINI, "explain", MINI_CASE, "protected", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["kind"] == "conclusion" and data["tree"]["kind"] == "or"
+
+
+def test_explain_unknown_issue_is_a_located_error() -> None:
+    """An unknown issue id is exit 1 with a suggestion, never a traceback."""
+    code, _, err = invoke(*MINI, "explain", MINI_CASE, "exil")
+    assert code == 1 and "no issue or conclusion 'exil'" in err and "did you mean 'exile'?" in err
+
+
+def test_whatif_lists_changed_findings() -> None:
+    """whatif shows the findings that change, before and after, without touching the file."""
+    before = (DATA / "cases" / "mini-unknowns.yaml").read_text()
+    code, out, _ = invoke(*MINI, "whatif", MINI_CASE, "--set", "citizen=true")
+    assert code == 0 and "exile: undetermined -> raised" in out
+    assert (DATA / "cases" / "mini-unknowns.yaml").read_text() == before
+    code, out, _ = invoke(*MINI, "whatif", MINI_CASE, "--set", "conditions=[no_visits, crowding]", "--format", "json")
+    assert code == 0 and json.loads(out)["changes"][0]["issue"] == "late_notice"
+    code, out, _ = invoke(*MINI, "whatif", MINI_CASE, "--set", "custodian=unknown")
+    assert code == 0 and out == "no finding changes\n"  # exile was already undetermined
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("citizn=true", "--set citizn=true: unknown question 'citizn' (did you mean 'citizen'?)"),
+        ("citizen=maybe", "--set citizen=maybe: 'citizen' takes true, false or unknown"),
+        ("months_left=5000", "'months_left' must be at most 1200 months"),
+        ("citizen", "--set citizen: expected FACT=VALUE"),
+        ("notice_date=2025-13-01", "'notice_date' takes a date YYYY-MM-DD"),
+    ],
+)
+def test_whatif_bad_values_are_located_errors(setting: str, message: str) -> None:
+    """A bad --set is validated like a case file: exit 1, the setting named, no traceback."""
+    code, _, err = invoke(*MINI, "whatif", MINI_CASE, "--set", setting)
+    assert code == 1 and message in err and "Traceback" not in err
+
+
+def test_sensitivity_for_answered_and_unknown_facts() -> None:
+    """Answered facts list the other answers that change findings; unknown facts list what each decides."""
+    case, ruleset = api.load_case(MINI_CASE, [MINI_RULES])
+    found = {f.question: f for f in sensitivity.sensitivity(ruleset, case.facts)}
+    assert found["citizen"].answered is False
+    assert {a.display for a in found["citizen"].alternatives} == {"yes", "no"}
+    assert found["custodian"].answered is True
+    code, out, _ = invoke(*MINI, "sensitivity", MINI_CASE)
+    assert code == 0 and "citizen (Is the person a citizen?) — now: unknown" in out
+    assert json.loads(invoke(*MINI, "sensitivity", MINI_CASE, "--format", "json")[1])
+
+
+def test_sensitivity_is_in_the_memo() -> None:
+    """The memo has a 'What would change the analysis' section built from the same data."""
+    memo = api.run(MINI_CASE, "md", [MINI_RULES])
+    assert "## What would change the analysis" in memo
+    assert "- If yes: Exile of a citizen would be raised" in memo
+
+
+def test_sensitivity_of_a_full_flagship_case_is_fast() -> None:
+    """Sensitivity of a bundled flagship case takes well under the 1 s budget (measured in bench/)."""
+    case, ruleset = api.load_case("cases/lpr-state-appeal-pending.yaml")
+    start = time.perf_counter()
+    sensitivity.sensitivity(ruleset, case.facts)
+    assert time.perf_counter() - start < 5  # generous: a smoke check, not a benchmark
