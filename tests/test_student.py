@@ -113,3 +113,58 @@ def test_sensitivity_of_a_full_flagship_case_is_fast() -> None:
     start = time.perf_counter()
     sensitivity.sensitivity(ruleset, case.facts)
     assert time.perf_counter() - start < 5  # generous: a smoke check, not a benchmark
+
+
+def _scripted_answers(case_path: str) -> tuple[str, list[str]]:
+    """The answers a user would type, in order, to rebuild a bundled case in the interview."""
+    from transferlaw import interview
+
+    from .test_interview import Script
+
+    case, ruleset = api.load_case(case_path)
+    script = Script(facts=case.facts, ruleset=ruleset)
+    answers: list[str] = []
+
+    def ask(hint: str) -> str:
+        answer = script.ask(hint)
+        answers.append(answer)
+        return answer
+
+    interview.run(ruleset, ask=ask, say=script.said.append, save=lambda _: None, title=case.title)
+    return case.title, answers
+
+
+@pytest.mark.parametrize("case_path", ["cases/citizen-federal-no-consent.yaml", "cases/many-unknowns.yaml"])
+def test_interview_through_the_cli_rebuilds_a_case(case_path: str, tmp_path: object) -> None:
+    """Typing a bundled case's answers into `transferlaw interview` writes a case with the same findings."""
+    from pathlib import Path
+
+    title, answers = _scripted_answers(case_path)
+    target = Path(str(tmp_path)) / "new.yaml"
+    result = CliRunner().invoke(cli, ["interview", "foreign-prison-transfer", "-o", str(target), "--title", title],
+                                input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert f"case: {target}" in result.stdout
+    original, ruleset = api.load_case(case_path)
+    rebuilt, _ = api.load_case(target)
+    before = {f.issue.id: f.status for f in api.evaluate_case(original, ruleset).findings}
+    after = {f.issue.id: f.status for f in api.evaluate_case(rebuilt, ruleset).findings}
+    assert after == before
+    assert len(answers) < len(ruleset.questions)  # questions that could not matter were never asked
+
+
+def test_interview_quit_and_resume(tmp_path: object) -> None:
+    """'quit' saves; --resume continues the same file without asking the answered questions again."""
+    from pathlib import Path
+
+    target = Path(str(tmp_path)) / "case.yaml"
+    runner = CliRunner()
+    first = runner.invoke(cli, [*MINI, "interview", "mini", "-o", str(target), "--title", "T"], input="Jane\nyes\nquit\n")
+    assert first.exit_code == 0 and "interview saved" in first.stdout
+    assert "citizen: true" in target.read_text()
+    second = runner.invoke(cli, [*MINI, "interview", "mini", "--resume", str(target)], input="\n" * 10)
+    assert second.exit_code == 0
+    assert "Is the person a citizen?" not in second.stdout
+    refused = runner.invoke(cli, [*MINI, "interview", "mini", "-o", str(target)], input="")
+    assert refused.exit_code == 1 and "already exists" in refused.stderr
+    assert runner.invoke(cli, [*MINI, "interview", "mini"]).exit_code == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from . import document
 from . import engine as durable
 from . import evaluate as evaluation_
 from . import explain as explain_
+from . import interview as interview_
 from . import lint
 from . import render as render_
 from . import scaffold
@@ -379,3 +381,14 @@ def sensitivity_text(found: Sequence[sensitivity_.FactSensitivity], ruleset: Rul
             changed = "; ".join(f"{c.issue} {c.before} -> {c.after}" for c in alt.changes)
             lines.append(f"    if {alt.display}: {changed}")
     return "\n".join(lines) if lines else "no single fact would change any finding"
+
+
+def interview(ruleset: RuleSet, *, ask: Callable[[str], str], say: Callable[[str], None],
+              save: Callable[[str], None], resume: Path | None = None,
+              title: str | None = None) -> interview_.InterviewResult:
+    """Run the guided interview (``interview``), resuming a saved case file if given."""
+    if resume is None:
+        return interview_.run(ruleset, ask=ask, say=say, save=save, title=title)
+    saved = interview_.load_saved(ruleset, resume)
+    return interview_.run(ruleset, ask=ask, say=say, save=save, facts=saved.facts, skipped=saved.skipped,
+                          title=title or saved.title, as_of=saved.as_of, notes=saved.notes)

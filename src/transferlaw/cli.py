@@ -361,6 +361,49 @@ def sensitivity(settings: Settings, case: str, rules: tuple[Path, ...], fmt: str
         click.echo(api.sensitivity_text(found, ruleset, loaded))
 
 
+@cli.command()
+@click.argument("ruleset")
+@_rules_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The case file to write (saved after every answer).")
+@click.option("--resume", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Continue an interview saved in this case file (and keep saving to it unless -o).")
+@click.option("--title", help="The case's title (asked for if not given).")
+@click.option("--force", is_flag=True, help="Overwrite -o if it exists.")
+@pass_settings
+@reports_errors
+def interview(settings: Settings, ruleset: str, rules: tuple[Path, ...], output: Path | None,
+              resume: Path | None, title: str | None, force: bool) -> None:
+    """Build a case for RULESET by answering one question at a time.
+
+    The next question is always the one that could decide the most undetermined findings; questions whose
+    answer can no longer matter are never asked. Type ? for help, 'unknown' (or just Enter) to skip, 'quit'
+    to stop. The case file is saved after every answer, so nothing is lost; --resume continues it.
+
+    \b
+    Example:
+      transferlaw interview foreign-prison-transfer -o cases/new-client.yaml
+      transferlaw interview foreign-prison-transfer --resume cases/new-client.yaml
+    """
+    target = output or resume
+    if target is None:
+        raise click.UsageError("give -o CASE (a new case file) or --resume CASE")
+    if output is not None and output.exists() and not force and output != resume:
+        raise UserError(f"{output}: already exists (use --force to overwrite, or --resume to continue it)")
+    loaded = api.load_ruleset(ruleset, _rules(settings, rules))
+    result = api.interview(loaded, ask=_ask, say=click.echo, save=lambda text: api.write_output(target, text, True),
+                           resume=resume, title=title)
+    click.echo(f"{'case' if result.finished else 'interview saved'}: {target}")
+
+
+def _ask(hint: str) -> str:
+    """Read one answer; end of input counts as quitting (the interview saves and stops)."""
+    try:
+        return str(click.prompt(hint.rstrip(), default="", show_default=False, prompt_suffix=" "))
+    except click.Abort:
+        raise EOFError from None
+
+
 def main() -> None:
     """Entry point of the ``transferlaw`` console script."""
     cli(prog_name="transferlaw")

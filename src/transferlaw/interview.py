@@ -1,0 +1,518 @@
+"""Build a case file by interview: ask, one at a time, the open question that could decide the most findings.
+
+The pure parts are :func:`next_question` (which question to ask), :func:`parse_answer` (what a typed answer
+means) and :func:`case_yaml` (the case file so far); :func:`run` is the loop, with its terminal I/O injected
+as ``ask``/``say``/``save`` callables so that it runs the same under a CLI, a test or a web form.
+
+A question is asked only if some single answer to it would decide an issue that is still undetermined;
+the interview ends when no remaining question can. Text questions (a name, a summary) never change a
+finding, so :func:`next_question` never returns them; :func:`run` offers each of them once, at the start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from . import analysis
+from . import kleene
+from .errors import Collector
+from .errors import Position
+from .errors import TransferlawError
+from .errors import suggest
+from .evaluate import status_of
+from .model import SEVERITIES
+from .model import OpenQuestion
+from .model import Question
+from .model import RuleSet
+from .model import Value
+from .validate_case import UNKNOWN
+from .validate_case import fact_value
+from .validate_case import load_case_file
+from .validate_case import read_case_doc
+from .yamlio import Scalar
+from .yamlio import YMap
+
+SKIP_WORDS = frozenset({"", "unknown", "skip"})
+QUIT_WORDS = frozenset({"quit", "q"})
+DEFAULT_TITLE = "Untitled case"
+
+_TRUE = frozenset({"y", "yes", "true"})
+_FALSE = frozenset({"n", "no", "false"})
+_PLAIN = re.compile(r"[a-z][a-z0-9_.-]*\Z")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "unknown"})
+_STR_TAG = "tag:yaml.org,2002:str"
+_ANSWER = Position("answer")
+
+
+class AnswerError(TransferlawError, ValueError):
+    """A typed answer that the question cannot take; the message says what it accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    """The answer ``?``: show ``text`` (the question's help and the answers it accepts) and ask again."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InterviewResult:
+    """Where an interview stopped: the answers, the questions skipped, the order asked, and whether it ended."""
+
+    title: str
+    facts: Mapping[str, Value]
+    skipped: frozenset[str]
+    asked: tuple[str, ...]
+    """Question ids in the order they were asked in this run (text questions included)."""
+    finished: bool
+    """True when no remaining question could decide anything; False after ``quit`` (or end of input)."""
+
+
+# --- which question -----------------------------------------------------------------------------
+
+def ranked_questions(ruleset: RuleSet, facts: Mapping[str, Value],
+                     skipped: frozenset[str] = frozenset()) -> tuple[OpenQuestion, ...]:
+    """Every question worth asking now, most decisive first (ties: most severe issue, then rule-set order).
+
+    A question qualifies if it is unanswered, not skipped, not text, applicable (its ``ask_if`` is not
+    false), and some single answer to it decides an issue that is undetermined now.
+    """
+    program = kleene.program(ruleset)
+    values = program.values(facts)
+    excluded = program.not_applicable(facts, values) | skipped
+    return analysis.open_questions(ruleset, analysis.deciders(program, facts, values, excluded))
+
+
+def next_question(ruleset: RuleSet, facts: Mapping[str, Value],
+                  skipped: frozenset[str] = frozenset()) -> Question | None:
+    """The question to ask next, or None when no remaining answer could change any finding.
+
+    The question whose answers could decide the most undetermined issues; ties go to the one deciding
+    the most severe issue, then to rule-set order (:func:`ranked_questions`).
+
+    :param facts: the known answers so far.
+    :param skipped: questions already asked and answered ``unknown``; they are not asked again.
+    :returns: the question whose answer could decide the most undetermined issues.
+    """
+    ranked = ranked_questions(ruleset, facts, skipped)
+    return ranked[0].question if ranked else None
+
+
+def text_questions(ruleset: RuleSet, facts: Mapping[str, Value],
+                   skipped: frozenset[str] = frozenset()) -> tuple[Question, ...]:
+    """The text questions still to offer: unanswered, not skipped, and not ruled out by ``ask_if``."""
+    program = kleene.program(ruleset)
+    ruled_out = program.not_applicable(facts, program.values(facts))
+    return tuple(q for q in ruleset.questions if q.type == "text" and q.id not in facts
+                 and q.id not in skipped and q.id not in ruled_out)
+
+
+# --- what an answer means -----------------------------------------------------------------------
+
+def parse_answer(question: Question, raw: str) -> Value | None | Help:
+    """Read a typed answer.
+
+    ``?`` asks for help; an empty answer, ``unknown`` or ``skip`` means unknown (None). Booleans take
+    y/yes/true/n/no/false; a choice takes its id, its number in the list, or a unique start of its label;
+    a multi takes those separated by commas, or ``none``; numbers and dates (YYYY-MM-DD) are checked as a
+    case file would check them.
+
+    :raises AnswerError: the answer does not fit; the message says what the question accepts.
+    """
+    text = raw.strip()
+    if text == "?":
+        return Help(help_text(question))
+    if text.lower() in SKIP_WORDS:
+        return None
+    kind = question.type
+    if kind == "boolean":
+        word = text.lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+        raise AnswerError(f"{text!r} is not yes or no: {accepted(question)}")
+    if kind == "choice":
+        return _pick(question, text)
+    if kind == "multi":
+        if text.lower() == "none":
+            return ()
+        picked = {_pick(question, part.strip()) for part in text.split(",") if part.strip()}
+        return tuple(v for v in question.choice_values if v in picked)
+    if kind == "number":
+        return _checked(question, _number(question, text), text)
+    if kind == "date":
+        if not _DATE.fullmatch(text):
+            raise AnswerError(f"{text!r} is not a date: {accepted(question)}")
+    return _checked(question, text, text)
+
+
+def _pick(question: Question, text: str) -> str:
+    """One choice, by id, by 1-based number, or by a unique case-insensitive start of its label."""
+    choices = question.choices
+    lowered = text.lower()
+    if text.isdigit():
+        number = int(text)
+        if 1 <= number <= len(choices):
+            return choices[number - 1][0]
+        raise AnswerError(f"there is no choice {number}: {accepted(question)}")
+    for value, label in choices:
+        if lowered in (value.lower(), label.lower()):
+            return value
+    starts = [(value, label) for value, label in choices if label.lower().startswith(lowered)]
+    if len(starts) == 1:
+        return starts[0][0]
+    if starts:
+        labels = "; ".join(label for _, label in starts)
+        raise AnswerError(f"{text!r} could be any of: {labels} (type more of the label, or its number)")
+    hint = suggest(text, question.choice_values)
+    raise AnswerError(f"{text!r} is not a choice{f' ({hint})' if hint else ''}: {accepted(question)}")
+
+
+def _number(question: Question, text: str) -> int | float:
+    number = text
+    if question.unit and number.lower().endswith(question.unit.lower()):
+        number = number[: -len(question.unit)].strip()
+    try:
+        return int(number)
+    except ValueError:
+        pass
+    try:
+        return float(number)
+    except ValueError:
+        raise AnswerError(f"{text!r} is not a number: {accepted(question)}") from None
+
+
+def _checked(question: Question, value: Value, raw: str) -> Value:
+    """Check an answer exactly as the case validator would, so whatever is accepted round-trips."""
+    out = Collector()
+    checked = fact_value(question, value, Scalar(_ANSWER, None, raw, _STR_TAG), out)
+    if out.diagnostics:
+        problem = out.diagnostics[0]
+        raise AnswerError(problem.message + (f" ({problem.hint})" if problem.hint else ""))
+    if checked is None:  # e.g. the text "unknown"
+        raise AnswerError(f"{raw!r} is not an answer: {accepted(question)}")
+    return checked
+
+
+def accepted(question: Question) -> str:
+    """What a question accepts, in words."""
+    kind = question.type
+    if kind == "boolean":
+        return "answer yes or no (y/n)"
+    if kind == "choice":
+        return f"answer a number from 1 to {len(question.choices)}, a choice's id, or the start of its label"
+    if kind == "multi":
+        return ("answer the numbers or ids of every choice that applies, separated by commas "
+                "(e.g. 1,3), or 'none'")
+    if kind == "number":
+        return "answer a number" + _range(question)
+    if kind == "date":
+        return "answer a date as YYYY-MM-DD"
+    return "answer in words"
+
+
+def _range(question: Question) -> str:
+    unit = f" {question.unit}" if question.unit else ""
+    low = _num(question.min) if question.min is not None else None
+    high = _num(question.max) if question.max is not None else None
+    if low is not None and high is not None:
+        return f" from {low} to {high}{unit}"
+    if low is not None:
+        return f" of at least {low}{unit}"
+    if high is not None:
+        return f" of at most {high}{unit}"
+    return f" ({unit.strip()})" if unit else ""
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def choice_lines(question: Question) -> list[str]:
+    """The numbered choices of a choice or multi question, as shown."""
+    return [f"    {n}) {label}  [{value}]" for n, (value, label) in enumerate(question.choices, 1)]
+
+
+def help_text(question: Question) -> str:
+    """What ``?`` shows: the prompt, its help, the choices, and what the answer may be."""
+    lines = [question.prompt]
+    if question.help:
+        lines.append(" ".join(question.help.split()))
+    lines.extend(choice_lines(question))
+    lines.append(accepted(question).capitalize() + ".")
+    lines.append("Press Enter (or answer 'unknown') if you don't know; 'quit' saves and stops.")
+    return "\n".join(lines)
+
+
+def _hint(question: Question) -> str:
+    """The short prompt ``ask`` shows, e.g. ``y/n> ``."""
+    kind = question.type
+    if kind == "boolean":
+        return "y/n> "
+    if kind == "choice":
+        return f"1-{len(question.choices)}> "
+    if kind == "multi":
+        return f"1-{len(question.choices)}, comma-separated, or none> "
+    if kind == "number":
+        return f"number{_range(question)}> "
+    if kind == "date":
+        return "YYYY-MM-DD> "
+    return "> "
+
+
+# --- the case file ------------------------------------------------------------------------------
+
+def case_yaml(ruleset: RuleSet, title: str, facts: Mapping[str, Value], as_of: dt.date | None = None, *,
+              skipped: Iterable[str] = (), notes: str | None = None) -> str:
+    """The case file for these answers: deterministic, in rule-set question order.
+
+    Questions in ``skipped`` (asked, answered unknown) are written ``unknown`` so that a resumed interview
+    does not ask them again. The text loads back through the case validator to the same facts.
+
+    :raises AnswerError: a fact names a question the rule set does not have.
+    """
+    stray = sorted(set(facts) - set(ruleset.question_by_id))
+    if stray:
+        raise AnswerError(f"unknown question {stray[0]!r} for rule set {ruleset.id!r}")
+    skip = set(skipped)
+    lines = [
+        "# Written by `transferlaw interview`; an answer of `unknown` was asked and skipped.",
+        f"ruleset: {_word(ruleset.id)}",
+        f"title: {_quoted(' '.join(title.split()) or DEFAULT_TITLE)}",
+    ]
+    if as_of is not None:
+        lines.append(f"as_of: {as_of.isoformat()}")
+    entries = [(q, facts.get(q.id)) for q in ruleset.questions if q.id in facts or q.id in skip]
+    lines.append("facts:" if entries else "facts: {}")
+    for question, value in entries:
+        shown = UNKNOWN if value is None else _yaml_value(question, value)
+        lines.append(f"  {question.id}: {shown}")
+    if notes and notes.strip():
+        lines.append(f"notes: {_text_block(notes.strip(), 0)}")
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_value(question: Question, value: Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        shown = repr(value)
+        if isinstance(value, float) and ("e" in shown or "." not in shown):
+            shown = f"{value:.6f}".rstrip("0").rstrip(".")  # YAML 1.1 floats need a dot and no exponent
+        return shown
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_word(v) for v in value) + "]"
+    if question.type == "date" and _DATE.fullmatch(value):
+        return value  # the loader keeps dates as text
+    if question.type == "choice":
+        return _word(value)
+    return _text_block(value, 2)
+
+
+def _word(value: str) -> str:
+    """An id: plain when YAML reads it back as that same string, else quoted."""
+    return value if _PLAIN.fullmatch(value) and value not in _YAML_WORDS else _quoted(value)
+
+
+def _text_block(text: str, indent: int) -> str:
+    """Free text: a double-quoted scalar, or a literal block for several lines of printable text.
+
+    ``indent`` is the indentation of the key the text is the value of.
+    """
+    if "\n" in text and all(ch == "\n" or ch.isprintable() for ch in text):
+        pad = " " * (indent + 2)
+        return "|2-\n" + "\n".join(f"{pad}{line}" if line else "" for line in text.split("\n"))
+    return _quoted(text)
+
+
+def _quoted(text: str) -> str:
+    """A YAML double-quoted scalar; anything unprintable is escaped."""
+    out = ['"']
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
+                       else f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resumed:
+    """A saved interview: its title, answers, skipped questions, and the case's ``as_of`` and notes."""
+
+    title: str
+    facts: Mapping[str, Value]
+    skipped: frozenset[str]
+    as_of: dt.date | None = None
+    notes: str | None = None
+
+
+def load_saved(ruleset: RuleSet, path: Path | str) -> Resumed:
+    """Load a case file to continue its interview; every ``unknown`` answer counts as asked and skipped.
+
+    :raises SourceError | ValidationFailed: the file is not a valid case file for ``ruleset``.
+    """
+    case = load_case_file(Path(path), ruleset)
+    root = read_case_doc(Path(path)).root
+    facts_node = root.get("facts") if isinstance(root, YMap) else None
+    skipped = frozenset(key for key, value in facts_node.items() if value is None or value == UNKNOWN) \
+        if isinstance(facts_node, YMap) else frozenset()
+    return Resumed(title=case.title, facts=dict(case.facts), skipped=skipped - set(case.facts),
+                   as_of=case.as_of, notes=case.notes)
+
+
+def resume(ruleset: RuleSet, path: Path | str) -> tuple[str, dict[str, Value], frozenset[str]]:
+    """The title, answers and skipped questions of a saved case file (see :func:`load_saved`)."""
+    saved = load_saved(ruleset, path)
+    return saved.title, dict(saved.facts), saved.skipped
+
+
+# --- the loop -----------------------------------------------------------------------------------
+
+def summary(ruleset: RuleSet, facts: Mapping[str, Value]) -> str:
+    """A brief answer: how many issues are raised, undetermined and not raised, and which are raised."""
+    values = kleene.program(ruleset).values(facts)
+    rank = {s: n for n, s in enumerate(SEVERITIES)}
+    counts = {"raised": 0, "undetermined": 0, "not_raised": 0}
+    for issue in ruleset.issues:
+        counts[status_of(values[issue.id])] += 1
+    lines = [f"{counts['raised']} raised, {counts['undetermined']} undetermined, "
+             f"{counts['not_raised']} not raised (of {len(ruleset.issues)} issues)."]
+    raised = sorted((i for i in ruleset.issues if values[i.id] is True), key=lambda i: rank[i.severity])
+    lines.extend(f"  - {issue.title} ({issue.severity})" for issue in raised)
+    return "\n".join(lines)
+
+
+class _Session:
+    """The mutable state of one run of the loop."""
+
+    def __init__(self, ruleset: RuleSet, ask: Callable[[str], str], say: Callable[[str], None],
+                 save: Callable[[str], None], facts: Mapping[str, Value], skipped: Iterable[str],
+                 title: str | None, as_of: dt.date | None, notes: str | None) -> None:
+        self.ruleset = ruleset
+        self.ask, self.say, self.save_text = ask, say, save
+        self.facts: dict[str, Value] = dict(facts)
+        self.skipped: set[str] = set(skipped) - set(self.facts)
+        self.asked: list[str] = []
+        self.title = title
+        self.as_of, self.notes = as_of, notes
+
+    def save(self) -> None:
+        self.save_text(case_yaml(self.ruleset, self.title or DEFAULT_TITLE, self.facts, self.as_of,
+                                 skipped=self.skipped, notes=self.notes))
+
+    def read(self, hint: str) -> str | None:
+        """One line from ``ask``; None for ``quit`` (or the end of input)."""
+        try:
+            raw = self.ask(hint)
+        except EOFError:
+            return None
+        return None if raw.strip().lower() in QUIT_WORDS else raw
+
+    def ask_title(self) -> bool:
+        """Ask for the case title; False if the user quits."""
+        raw = self.read("Case title (a name or short description)> ")
+        self.title = " ".join((raw or "").split()) or DEFAULT_TITLE
+        if raw is None:
+            return False
+        self.save()
+        return True
+
+    def ask_question(self, question: Question) -> bool:
+        """Ask one question until it gets an answer (or unknown) and save; False if the user quits."""
+        number = len(self.facts) + len(self.skipped) + 1
+        unit = f" ({question.unit})" if question.unit else ""
+        self.say(f"[{number}] {question.prompt}{unit}")
+        for line in choice_lines(question):
+            self.say(line)
+        while True:
+            raw = self.read(_hint(question))
+            if raw is None:
+                return False
+            try:
+                answer = parse_answer(question, raw)
+            except AnswerError as exc:
+                self.say(f"    {exc}")
+                continue
+            if isinstance(answer, Help):
+                self.say(answer.text)
+                continue
+            break
+        self.asked.append(question.id)
+        if answer is None:
+            self.skipped.add(question.id)
+        else:
+            self.facts[question.id] = answer
+        self.save()
+        return True
+
+    def result(self, finished: bool) -> InterviewResult:
+        return InterviewResult(title=self.title or DEFAULT_TITLE, facts=MappingProxyType(dict(self.facts)),
+                               skipped=frozenset(self.skipped), asked=tuple(self.asked), finished=finished)
+
+
+def run(ruleset: RuleSet, *, ask: Callable[[str], str], say: Callable[[str], None],
+        save: Callable[[str], None], facts: Mapping[str, Value] | None = None,
+        skipped: Iterable[str] | None = None, title: str | None = None, as_of: dt.date | None = None,
+        notes: str | None = None, ask_text: bool = True) -> InterviewResult:
+    """Interview a user until no remaining question could change a finding, or until they quit.
+
+    Asks for a title first unless given; then offers each text question once (unless ``ask_text`` is
+    false); then asks :func:`next_question` after :func:`next_question`. ``?`` shows help, a bad answer
+    says why, and both ask again. After every answer the whole case file goes to ``save`` (so an
+    interrupted interview loses nothing). ``quit``/``q``, or end of input (``EOFError`` from ``ask``),
+    saves and stops. At the end ``say`` gets the counts of raised, undetermined and not-raised issues.
+
+    :param facts: answers to start from (e.g. from :func:`resume`); they are never asked again.
+    :param skipped: questions already answered unknown; never asked again.
+    :returns: the answers, the skipped questions, the ids asked in this run, and whether it finished.
+    """
+    session = _Session(ruleset, ask, say, save, facts or {}, skipped or (), title, as_of, notes)
+    say(f"Interview: {ruleset.title}. Press Enter or answer 'unknown' if you don't know, '?' for help, "
+        "'quit' to stop; your answers are saved after each one.")
+    saved_before = False
+    if title is None:
+        if not session.ask_title():
+            session.save()
+            return _stop(session)
+        saved_before = True
+    if ask_text:
+        for text_question in text_questions(ruleset, session.facts, frozenset(session.skipped)):
+            if not session.ask_question(text_question):
+                session.save()
+                return _stop(session)
+    while True:
+        question = next_question(ruleset, session.facts, frozenset(session.skipped))
+        if question is None:
+            break
+        if not session.ask_question(question):
+            session.save()
+            return _stop(session)
+    if not session.asked and not saved_before:
+        session.save()  # nothing was asked: still write the case file
+    say("Done: no remaining question could change a finding.")
+    say(summary(ruleset, session.facts))
+    return session.result(finished=True)
+
+
+def _stop(session: _Session) -> InterviewResult:
+    remaining = len(ranked_questions(session.ruleset, session.facts, frozenset(session.skipped)))
+    session.say(f"Stopped and saved; {remaining} question(s) could still change a finding.")
+    session.say(summary(session.ruleset, session.facts))
+    return session.result(finished=False)

@@ -1,0 +1,500 @@
+"""The guided interview: which question comes next, reading answers, the case file it writes, and the loop."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from transferlaw import analysis
+from transferlaw import api
+from transferlaw import kleene
+from transferlaw.errors import Position
+from transferlaw.errors import SourceError
+from transferlaw.interview import AnswerError
+from transferlaw.interview import Help
+from transferlaw.interview import InterviewResult
+from transferlaw.interview import case_yaml
+from transferlaw.interview import next_question
+from transferlaw.interview import parse_answer
+from transferlaw.interview import resume
+from transferlaw.interview import run
+from transferlaw.model import Case
+from transferlaw.model import Question
+from transferlaw.model import RuleSet
+from transferlaw.model import Value
+from transferlaw.validate_case import case_from_mapping
+from transferlaw.yamlio import load_text
+
+from .conftest import ROOT
+
+FLAGSHIP = "foreign-prison-transfer"
+CASES = sorted((ROOT / "cases").glob("**/*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def flagship() -> RuleSet:
+    return api.load_ruleset(FLAGSHIP)
+
+
+def _status_changes(ruleset: RuleSet, facts: Mapping[str, Value], question: Question) -> int:
+    """By brute force: how many undetermined issues some answer to ``question`` decides."""
+    program = kleene.program(ruleset)
+    before = program.values(facts)
+    decided: set[str] = set()
+    for answer in analysis.domain(question, ruleset):
+        after = program.values({**facts, question.id: answer})
+        decided.update(i.id for i in ruleset.issues if before[i.id] is None and after[i.id] is not None)
+    return len(decided)
+
+
+def _candidates(ruleset: RuleSet, facts: Mapping[str, Value], skipped: Iterable[str]) -> list[Question]:
+    program = kleene.program(ruleset)
+    ruled_out = program.not_applicable(facts, program.values(facts))
+    return [q for q in ruleset.questions if q.id not in facts and q.id not in set(skipped)
+            and q.id not in ruled_out and q.type != "text"]
+
+
+def _check_choice(ruleset: RuleSet, facts: Mapping[str, Value], skipped: frozenset[str],
+                  question: Question | None) -> None:
+    """The chosen question is askable, can matter, and matters most; None only when nothing can matter."""
+    counts = {q.id: _status_changes(ruleset, facts, q) for q in _candidates(ruleset, facts, skipped)}
+    if question is None:
+        assert not any(counts.values())
+        return
+    assert question.id in counts, "answered, skipped, text or not applicable"
+    assert counts[question.id] > 0
+    assert counts[question.id] == max(counts.values())
+
+
+def _case(path: Path) -> tuple[Case, RuleSet]:
+    return api.load_case(path)
+
+
+def _typed(value: Value) -> str:
+    """How a user would type a known answer."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, tuple):
+        return ", ".join(value) if value else "none"
+    return str(value)
+
+
+class Script:
+    """A scripted user: answers from a list, or answers each question from a case's facts."""
+
+    def __init__(self, answers: Iterable[str] = (), facts: Mapping[str, Value] | None = None,
+                 ruleset: RuleSet | None = None) -> None:
+        self.answers = iter(answers)
+        self.facts = facts
+        self.by_prompt = {q.prompt: q for q in ruleset.questions} if ruleset else {}
+        self.said: list[str] = []
+        self.saves: list[str] = []
+        self.asks: list[str] = []
+
+    def ask(self, hint: str) -> str:
+        self.asks.append(hint)
+        if self.facts is None:
+            answer = next(self.answers, None)
+            if answer is None:
+                raise EOFError
+            return answer
+        header = next(line for line in reversed(self.said) if line.startswith("["))
+        prompt = header.split("] ", 1)[1]
+        question = next(q for p, q in self.by_prompt.items() if prompt.startswith(p))
+        value = self.facts.get(question.id)
+        return "unknown" if value is None else _typed(value)
+
+    def run(self, ruleset: RuleSet, **options: object) -> InterviewResult:
+        return run(ruleset, ask=self.ask, say=self.said.append, save=self.saves.append,
+                   **options)  # type: ignore[arg-type]
+
+
+def _load(ruleset: RuleSet, text: str) -> Case:
+    return case_from_mapping(load_text(text, "saved.yaml").root, ruleset, "saved.yaml")
+
+
+# --- next_question ------------------------------------------------------------------------------
+
+def test_next_question_from_empty_flagship_is_the_most_decisive(flagship: RuleSet) -> None:
+    """From an empty case the flagship's first question decides the most issues, by brute force."""
+    question = next_question(flagship, {}, frozenset())
+    assert question is not None
+    _check_choice(flagship, {}, frozenset(), question)
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_next_question_along_each_bundled_case(path: Path) -> None:
+    """Answering a bundled case question by question, each choice can matter and matters most."""
+    case, ruleset = _case(path)
+    facts: dict[str, Value] = {}
+    skipped: set[str] = set()
+    for _ in range(len(ruleset.questions) + 1):
+        question = next_question(ruleset, facts, frozenset(skipped))
+        _check_choice(ruleset, facts, frozenset(skipped), question)
+        if question is None:
+            break
+        if question.id in case.facts:
+            facts[question.id] = case.facts[question.id]
+        else:
+            skipped.add(question.id)
+    else:
+        pytest.fail("the interview did not end")
+
+
+def test_next_question_half_filled_with_skips(flagship: RuleSet) -> None:
+    """With half the facts known and some questions skipped, skipped questions are never chosen."""
+    case, _ = _case(ROOT / "cases" / "citizen-federal-no-consent.yaml")
+    items = list(case.facts.items())
+    facts = dict(items[: len(items) // 2])
+    first = next_question(flagship, facts, frozenset())
+    assert first is not None
+    skipped = frozenset({first.id})
+    second = next_question(flagship, facts, skipped)
+    assert second is not None and second.id != first.id
+    _check_choice(flagship, facts, skipped, second)
+
+
+def test_next_question_never_not_applicable(mini: RuleSet) -> None:
+    """A question whose ask_if is false (months_left when held by ICE) is never asked."""
+    facts: dict[str, Value] = {"custodian": "ice", "notice_date": "2025-06-01"}
+    seen = []
+    while (question := next_question(mini, facts, frozenset())) is not None:
+        seen.append(question.id)
+        facts[question.id] = analysis.domain(question, mini)[0]
+    assert "months_left" not in seen
+    assert "name" not in seen
+
+
+def test_next_question_none_when_nothing_applicable_can_matter(mini: RuleSet) -> None:
+    """No question is asked when only a not-applicable question could decide what is still open."""
+    facts: dict[str, Value] = {"citizen": True, "custodian": "ice", "notice_date": "2025-06-01"}
+    program = kleene.program(mini)
+    values = program.values(facts)
+    assert values["long_sentence"] is None
+    assert "months_left" in program.not_applicable(facts, values)
+    assert next_question(mini, facts, frozenset()) is None
+    assert next_question(mini, {**facts, "notice_date": "2025-01-01"}, frozenset({"citizen"})) is None
+
+
+def test_next_question_skips_questions_that_no_longer_matter(mini: RuleSet) -> None:
+    """With citizen false and custody by ICE, neither the conditions nor the citizen question is asked."""
+    facts: dict[str, Value] = {"citizen": False, "custodian": "ice"}
+    asked: list[str] = []
+    while (question := next_question(mini, facts, frozenset(asked))) is not None:
+        assert _status_changes(mini, facts, question) > 0
+        asked.append(question.id)
+    assert asked == ["conditions", "notice_date"]  # a tie, broken by rule-set order
+
+
+# --- parse_answer -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("y", True), ("YES", True), (" true ", True), ("n", False), ("No", False), ("false", False),
+    ("", None), ("unknown", None), ("Skip", None),
+])
+def test_parse_boolean(mini: RuleSet, raw: str, expected: bool | None) -> None:
+    """Booleans take y/yes/true and n/no/false; empty, unknown and skip mean unknown."""
+    assert parse_answer(mini.question_by_id["citizen"], raw) is expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("federal", "federal"), ("ICE", "ice"), ("2", "state"), ("imm", "ice"), ("state prison", "state"),
+])
+def test_parse_choice(mini: RuleSet, raw: str, expected: str) -> None:
+    """A choice takes its id, its 1-based number, or a unique start of its label."""
+    assert parse_answer(mini.question_by_id["custodian"], raw) == expected
+
+
+@pytest.mark.parametrize(("raw", "fragment"), [
+    ("4", "no choice 4"), ("0", "no choice 0"), ("county", "not a choice"), ("federl", "did you mean 'federal'"),
+])
+def test_parse_choice_errors(mini: RuleSet, raw: str, fragment: str) -> None:
+    """A wrong choice says why and what the question accepts."""
+    with pytest.raises(AnswerError, match=fragment) as info:
+        parse_answer(mini.question_by_id["custodian"], raw)
+    assert "from 1 to 3" in str(info.value)
+
+
+def test_parse_choice_ambiguous_prefix() -> None:
+    """A label prefix shared by two choices is refused, naming both."""
+    question = Question(id="place", prompt="Where?", type="choice", pos=Position("t"),
+                        choices=(("sp", "State prison"), ("sf", "State farm"), ("jail", "Jail")))
+    with pytest.raises(AnswerError, match="State prison; State farm"):
+        parse_answer(question, "state")
+    assert parse_answer(question, "state f") == "sf"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("none", ()), ("NONE", ()), ("no_visits", ("no_visits",)), ("2, 1", ("crowding", "no_visits")),
+    ("crowding,2,", ("crowding", "no_visits")), ("1,1", ("crowding",)), ("over", ("crowding",)),
+])
+def test_parse_multi(mini: RuleSet, raw: str, expected: tuple[str, ...]) -> None:
+    """A multi takes comma-separated ids, numbers or label starts (in choice order), or none."""
+    assert parse_answer(mini.question_by_id["conditions"], raw) == expected
+
+
+def test_parse_multi_error(mini: RuleSet) -> None:
+    """One bad item in a multi answer rejects the whole answer."""
+    with pytest.raises(AnswerError, match="'3'|no choice 3"):
+        parse_answer(mini.question_by_id["conditions"], "1, 3")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("12", 12), ("0", 0), ("1200", 1200), ("6.5", 6.5), ("7.0", 7), ("18 months", 18),
+])
+def test_parse_number(mini: RuleSet, raw: str, expected: float) -> None:
+    """A number is read within its bounds, with or without its unit."""
+    got = parse_answer(mini.question_by_id["months_left"], raw)
+    assert got == expected and type(got) is type(expected)
+
+
+@pytest.mark.parametrize(("raw", "fragment"), [
+    ("-1", "at least 0 months"), ("1201", "at most 1200 months"), ("twelve", "not a number"),
+    ("nan", "out of range"), ("1e400", "out of range"),
+])
+def test_parse_number_errors(mini: RuleSet, raw: str, fragment: str) -> None:
+    """Numbers outside the bounds, or not numbers, are refused with the reason."""
+    with pytest.raises(AnswerError, match=fragment):
+        parse_answer(mini.question_by_id["months_left"], raw)
+
+
+def test_parse_date(mini: RuleSet) -> None:
+    """A date is YYYY-MM-DD and must exist."""
+    question = mini.question_by_id["notice_date"]
+    assert parse_answer(question, "2025-03-02") == "2025-03-02"
+    for bad in ("2025-02-30", "3/2/2025", "2025-3-2"):
+        with pytest.raises(AnswerError, match="YYYY-MM-DD"):
+            parse_answer(question, bad)
+
+
+def test_parse_text(mini: RuleSet) -> None:
+    """Text is taken as typed, trimmed."""
+    assert parse_answer(mini.question_by_id["name"], '  Ana "Q" Pérez ') == 'Ana "Q" Pérez'
+
+
+def test_answer_error_is_a_value_error() -> None:
+    """AnswerError is both a transferlaw error and a ValueError."""
+    from transferlaw.errors import TransferlawError
+
+    assert issubclass(AnswerError, ValueError) and issubclass(AnswerError, TransferlawError)
+
+
+def test_parse_help(mini: RuleSet) -> None:
+    """``?`` returns help with the prompt, the numbered choices and what is accepted."""
+    shown = parse_answer(mini.question_by_id["custodian"], " ? ")
+    assert isinstance(shown, Help)
+    assert "Who holds the person?" in shown.text
+    assert "2) State prison  [state]" in shown.text
+    assert "from 1 to 3" in shown.text
+
+
+# --- case_yaml ----------------------------------------------------------------------------------
+
+def test_case_yaml_round_trips_every_type(mini: RuleSet) -> None:
+    """Every answer type loads back through the case validator to the same facts; skips are 'unknown'."""
+    facts: dict[str, Value] = {
+        "notice_date": "2025-03-02", "citizen": False, "custodian": "state", "conditions": (),
+        "months_left": 6.5, "name": 'Ana "Q" Pérez: #1 \\ yes\ttab',
+    }
+    text = case_yaml(mini, "  A  title: with # marks ", facts, dt.date(2026, 3, 1))
+    case = _load(mini, text)
+    assert dict(case.facts) == facts
+    assert list(case.facts) == [q.id for q in mini.questions if q.id in facts]
+    assert case.title == "A title: with # marks"
+    assert case.as_of == dt.date(2026, 3, 1)
+    skipped = case_yaml(mini, "T", {"conditions": ("crowding", "no_visits")}, skipped={"citizen"})
+    assert "  citizen: unknown\n" in skipped
+    assert dict(_load(mini, skipped).facts) == {"conditions": ("crowding", "no_visits")}
+
+
+def test_case_yaml_is_deterministic(mini: RuleSet) -> None:
+    """The same answers give the same text, whatever order they were given in."""
+    one = case_yaml(mini, "T", {"citizen": True, "custodian": "ice"}, skipped=["name", "conditions"])
+    two = case_yaml(mini, "T", {"custodian": "ice", "citizen": True}, skipped=("conditions", "name"))
+    assert one == two
+    assert case_yaml(mini, "T", {}).endswith("facts: {}\n")
+
+
+def test_case_yaml_multiline_text_and_notes(mini: RuleSet) -> None:
+    """Several lines of text and notes are written as literal blocks and load back unchanged."""
+    facts: dict[str, Value] = {"name": "Line one\n  indented two\n\nfour"}
+    text = case_yaml(mini, "T", facts, notes="First note.\nSecond: note.")
+    case = _load(mini, text)
+    assert dict(case.facts) == facts
+    assert case.notes == "First note.\nSecond: note."
+
+
+def test_case_yaml_quotes_ids_yaml_would_misread(mini: RuleSet) -> None:
+    """A rule-set id YAML would read as a number is quoted, so it loads back as text."""
+    import dataclasses
+
+    text = case_yaml(dataclasses.replace(mini, id="2026.1"), "T", {})
+    assert load_text(text, "x.yaml").root["ruleset"] == "2026.1"
+    assert "ruleset: mini\n" in case_yaml(mini, "T", {})
+
+
+def test_case_yaml_rejects_unknown_question(mini: RuleSet) -> None:
+    """A fact the rule set does not ask about is an error, not silently dropped."""
+    with pytest.raises(AnswerError, match="unknown question 'citizn'"):
+        case_yaml(mini, "T", {"citizn": True})
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_case_yaml_round_trips_bundled_cases(path: Path, tmp_path: Path) -> None:
+    """Every bundled case, written by case_yaml, loads back (api.load_case) to the same facts."""
+    case, ruleset = _case(path)
+    target = tmp_path / "case.yaml"
+    target.write_text(case_yaml(ruleset, case.title, case.facts, case.as_of), encoding="utf-8")
+    loaded, _ = api.load_case(target)
+    assert dict(loaded.facts) == dict(case.facts)
+    assert loaded.title == case.title and loaded.as_of == case.as_of
+
+
+# --- run ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_run_reproduces_bundled_case_findings(path: Path) -> None:
+    """Answering from a bundled case reaches the same findings and never asks a question that cannot matter."""
+    case, ruleset = _case(path)
+    user = Script(facts=case.facts, ruleset=ruleset)
+    result = user.run(ruleset, title=case.title)
+    assert result.finished
+    final = _load(ruleset, user.saves[-1])
+    assert dict(final.facts) == dict(result.facts)
+    expected = {f.issue.id: f.status for f in api.evaluate_case(case, ruleset).findings}
+    got = {f.issue.id: f.status for f in api.evaluate_case(final, ruleset).findings}
+    assert got == expected
+    facts: dict[str, Value] = {}
+    skipped: set[str] = set()
+    for ident in result.asked:  # replay: each question was the best one at the time
+        question = ruleset.question_by_id[ident]
+        if question.type != "text":
+            assert next_question(ruleset, facts, frozenset(skipped)) == question
+            assert _status_changes(ruleset, facts, question) > 0
+        if ident in case.facts:
+            facts[ident] = case.facts[ident]
+        else:
+            skipped.add(ident)
+    assert len(user.saves) == len(result.asked)
+    assert any(line.startswith(f"{sum(1 for v in got.values() if v == 'raised')} raised")
+               for line in "\n".join(user.said).splitlines())
+
+
+def test_run_saves_after_every_answer(mini: RuleSet) -> None:
+    """Each answer is followed by a save of the whole case file including that answer."""
+    user = Script(["Case A", "Ana", "yes", "2"])
+    result = user.run(mini)
+    assert result.asked == ("name", "citizen", "custodian")
+    assert len(user.saves) == 4  # the title, then one per answer
+    saved = [dict(_load(mini, text).facts) for text in user.saves]
+    assert saved == [{}, {"name": "Ana"}, {"citizen": True, "name": "Ana"},
+                     {"citizen": True, "custodian": "state", "name": "Ana"}]
+    assert result.finished and result.title == "Case A"
+    said = "\n".join(user.said)
+    assert "1 raised, 0 undetermined, 2 not raised (of 3 issues).\n  - Exile of a citizen (high)" in said
+
+
+def test_run_shows_numbered_choices_and_units(mini: RuleSet) -> None:
+    """A question is shown as '[n] prompt' with numbered choices; the unit is shown for numbers."""
+    user = Script(["", "no", "none", "2025-06-01", "24"])
+    result = user.run(mini, title="T")
+    assert result.asked == ("name", "citizen", "conditions", "notice_date", "months_left")
+    assert "[3] Which conditions are reported?" in user.said
+    assert "    1) Overcrowding  [crowding]" in user.said
+    assert "[5] How many months of the sentence remain? (months)" in user.said
+    assert user.asks[1:] == ["y/n> ", "1-2, comma-separated, or none> ", "YYYY-MM-DD> ",
+                             "number from 0 to 1200 months> "]
+
+
+def test_run_help_and_invalid_answers_ask_again(mini: RuleSet) -> None:
+    """``?`` shows help and an invalid answer says why; both ask the same question again."""
+    user = Script(["", "?", "maybe", "y", "Fed"])
+    result = user.run(mini, title="T")
+    assert result.asked == ("name", "citizen", "custodian")
+    assert result.facts == {"citizen": True, "custodian": "federal"}
+    assert "Is the person a citizen?\nAnswer yes or no (y/n).\n" in "\n".join(user.said)
+    assert any("'maybe' is not yes or no" in line for line in user.said)
+    assert user.asks.count("y/n> ") == 3
+    assert len(user.saves) == 3
+
+
+@pytest.mark.parametrize("word", ["quit", "Q"])
+def test_run_quit_saves_and_stops(mini: RuleSet, word: str) -> None:
+    """``quit`` (or ``q``) stops early after saving what was answered."""
+    user = Script(["", "no", word])
+    result = user.run(mini, title="T")
+    assert not result.finished
+    assert result.asked == ("name", "citizen")
+    assert dict(_load(mini, user.saves[-1]).facts) == {"citizen": False}
+    assert "  name: unknown\n" in user.saves[-1]
+    assert any(line.startswith("Stopped and saved") for line in user.said)
+
+
+def test_run_end_of_input_is_quit(mini: RuleSet) -> None:
+    """When ``ask`` raises EOFError (Ctrl-D), the interview saves and stops."""
+    user = Script(["My title"])
+    result = user.run(mini)
+    assert not result.finished and result.asked == ()
+    assert _load(mini, user.saves[-1]).title == "My title"
+
+
+def test_run_asks_title_with_default(mini: RuleSet) -> None:
+    """Without a title the first answer is the title; an empty one gets a default."""
+    user = Script(["", "quit"])
+    result = user.run(mini)
+    assert result.title == "Untitled case"
+    assert user.asks[0].startswith("Case title")
+
+
+def test_run_without_text_questions(mini: RuleSet) -> None:
+    """With ask_text off, the name is never asked."""
+    user = Script(["yes", "ice", "2025-06-01"])
+    result = user.run(mini, title="T", ask_text=False)
+    assert "name" not in result.asked and result.finished
+
+
+def test_resume_continues_without_asking_again(mini: RuleSet, tmp_path: Path) -> None:
+    """A saved interview resumes where it stopped: answered and skipped questions are not asked again."""
+    path = tmp_path / "case.yaml"
+    first = Script(["Case R", "", "no", "quit"])
+    first.run(mini)
+    path.write_text(first.saves[-1], encoding="utf-8")
+    title, facts, skipped = resume(mini, path)
+    assert (title, facts, skipped) == ("Case R", {"citizen": False}, frozenset({"name"}))
+    second = Script(["none", "2025-06-01", "24"])
+    result = second.run(mini, facts=facts, skipped=skipped, title=title)
+    assert result.finished
+    assert result.asked == ("conditions", "notice_date", "months_left")
+    assert second.said[1] == "[3] Which conditions are reported?"
+    whole = Script(["", "no", "none", "2025-06-01", "24"]).run(mini, title="Case R")
+    assert dict(result.facts) == dict(whole.facts) and result.skipped == whole.skipped
+
+
+def test_resume_keeps_unknown_and_rejects_other_rule_sets(mini: RuleSet, flagship: RuleSet,
+                                                          tmp_path: Path) -> None:
+    """resume reads 'unknown' answers as skipped and refuses a case for another rule set."""
+    path = tmp_path / "case.yaml"
+    path.write_text("ruleset: mini\ntitle: T\nfacts:\n  citizen: unknown\n  conditions: []\n  name:\n",
+                    encoding="utf-8")
+    assert resume(mini, path) == ("T", {"conditions": ()}, frozenset({"citizen", "name"}))
+    with pytest.raises(SourceError, match="not 'foreign-prison-transfer'"):
+        resume(flagship, path)
+
+
+def _never(_: str) -> str:
+    raise AssertionError("nothing should be asked")
+
+
+def test_run_with_everything_decided_asks_nothing(mini: RuleSet) -> None:
+    """When no question can matter, nothing is asked and the case is still saved once."""
+    saves: list[str] = []
+    said: list[str] = []
+    ask: Callable[[str], str] = _never
+    facts: dict[str, Value] = {"citizen": True, "custodian": "ice", "notice_date": "2025-06-01"}
+    result = run(mini, ask=ask, say=said.append, save=saves.append, facts=facts, skipped={"name"}, title="T")
+    assert result.finished and result.asked == () and len(saves) == 1
