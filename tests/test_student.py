@@ -159,7 +159,8 @@ def test_interview_quit_and_resume(tmp_path: object) -> None:
 
     target = Path(str(tmp_path)) / "case.yaml"
     runner = CliRunner()
-    first = runner.invoke(cli, [*MINI, "interview", "mini", "-o", str(target), "--title", "T"], input="Jane\nyes\nquit\n")
+    first = runner.invoke(cli, [*MINI, "interview", "mini", "-o", str(target), "--title", "T"],
+                          input="Jane\nyes\nquit\n")
     assert first.exit_code == 0 and "interview saved" in first.stdout
     assert "citizen: true" in target.read_text()
     second = runner.invoke(cli, [*MINI, "interview", "mini", "--resume", str(target)], input="\n" * 10)
