@@ -169,3 +169,37 @@ def test_interview_quit_and_resume(tmp_path: object) -> None:
     refused = runner.invoke(cli, [*MINI, "interview", "mini", "-o", str(target)], input="")
     assert refused.exit_code == 1 and "already exists" in refused.stderr
     assert runner.invoke(cli, [*MINI, "interview", "mini"]).exit_code == 2
+
+
+ANSWERS = DATA / "answers"
+CITIZEN = "cases/citizen-federal-no-consent.yaml"
+
+
+def test_grade_one_answer_file() -> None:
+    """grade prints precision, recall, weighted score and the match report; JSON carries the same."""
+    code, out, _ = invoke("grade", CITIZEN, str(ANSWERS / "class" / "ben.txt"))
+    assert code == 0 and "precision 100.0%  recall 22.2%  weighted score 20.5%" in out
+    assert "line 3: Citizens can't be exiled -> A U.S. citizen or national" in out
+    data = json.loads(invoke("grade", CITIZEN, str(ANSWERS / "class" / "ben.txt"), "--format", "json")[1])
+    assert data["summary"]["recall"] == pytest.approx(22.2, abs=0.1)
+
+
+def test_grade_a_class_into_csv(tmp_path: object) -> None:
+    """--class grades every file into one CSV; a bad file is reported and the others are still graded."""
+    from pathlib import Path
+
+    target = Path(str(tmp_path)) / "grades.csv"
+    code, out, err = invoke("grade", CITIZEN, "--class", str(ANSWERS / "class"), "-o", str(target))
+    assert code == 1 and "zed.yaml:5:1: invalid YAML" in err
+    rows = target.read_text().splitlines()
+    assert rows[0] == "student,file,hits,misses,false_alarms,precision,recall,weighted_score"
+    assert [r.split(",")[1] for r in rows[1:]] == ["ada.yaml", "ben.txt", "cleo.yaml", "dana.md"]
+    assert invoke("grade", CITIZEN, "--class", str(ANSWERS / "class"), "-o", str(target))[0] == 1
+    assert "already exists" in invoke("grade", CITIZEN, "--class", str(ANSWERS / "class"), "-o", str(target))[2]
+
+
+def test_grade_bad_input_is_located() -> None:
+    """A bad answer file is exit 1 with a located message; both or neither of ANSWERS/--class is a usage error."""
+    code, _, err = invoke("grade", CITIZEN, str(ANSWERS / "bad" / "empty-list.yaml"))
+    assert code == 1 and "empty-list.yaml:" in err and "Traceback" not in err
+    assert CliRunner().invoke(cli, ["grade", CITIZEN]).exit_code == 2

@@ -18,6 +18,7 @@ from . import document
 from . import engine as durable
 from . import evaluate as evaluation_
 from . import explain as explain_
+from . import grading
 from . import interview as interview_
 from . import lint
 from . import render as render_
@@ -392,3 +393,25 @@ def interview(ruleset: RuleSet, *, ask: Callable[[str], str], say: Callable[[str
     saved = interview_.load_saved(ruleset, resume)
     return interview_.run(ruleset, ask=ask, say=say, save=save, facts=saved.facts, skipped=saved.skipped,
                           title=title or saved.title, as_of=saved.as_of, notes=saved.notes)
+
+
+def grade_answers(evaluation: Evaluation, path: Path) -> grading.Grade:
+    """Grade one answer file against the evaluation's raised issues (``grading``)."""
+    return grading.grade(evaluation, grading.read_answers(path))
+
+
+def grade_class(evaluation: Evaluation, directory: Path) -> tuple[list[grading.Grade], list[Diagnostic]]:
+    """Grade every answer file in a folder; a bad file is reported, the others are still graded."""
+    return grading.grade_class(evaluation, directory)
+
+
+def grade_text(result: grading.Grade) -> str:
+    return grading.format_text(result)
+
+
+def grade_json(result: grading.Grade) -> dict[str, Any]:
+    return grading.as_json(result)
+
+
+def class_csv(grades: Sequence[grading.Grade]) -> str:
+    return grading.class_csv(grades)

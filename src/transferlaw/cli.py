@@ -396,6 +396,56 @@ def interview(settings: Settings, ruleset: str, rules: tuple[Path, ...], output:
     click.echo(f"{'case' if result.finished else 'interview saved'}: {target}")
 
 
+@cli.command()
+@_case_argument
+@click.argument("answers", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--class", "class_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Grade every answer file in this folder (.yaml, .yml, .txt, .md) into one CSV.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the CSV here.")
+@click.option("--force", is_flag=True, help="Overwrite -o if it exists.")
+@_rules_option
+@_format_option
+@_engine_option
+@pass_settings
+@reports_errors
+def grade(settings: Settings, case: str, answers: Path | None, class_dir: Path | None, output: Path | None,
+          force: bool, rules: tuple[Path, ...], fmt: str, engine: api.EngineChoice) -> None:
+    """Grade a student's list of issues for CASE (ANSWERS) against the issues the engine raises.
+
+    ANSWERS is a text file (one issue per line) or YAML (a list, or {student, issues}); entries may be issue
+    ids, titles or paraphrases, fuzzy-matched with a report of what matched what. Prints hits, misses (by
+    severity), false alarms, precision, recall and a severity-weighted score.
+
+    \b
+    Example:
+      transferlaw grade cases/citizen-federal-no-consent.yaml answers/ada.txt
+      transferlaw grade cases/citizen-federal-no-consent.yaml --class answers/ -o grades.csv
+    """
+    if (answers is None) == (class_dir is None):
+        raise click.UsageError("give either ANSWERS (one file) or --class DIR")
+    loaded, ruleset = _load(settings, case, rules)
+    evaluation = api.evaluate_case(loaded, ruleset, engine)
+    if answers is not None:
+        result = api.grade_answers(evaluation, answers)
+        if fmt == "json":
+            click.echo(json.dumps(api.grade_json(result), indent=2, ensure_ascii=False))
+        else:
+            click.echo(api.grade_text(result))
+        return
+    assert class_dir is not None
+    grades, problems = api.grade_class(evaluation, class_dir)
+    table = api.class_csv(grades)
+    if output is None:
+        click.echo(table, nl=False)
+    else:
+        api.write_output(output, table, force)
+        click.echo(f"graded {len(grades)} answer files: {output}")
+    for problem in problems:
+        click.echo(problem.format(), err=True)
+    if any(p.severity == "error" for p in problems):
+        raise SystemExit(1)
+
+
 def _ask(hint: str) -> str:
     """Read one answer; end of input counts as quitting (the interview saves and stops)."""
     try:
