@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -203,3 +204,31 @@ def test_rulesets_lists_good_ones_and_reports_broken_ones(runner: CliRunner, tmp
     assert code == 1
     assert "mini " in out and "unknown-area" in out and "does not load" in out
     assert "ruleset.yaml:22:11: unknown area 'statsu'" in err
+
+
+def test_memo_heading_from_the_case_and_the_command_line(runner: CliRunner, tmp_path: Path) -> None:
+    """A case's memo: block sets To / From / Re and the privilege legend; options override it."""
+    case = tmp_path / "case.yaml"
+    case.write_text(MINI_CASE.read_text() + "memo:\n  to: Supervising attorney\n  from: Clinic intern\n"
+                    "  privileged: true\n")
+    code, out, _ = invoke(runner, *RULES, "run", str(case))
+    assert code == 0
+    assert out.startswith("**PRIVILEGED & CONFIDENTIAL — ATTORNEY WORK PRODUCT**")
+    assert "**To:** Supervising attorney" in out and "**From:** Clinic intern" in out
+    code, out, _ = invoke(runner, *RULES, "run", str(case), "--to", "Court team", "--legend", "CONFIDENTIAL",
+                          "-f", "json")
+    heading = json.loads(out)["heading"]
+    assert heading["to"] == "Court team" and heading["from"] == "Clinic intern"
+    assert heading["privileged"] == "CONFIDENTIAL"
+    code, out, _ = invoke(runner, *RULES, "run", str(MINI_CASE), "-f", "json")
+    assert json.loads(out)["heading"]["privileged"] is None
+
+
+def test_bad_memo_block_is_located(runner: CliRunner, tmp_path: Path) -> None:
+    """An unknown key or a wrong type in the memo: block is a located error."""
+    case = tmp_path / "case.yaml"
+    case.write_text("ruleset: mini\ntitle: t\nmemo:\n  too: x\n  privileged: 3\n")
+    code, _, err = invoke(runner, *RULES, "run", str(case))
+    assert code == 1
+    assert "case.yaml:4:3: unknown key 'too' in 'memo' (did you mean 'to'?)" in err
+    assert "case.yaml:5:15: 'privileged' must be true, false or the legend's text" in err

@@ -114,7 +114,7 @@ def deciders(program: Program, facts: Mapping[str, Value], values: Mapping[str, 
         trial = dict(facts)
         for answer in domain(question, ruleset):
             trial[question.id] = answer
-            outcome = program.values(trial)
+            outcome = program.values_changing(trial, values, question.id)
             decided.update(i for i in open_issues if outcome[i] is not None)
             if len(decided) == len(open_issues):
                 break

@@ -34,6 +34,7 @@ from .errors import display_path
 from .errors import suggest
 from .model import Case
 from .model import Evaluation
+from .model import MemoMeta as MemoMeta  # re-exported for the CLI
 from .model import RuleSet
 from .model import RuleTest
 from .model import Status
@@ -42,12 +43,13 @@ from .resources import RULESET_ID
 from .resources import rule_set_files
 from .resources import rules_dir
 from .resources import schema_text
+from .validate_case import DEFAULT_LEGEND as DEFAULT_LEGEND  # re-exported for the CLI
 from .validate_case import case_from_mapping
 from .validate_case import read_case_doc
 from .validate_case import ruleset_id_of
 
 EngineChoice = Literal["auto", "durable", "python"]
-FORMATS = render_.FORMATS
+FORMATS = (*render_.FORMATS, "docx")
 
 
 def default_rules_dirs() -> list[Path]:
@@ -160,24 +162,35 @@ def memo_date(evaluation: Evaluation, date: dt.date | str | None = None) -> dt.d
     return date or evaluation.case.as_of or evaluation.ruleset.as_of
 
 
-def memo_document(evaluation: Evaluation, date: dt.date | str | None = None) -> dict[str, Any]:
-    """The memo as data (docs/memo-json.md)."""
-    return document.build(evaluation, as_of=memo_date(evaluation, date))
+def memo_document(evaluation: Evaluation, date: dt.date | str | None = None,
+                  meta: MemoMeta | None = None) -> dict[str, Any]:
+    """The memo as data (docs/memo-json.md); ``meta`` overrides the case's To / From / Re / privilege."""
+    return document.build(evaluation, as_of=memo_date(evaluation, date), meta=meta)
 
 
 def render_memo(evaluation: Evaluation, fmt: str = "md", date: dt.date | str | None = None,
-                templates: Path | None = None) -> str:
+                templates: Path | None = None, meta: MemoMeta | None = None) -> str:
     """The memo as text in ``fmt`` (md, html, json)."""
-    return render_.render(memo_document(evaluation, date), fmt, templates)
+    return render_.render(memo_document(evaluation, date, meta), fmt, templates)
+
+
+def render_memo_bytes(evaluation: Evaluation, fmt: str = "md", date: dt.date | str | None = None,
+                      templates: Path | None = None, meta: MemoMeta | None = None) -> bytes:
+    """The memo as the bytes of a file in ``fmt`` (md, html, json, or docx)."""
+    if fmt == "docx":
+        from .render_docx import render_docx
+
+        return render_docx(memo_document(evaluation, date, meta))
+    return render_memo(evaluation, fmt, date, templates, meta).encode("utf-8")
 
 
 def run(source: str | Path, fmt: str = "md", rules_dirs: Sequence[Path] | None = None,
         date: dt.date | str | None = None, engine: EngineChoice = "auto", text: str | None = None,
-        templates: Path | None = None) -> str:
-    """Load a case, evaluate it and render its memo: the whole pipeline in one call."""
+        templates: Path | None = None, meta: MemoMeta | None = None) -> str:
+    """Load a case, evaluate it and render its memo: the whole pipeline in one call (text formats)."""
     case, ruleset = load_case(source, rules_dirs, text)
     evaluation = evaluate_case(case, ruleset, engine)
-    return render_memo(evaluation, fmt, date, templates)
+    return render_memo(evaluation, fmt, date, templates, meta)
 
 
 # --- rule-set tests -----------------------------------------------------------------------------
@@ -415,3 +428,26 @@ def grade_json(result: grading.Grade) -> dict[str, Any]:
 
 def class_csv(grades: Sequence[grading.Grade]) -> str:
     return grading.class_csv(grades)
+
+
+# --- batches ------------------------------------------------------------------------------------
+
+def run_batch(inputs: Sequence[Path], options: Any, *, jobs: int = 1, mapping: Path | None = None,
+              ruleset: str | None = None, progress: Callable[[Any], None] | None = None) -> Any:
+    """Run a batch of cases (``batch``): memos written atomically, bad inputs reported, summaries last."""
+    from . import batch
+
+    return batch.run(inputs, options, jobs=jobs, mapping=mapping, ruleset=ruleset, progress=progress)
+
+
+def default_jobs() -> int:
+    from . import batch
+
+    return batch.default_jobs()
+
+
+def batch_options(**options: Any) -> Any:
+    """The options of a batch (``batch.Options``: outdir, formats, rules_dirs, force, date, meta, engine)."""
+    from .batch import Options  # the batch module loads only when a batch runs
+
+    return Options(**options)

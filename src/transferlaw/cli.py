@@ -82,6 +82,29 @@ def _rules(settings: Settings, extra: tuple[Path, ...]) -> list[Path] | None:
     return dirs or None
 
 
+def memo_options(func: F) -> F:
+    """--to, --from, --re, --privileged and --legend: the memo heading, over the case's `memo:` block."""
+    for option in reversed([
+        click.option("--to", "memo_to", metavar="TEXT", help="The memo's To: line."),
+        click.option("--from", "memo_from", metavar="TEXT", help="The memo's From: line."),
+        click.option("--re", "memo_re", metavar="TEXT", help="The memo's Re: line."),
+        click.option("--privileged", "memo_privileged", is_flag=True,
+                     help="Print the privilege legend (attorney work product) in the header."),
+        click.option("--legend", "memo_legend", metavar="TEXT", help="A privilege legend of your own."),
+    ]):
+        func = option(func)
+    return func
+
+
+def memo_meta(memo_to: str | None = None, memo_from: str | None = None, memo_re: str | None = None,
+              memo_privileged: bool = False, memo_legend: str | None = None) -> api.MemoMeta | None:
+    """The heading overrides given on the command line, or None."""
+    legend = memo_legend or (api.DEFAULT_LEGEND if memo_privileged else None)
+    if not any((memo_to, memo_from, memo_re, legend)):
+        return None
+    return api.MemoMeta(to=memo_to, sender=memo_from, re=memo_re, privileged=legend)
+
+
 @cli.command()
 @click.argument("case", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
 @_rules_option
@@ -94,26 +117,35 @@ def _rules(settings: Settings, extra: tuple[Path, ...]) -> list[Path] | None:
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="A directory of memo templates that override the bundled ones.")
 @_engine_option
+@memo_options
 @pass_settings
 @reports_errors
-def run(settings: Settings, case: str, rules: tuple[Path, ...], fmt: str, output: Path | None,
-        force: bool, date: str | None, templates: Path | None, engine: api.EngineChoice) -> None:
+def run(settings: Settings, /, case: str, rules: tuple[Path, ...], fmt: str, output: Path | None,
+        force: bool, date: str | None, templates: Path | None, engine: api.EngineChoice, **memo: Any) -> None:
     """Evaluate CASE (a case file, or - for stdin) and print or write its memo.
+
+    The heading's To / From / Re and a privilege legend come from the case's `memo:` block, or from
+    --to / --from / --re / --privileged / --legend.
 
     \b
     Example:
       transferlaw run cases/citizen-federal-no-consent.yaml --format html -o memo.html
+      transferlaw run cases/pretrial-detainee.yaml -f docx -o memo.docx --to "Supervising attorney" --privileged
       cat case.yaml | transferlaw run - --format json
     """
     _, warning = api.choose_engine(engine)
     if warning:
         click.echo(warning, err=True)
     text = sys.stdin.read() if case == "-" else None
-    memo = api.run(case, fmt, _rules(settings, rules), date, engine, text, templates)
-    if output is None:
-        click.echo(memo, nl=False)
+    loaded, ruleset = api.load_case(case, _rules(settings, rules), text)
+    evaluation = api.evaluate_case(loaded, ruleset, engine)
+    data = api.render_memo_bytes(evaluation, fmt, date, templates, memo_meta(**memo))
+    if output is not None:
+        api.write_output(output, data, force)
+    elif fmt == "docx" and sys.stdout.isatty():
+        raise click.UsageError("a Word memo is binary: write it with -o FILE.docx")
     else:
-        api.write_output(output, memo, force)
+        click.get_binary_stream("stdout").write(data)
 
 
 @cli.command()
@@ -443,6 +475,69 @@ def grade(settings: Settings, case: str, answers: Path | None, class_dir: Path |
     for problem in problems:
         click.echo(problem.format(), err=True)
     if any(p.severity == "error" for p in problems):
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder for the memos and the summaries.")
+@click.option("--format", "-f", "formats", default="md", show_default=True, metavar="md,html,docx,json",
+              help="Comma-separated memo formats.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: one per core); results are identical for any number.")
+@click.option("--force", is_flag=True, help="Rewrite memos even when they are newer than their input.")
+@click.option("--mapping", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="YAML that renames spreadsheet columns to question ids and translates values.")
+@click.option("--ruleset", "ruleset_id", metavar="ID", help="The rule set for spreadsheets without a 'ruleset' column.")
+@click.option("--date", metavar="YYYY-MM-DD", help="The memos' date (default: each case's as_of).")
+@_rules_option
+@_engine_option
+@memo_options
+@pass_settings
+@reports_errors
+def batch(settings: Settings, /, inputs: tuple[Path, ...], outdir: Path, formats: str, jobs: int | None,
+          force: bool, mapping: Path | None, ruleset_id: str | None, date: str | None, rules: tuple[Path, ...],
+          engine: api.EngineChoice, **memo: Any) -> None:
+    """Write memos for many cases: case files, folders of them, or spreadsheets (CSV, one case per row).
+
+    Every memo is written atomically to OUTDIR/<case>.<format>; memos newer than their input are kept
+    (so an interrupted batch resumes) unless --force. A bad file or row is reported and the batch goes on;
+    the exit code is 1 at the end if anything failed. OUTDIR also gets summary.csv, summary.json and
+    index.html (one row per case, with links to its memos).
+
+    \b
+    Example:
+      transferlaw batch cases/ -o memos/ --format md,html,docx
+      transferlaw batch clients.csv --ruleset foreign-prison-transfer --mapping columns.yaml -o memos/ -j 2
+    """
+    chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+    unknown = [f for f in chosen if f not in api.FORMATS]
+    if not chosen or unknown:
+        raise click.UsageError(f"unknown format {', '.join(unknown) or formats!r}; "
+                               f"choose from {', '.join(api.FORMATS)}")
+    dirs = _rules(settings, rules)
+    options = api.batch_options(outdir=outdir, formats=chosen, rules_dirs=tuple(dirs) if dirs else None,
+                                force=force, date=date, meta=memo_meta(**memo), engine=engine)
+    tty = sys.stderr.isatty()
+    seen = [0, 0]
+
+    def progress(outcome: Any) -> None:
+        seen[0] += 1
+        seen[1] += outcome.status == "failed"
+        if tty:
+            click.echo(f"\r{seen[0]} cases, {seen[1]} failed", nl=False, err=True)
+
+    result = api.run_batch(list(inputs), options, jobs=jobs or api.default_jobs(), mapping=mapping,
+                           ruleset=ruleset_id, progress=progress)
+    if tty:
+        click.echo("", err=True)
+    for outcome in result.failed:
+        for problem in outcome.problems:
+            click.echo(problem, err=True)
+    click.echo(f"{result.count('written')} written, {result.count('skipped')} up to date, "
+               f"{len(result.failed)} failed: {outdir / 'index.html'}")
+    if result.failed:
         raise SystemExit(1)
 
 

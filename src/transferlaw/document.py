@@ -19,6 +19,7 @@ from .model import STATUS_LABELS
 from .model import Evaluation
 from .model import Explanation
 from .model import Finding
+from .model import MemoMeta
 from .model import Reason
 from .model import Text
 from .model import Tri
@@ -54,9 +55,10 @@ def _plain(value: object) -> object:
     return list(value) if isinstance(value, tuple) else value
 
 
-def build(evaluation: Evaluation, *, as_of: dt.date) -> dict[str, Any]:
-    """The memo document for an evaluation, dated ``as_of``."""
+def build(evaluation: Evaluation, *, as_of: dt.date, meta: MemoMeta | None = None) -> dict[str, Any]:
+    """The memo document for an evaluation, dated ``as_of``; ``meta`` overrides the case's memo heading."""
     ruleset, case = evaluation.ruleset, evaluation.case
+    meta = _merge(case.memo, meta)
     context = text_context(evaluation, as_of)
 
     def render(text: Text) -> str:
@@ -85,8 +87,9 @@ def build(evaluation: Evaluation, *, as_of: dt.date) -> dict[str, Any]:
         },
         "case": {"title": case.title, "source": case.source, "notes": case.notes},
         "heading": {
-            "to": "File", "from": "transferlaw (automated issue checklist)",
-            "date": as_of.isoformat(), "re": f"{case.title} \u2014 {ruleset.title}",
+            "to": meta.to or "File", "from": meta.sender or "transferlaw (automated issue checklist)",
+            "date": as_of.isoformat(), "re": meta.re or f"{case.title} \u2014 {ruleset.title}",
+            "privileged": meta.privileged,
         },
         "question_presented": presented,
         "brief_answer": _brief_answer(evaluation, counts, by_severity),
@@ -108,6 +111,13 @@ def build(evaluation: Evaluation, *, as_of: dt.date) -> dict[str, Any]:
         "authority_kinds": kinds,
         "disclaimer": ruleset.disclaimer or DEFAULT_DISCLAIMER,
     }
+
+
+def _merge(base: MemoMeta, override: MemoMeta | None) -> MemoMeta:
+    if override is None:
+        return base
+    return MemoMeta(to=override.to or base.to, sender=override.sender or base.sender, re=override.re or base.re,
+                    privileged=override.privileged or base.privileged)
 
 
 def _finding(f: Finding, evaluation: Evaluation, render: Any) -> dict[str, Any]:

@@ -121,6 +121,9 @@ class Program:
     conclusions: tuple[tuple[str, Compiled], ...]
     issues: tuple[tuple[str, Compiled], ...]
     ask_if: tuple[tuple[str, Compiled], ...]
+    affected: Mapping[str, tuple[tuple[str, Compiled], ...]]
+    """question id -> the conclusions and issues that depend on it, directly or through conclusions, in
+    evaluation order: all that can change when only that question's answer changes."""
 
     def values(self, facts: Facts) -> dict[str, Tri]:
         """Values of every conclusion and issue (conclusions first, in dependency order)."""
@@ -131,9 +134,32 @@ class Program:
             values[ident] = test(facts, values)
         return values
 
+    def values_changing(self, facts: Facts, base: Mapping[str, Tri], question: str) -> dict[str, Tri]:
+        """Values for ``facts`` that differ from the facts of ``base`` only in ``question``: only the
+        conclusions and issues that depend on it are evaluated again."""
+        values = dict(base)
+        for ident, test in self.affected.get(question, ()):
+            values[ident] = test(facts, values)
+        return values
+
     def not_applicable(self, facts: Facts, values: Values) -> frozenset[str]:
         """Questions whose ``ask_if`` is false for these facts."""
         return frozenset(ident for ident, test in self.ask_if if test(facts, values) is False)
+
+
+def _affected(ruleset: RuleSet, ordered: tuple[tuple[str, Compiled], ...],
+              ) -> dict[str, tuple[tuple[str, Compiled], ...]]:
+    from .conditions import names
+
+    conditions = {c.id: c.when.expr for c in ruleset.conclusions} | {i.id: i.when.expr for i in ruleset.issues}
+    depends: dict[str, set[str]] = {}
+    for ident, _ in ordered:  # conclusions come before anything that uses them
+        found: set[str] = set()
+        for name in names(conditions[ident]):
+            found |= depends.get(name, {name})
+        depends[ident] = found
+    return {q.id: tuple((ident, test) for ident, test in ordered if q.id in depends[ident])
+            for q in ruleset.questions}
 
 
 _PROGRAMS: dict[int, Program] = {}
@@ -145,12 +171,13 @@ def program(ruleset: RuleSet) -> Program:
     if cached is not None and cached.ruleset is ruleset:
         return cached
     names = frozenset(c.id for c in ruleset.conclusions)
+    conclusions = tuple((c.id, compile_expr(c.when.expr, names)) for c in ruleset.conclusions)
+    issues = tuple((i.id, compile_expr(i.when.expr, names)) for i in ruleset.issues)
     prog = Program(
-        ruleset=ruleset,
-        conclusions=tuple((c.id, compile_expr(c.when.expr, names)) for c in ruleset.conclusions),
-        issues=tuple((i.id, compile_expr(i.when.expr, names)) for i in ruleset.issues),
+        ruleset=ruleset, conclusions=conclusions, issues=issues,
         ask_if=tuple((q.id, compile_expr(q.ask_if.expr, names)) for q in ruleset.questions
                      if q.ask_if is not None),
+        affected=_affected(ruleset, conclusions + issues),
     )
     if len(_PROGRAMS) > 64:
         _PROGRAMS.clear()

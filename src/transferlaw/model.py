@@ -198,6 +198,17 @@ class Authority:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MemoMeta:
+    """The memo's heading fields a case (or the command line) may set; None means the default."""
+
+    to: str | None = None
+    sender: str | None = None
+    re: str | None = None
+    privileged: str | None = None
+    """A privilege legend for the memo's header, e.g. "PRIVILEGED & CONFIDENTIAL"; None for none."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Case:
     """A case file validated against its rule set; ``facts`` holds only known answers."""
 
@@ -206,6 +217,7 @@ class Case:
     facts: Mapping[str, Value] = field(default_factory=_empty)
     as_of: dt.date | None = None
     notes: str | None = None
+    memo: MemoMeta = field(default_factory=MemoMeta)
     source: str = "-"
     pos: Position = field(default=Position("-"), compare=False)
 

@@ -10,7 +10,7 @@ from .errors import OutputError
 from .errors import display_path
 
 
-def write_output(path: Path, text: str, force: bool = False) -> None:
+def write_output(path: Path, text: str | bytes, force: bool = False) -> None:
     """Write ``text`` to ``path`` atomically; refuse to replace an existing file unless ``force``."""
     shown = display_path(path)
     if path.is_dir():
@@ -23,8 +23,9 @@ def write_output(path: Path, text: str, force: bool = False) -> None:
     except OSError as exc:
         raise OutputError(f"{shown}: cannot write: {exc.strerror}") from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,14 @@ def render(document: dict[str, Any], fmt: str, templates: Path | None = None) ->
     except jinja2.TemplateError as exc:
         raise SourceError(Diagnostic(_template_pos(exc, name), f"template error: {exc}")) from exc
     return text.rstrip("\n") + "\n"
+
+
+def render_index(outcomes: Sequence[Any], templates: Path | None = None) -> str:
+    """The batch's index.html: one row per case, with counts and links to its memos."""
+    try:
+        return _env(templates).get_template("index.html.j2").render(outcomes=outcomes).rstrip("\n") + "\n"
+    except jinja2.TemplateError as exc:
+        raise SourceError(Diagnostic(_template_pos(exc, "index.html.j2"), f"template error: {exc}")) from exc
 
 
 def _template_pos(exc: BaseException, name: str) -> Position:

@@ -80,7 +80,7 @@ def sensitivity(ruleset: RuleSet, facts: Mapping[str, Value]) -> tuple[FactSensi
                 trial.pop(question.id, None)
             else:
                 trial[question.id] = value
-            found = changes(ruleset, base, program.values(trial))
+            found = changes(ruleset, base, program.values_changing(trial, base, question.id))
             if found:
                 alternatives.append(Alternative(value=value, display=fact_display(question, value), changes=found))
         if alternatives:

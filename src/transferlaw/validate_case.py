@@ -14,9 +14,11 @@ from .errors import SourceError
 from .errors import display_path
 from .errors import suggest
 from .model import Case
+from .model import MemoMeta
 from .model import Question
 from .model import RuleSet
 from .model import Value
+from .shapes import ANY
 from .shapes import DATE
 from .shapes import MAP
 from .shapes import TEXT
@@ -33,8 +35,10 @@ from .yamlio import load_file
 
 CASE = {
     "ruleset": Field(TEXT, True), "title": Field(TEXT, True), "as_of": Field(DATE),
-    "facts": Field(MAP), "notes": Field(TEXT),
+    "facts": Field(MAP), "notes": Field(TEXT), "memo": Field(MAP),
 }
+MEMO = {"to": Field(TEXT), "from": Field(TEXT), "re": Field(TEXT), "privileged": Field(ANY)}
+DEFAULT_LEGEND = "PRIVILEGED & CONFIDENTIAL \u2014 ATTORNEY WORK PRODUCT"
 MAX_NUMBER = 1e15
 MAX_TEXT = 20_000
 UNKNOWN = "unknown"
@@ -94,14 +98,38 @@ def case_from_mapping(root: Any, ruleset: RuleSet, source: str) -> Case:
             parsed = fact_value(question, value, facts_node.meta[key], out)
             if parsed is not None:
                 facts[key] = parsed
+    meta = _memo_meta(node, out)
     out.raise_if_errors()
     notes = node.get("notes")
     return Case(
         ruleset=str(node["ruleset"]), title=" ".join(str(node["title"]).split()),
         facts={q.id: facts[q.id] for q in ruleset.questions if q.id in facts},
-        as_of=get_date(node, "as_of"), notes=notes.strip() if isinstance(notes, str) else None,
+        as_of=get_date(node, "as_of"), notes=notes.strip() if isinstance(notes, str) else None, memo=meta,
         source=source, pos=node.pos,
     )
+
+
+def _memo_meta(node: YMap, out: Collector) -> MemoMeta:
+    """The ``memo:`` block: to, from, re, and privileged (true for the default legend, or a legend)."""
+    if "memo" not in node:
+        return MemoMeta()
+    block = check_mapping(node["memo"], MEMO, "'memo'", out, node.at("memo"))
+    if block is None:
+        return MemoMeta()
+    privileged = block.get("privileged")
+    legend: str | None = None
+    if privileged is True:
+        legend = DEFAULT_LEGEND
+    elif isinstance(privileged, str) and privileged.strip():
+        legend = " ".join(privileged.split())
+    elif privileged not in (None, False):
+        out.error(block.at("privileged"), "'privileged' must be true, false or the legend's text")
+
+    def text(key: str) -> str | None:
+        value = block.get(key) if block is not None else None
+        return " ".join(value.split()) if isinstance(value, str) else None
+
+    return MemoMeta(to=text("to"), sender=text("from"), re=text("re"), privileged=legend)
 
 
 def fact_value(q: Question, value: Any, meta: Scalar | YMap | YList, out: Collector) -> Value | None:
