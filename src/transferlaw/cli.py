@@ -145,7 +145,9 @@ def run(settings: Settings, /, case: str, rules: tuple[Path, ...], fmt: str, out
     elif fmt == "docx" and sys.stdout.isatty():
         raise click.UsageError("a Word memo is binary: write it with -o FILE.docx")
     else:
-        click.get_binary_stream("stdout").write(data)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
 
 
 @cli.command()
