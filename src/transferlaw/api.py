@@ -446,6 +446,13 @@ def default_jobs() -> int:
     return batch.default_jobs()
 
 
+def estimate_batch(inputs: Sequence[Path]) -> int:
+    """About how many cases a batch's inputs hold (for a progress bar)."""
+    from . import batch
+
+    return batch.estimate(inputs)
+
+
 def batch_options(**options: Any) -> Any:
     """The options of a batch (``batch.Options``: outdir, formats, rules_dirs, force, date, meta, engine)."""
     from .batch import Options  # the batch module loads only when a batch runs

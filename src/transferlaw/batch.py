@@ -11,24 +11,27 @@ processes; results come back in input order, so the summaries (``summary.csv``, 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
+import tempfile
+from collections import deque
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
+from concurrent.futures import Future
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
-from typing import Any
+from typing import TextIO
 
 from . import api
 from .errors import TransferlawError
 from .model import Case
 from .model import MemoMeta
+from .render import index_parts
 from .sources import Item
 from .sources import expand
 
@@ -66,16 +69,18 @@ class Outcome:
 
 @dataclass
 class Result:
-    """The whole batch."""
+    """The whole batch: counts, and the failed outcomes (kept for their messages)."""
 
-    outcomes: list[Outcome]
+    totals: dict[str, int] = field(default_factory=lambda: {"written": 0, "skipped": 0, "failed": 0})
+    failed: list[Outcome] = field(default_factory=list)
 
-    @property
-    def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
+    def add(self, outcome: Outcome) -> None:
+        self.totals[outcome.status] += 1
+        if outcome.status == "failed":
+            self.failed.append(outcome)
 
     def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
+        return self.totals[status]
 
 
 @dataclass(frozen=True)
@@ -154,33 +159,37 @@ def _chunks(items: Iterable[Work], size: int) -> Iterator[list[Work]]:
 
 def run(inputs: Sequence[Path], options: Options, *, jobs: int = 1, mapping: Path | None = None,
         ruleset: str | None = None, progress: Callable[[Outcome], None] | None = None) -> Result:
-    """Run a batch; the summaries are written last, atomically, and reflect every item."""
+    """Run a batch. Items stream through with a bounded number in flight, and the summaries are written a
+    row at a time to temporary files that replace the last batch's only at the end, so memory does not grow
+    with the number of cases and an interrupted batch leaves the previous summaries intact."""
     options.outdir.mkdir(parents=True, exist_ok=True)
     items = (work_of(item) for item in expand(inputs, list(options.rules_dirs) if options.rules_dirs else None,
                                               mapping=mapping, ruleset=ruleset))
-    outcomes: list[Outcome] = []
-
-    def record(outcome: Outcome) -> None:
-        outcomes.append(outcome)
-        if progress is not None:
-            progress(outcome)
-
-    if jobs <= 1:
-        for item in items:
-            record(process(item, options))
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for results in pool.map(_run_chunk, _chunks(items, CHUNK), _repeat(options)):
-                for outcome in results:
-                    record(outcome)
-    result = Result(outcomes)
-    write_summaries(result, options.outdir, options.force)
+    result = Result()
+    with Summaries(options.outdir) as summaries:
+        for outcome in _outcomes(items, options, jobs):
+            result.add(outcome)
+            summaries.add(outcome)
+            if progress is not None:
+                progress(outcome)
+        summaries.finish(result.totals)
     return result
 
 
-def _repeat(options: Options) -> Iterator[Options]:
-    while True:
-        yield options
+def _outcomes(items: Iterable[Work], options: Options, jobs: int) -> Iterator[Outcome]:
+    """Outcomes in input order; with workers, at most a few chunks per worker are in flight at once."""
+    if jobs <= 1:
+        for item in items:
+            yield process(item, options)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        pending: deque[Future[list[Outcome]]] = deque()
+        for chunk in _chunks(items, CHUNK):
+            pending.append(pool.submit(_run_chunk, chunk, options))
+            if len(pending) >= 4 * jobs:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 # --- summaries ----------------------------------------------------------------------------------
@@ -189,34 +198,63 @@ CSV_COLUMNS = ("key", "source", "title", "status", "raised_high", "raised_medium
                "not_raised", "outputs", "problems")
 
 
-def summary_csv(result: Result) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for o in result.outcomes:
-        writer.writerow([o.key, o.source, o.title, o.status, o.raised["high"], o.raised["medium"], o.raised["low"],
-                         o.undetermined, o.not_raised, " ".join(o.outputs), " | ".join(o.problems)])
-    return buffer.getvalue()
+class Summaries:
+    """summary.csv, summary.json and index.html, written as outcomes arrive and renamed into place at the end."""
+
+    def __init__(self, outdir: Path) -> None:
+        self.outdir = outdir
+        self.parts = index_parts()
+        self.files: dict[str, tuple[str, TextIO]] = {}
+
+    def __enter__(self) -> Summaries:
+        for name in SUMMARY_FILES:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.outdir)
+            self.files[name] = (tmp, os.fdopen(fd, "w", encoding="utf-8", newline="\n"))
+        self.csv = csv.writer(self.files["summary.csv"][1], lineterminator="\n")
+        self.csv.writerow(CSV_COLUMNS)
+        self.files["summary.json"][1].write('{\n  "schema": "transferlaw.batch",\n  "schema_version": 1,\n'
+                                            '  "items": [')
+        self.files["index.html"][1].write(str(self.parts.head()))
+        self.first = True
+        return self
+
+    def add(self, o: Outcome) -> None:
+        self.csv.writerow([o.key, o.source, o.title, o.status, o.raised["high"], o.raised["medium"],
+                           o.raised["low"], o.undetermined, o.not_raised, " ".join(o.outputs), " | ".join(o.problems)])
+        item = json.dumps(asdict(o), ensure_ascii=False, indent=2).replace("\n", "\n    ")
+        self.files["summary.json"][1].write(("\n    " if self.first else ",\n    ") + item)
+        self.files["index.html"][1].write(str(self.parts.row(o)))
+        self.first = False
+
+    def finish(self, totals: dict[str, int]) -> None:
+        self.files["summary.json"][1].write(f"\n  ],\n  \"totals\": {json.dumps(totals)}\n}}\n")
+        self.files["index.html"][1].write(str(self.parts.foot(totals)).rstrip("\n") + "\n")
+        for name, (tmp, handle) in self.files.items():
+            handle.close()
+            os.replace(tmp, self.outdir / name)
+        self.files = {}
+
+    def __exit__(self, *exc: object) -> None:
+        for tmp, handle in self.files.values():  # not finished: an error or an interruption
+            handle.close()
+            Path(tmp).unlink(missing_ok=True)
 
 
-def summary_json(result: Result) -> str:
-    totals = {status: result.count(status) for status in ("written", "skipped", "failed")}
-    data: dict[str, Any] = {"schema": "transferlaw.batch", "schema_version": 1, "totals": totals,
-                            "items": [asdict(o) for o in result.outcomes]}
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def index_html(result: Result) -> str:
-    from .render import render_index
-
-    return render_index(result.outcomes)
-
-
-def write_summaries(result: Result, outdir: Path, force: bool) -> None:
-    """summary.csv, summary.json and index.html, each written atomically (replacing the last batch's)."""
-    for name, text in (("summary.csv", summary_csv(result)), ("summary.json", summary_json(result)),
-                       ("index.html", index_html(result))):
-        api.write_output(outdir / name, text, force=True)
+def estimate(inputs: Sequence[Path]) -> int:
+    """About how many cases the inputs hold (case files, plus one per spreadsheet line), for a progress bar."""
+    total = 0
+    for path in inputs:
+        if path.is_dir():
+            total += sum(1 for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
+        elif path.suffix.lower() == ".csv":
+            try:
+                with path.open("rb") as handle:
+                    total += max(0, sum(1 for _ in handle) - 1)
+            except OSError:
+                total += 1
+        else:
+            total += 1
+    return total
 
 
 def default_jobs() -> int:

@@ -521,19 +521,10 @@ def batch(settings: Settings, /, inputs: tuple[Path, ...], outdir: Path, formats
     dirs = _rules(settings, rules)
     options = api.batch_options(outdir=outdir, formats=chosen, rules_dirs=tuple(dirs) if dirs else None,
                                 force=force, date=date, meta=memo_meta(**memo), engine=engine)
-    tty = sys.stderr.isatty()
-    seen = [0, 0]
-
-    def progress(outcome: Any) -> None:
-        seen[0] += 1
-        seen[1] += outcome.status == "failed"
-        if tty:
-            click.echo(f"\r{seen[0]} cases, {seen[1]} failed", nl=False, err=True)
-
-    result = api.run_batch(list(inputs), options, jobs=jobs or api.default_jobs(), mapping=mapping,
-                           ruleset=ruleset_id, progress=progress)
-    if tty:
-        click.echo("", err=True)
+    with click.progressbar(length=api.estimate_batch(inputs), label="cases", file=sys.stderr,
+                           show_pos=True) as bar:  # drawn only on a terminal
+        result = api.run_batch(list(inputs), options, jobs=jobs or api.default_jobs(), mapping=mapping,
+                               ruleset=ruleset_id, progress=lambda _: bar.update(1))
     for outcome in result.failed:
         for problem in outcome.problems:
             click.echo(problem, err=True)

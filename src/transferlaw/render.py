@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +75,11 @@ def render(document: dict[str, Any], fmt: str, templates: Path | None = None) ->
     return text.rstrip("\n") + "\n"
 
 
-def render_index(outcomes: Sequence[Any], templates: Path | None = None) -> str:
-    """The batch's index.html: one row per case, with counts and links to its memos."""
+def index_parts(templates: Path | None = None) -> Any:
+    """The batch index template's macros ``head()``, ``row(outcome)`` and ``foot(totals)``, so that the
+    page can be written a row at a time while the batch runs."""
     try:
-        return _env(templates).get_template("index.html.j2").render(outcomes=outcomes).rstrip("\n") + "\n"
+        return _env(templates).get_template("index.html.j2").module
     except jinja2.TemplateError as exc:
         raise SourceError(Diagnostic(_template_pos(exc, "index.html.j2"), f"template error: {exc}")) from exc
 
