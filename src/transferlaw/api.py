@@ -175,13 +175,24 @@ def render_memo(evaluation: Evaluation, fmt: str = "md", date: dt.date | str | N
 
 
 def render_memo_bytes(evaluation: Evaluation, fmt: str = "md", date: dt.date | str | None = None,
-                      templates: Path | None = None, meta: MemoMeta | None = None) -> bytes:
-    """The memo as the bytes of a file in ``fmt`` (md, html, json, or docx)."""
+                      templates: Path | None = None, meta: MemoMeta | None = None, *,
+                      compact: bool = False) -> bytes:
+    """The memo as the bytes of a file in ``fmt`` (md, html, json, or docx; ``compact`` JSON for batches)."""
+    document_ = memo_document(evaluation, date, meta)
     if fmt == "docx":
         from .render_docx import render_docx
 
-        return render_docx(memo_document(evaluation, date, meta))
-    return render_memo(evaluation, fmt, date, templates, meta).encode("utf-8")
+        return render_docx(document_)
+    return render_.render(document_, fmt, templates, compact=compact).encode("utf-8")
+
+
+def render_document(document_: dict[str, Any], fmt: str) -> bytes:
+    """A memo document as the bytes of a file: md, html, docx, or compact JSON (what batches write)."""
+    if fmt == "docx":
+        from .render_docx import render_docx
+
+        return render_docx(document_)
+    return render_.render(document_, fmt, compact=True).encode("utf-8")
 
 
 def run(source: str | Path, fmt: str = "md", rules_dirs: Sequence[Path] | None = None,

@@ -125,9 +125,9 @@ def process(item: Work, options: Options) -> Outcome:
         if not options.force and all(_fresh(t, item.mtime) for t in targets):
             outcome.status = "skipped"
             return outcome
+        document = api.memo_document(evaluation, options.date, options.meta)  # built once for every format
         for fmt, target in zip(options.formats, targets, strict=True):
-            data = api.render_memo_bytes(evaluation, fmt, options.date, None, options.meta)
-            api.write_output(target, data, force=True)
+            api.write_output(target, api.render_document(document, fmt), force=True)
     except TransferlawError as exc:
         outcome.status = "failed"
         outcome.problems = [f"{item.source}: {line}" if not line.startswith(item.source) else line

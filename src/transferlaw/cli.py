@@ -521,8 +521,8 @@ def batch(settings: Settings, /, inputs: tuple[Path, ...], outdir: Path, formats
     dirs = _rules(settings, rules)
     options = api.batch_options(outdir=outdir, formats=chosen, rules_dirs=tuple(dirs) if dirs else None,
                                 force=force, date=date, meta=memo_meta(**memo), engine=engine)
-    with click.progressbar(length=api.estimate_batch(inputs), label="cases", file=sys.stderr,
-                           show_pos=True) as bar:  # drawn only on a terminal
+    with click.progressbar(length=api.estimate_batch(inputs), label="cases", file=sys.stderr, show_pos=True,
+                           hidden=not sys.stderr.isatty()) as bar:
         result = api.run_batch(list(inputs), options, jobs=jobs or api.default_jobs(), mapping=mapping,
                                ruleset=ruleset_id, progress=lambda _: bar.update(1))
     for outcome in result.failed:

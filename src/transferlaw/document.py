@@ -64,8 +64,9 @@ def build(evaluation: Evaluation, *, as_of: dt.date, meta: MemoMeta | None = Non
     def render(text: Text) -> str:
         return authored.render(text, context)
 
-    findings = [_finding(f, evaluation, lambda text, f=f: authored.render(text, {**context, "status": f.status}))
-                for f in evaluation.findings]
+    nodes: dict[int, dict[str, Any]] = {}  # shared subtrees of the reasoning trees, converted once
+    findings = [_finding(f, evaluation, lambda text, f=f: authored.render(text, {**context, "status": f.status}),
+                         nodes) for f in evaluation.findings]
     counts = {s: sum(1 for f in evaluation.findings if f.status == s)
               for s in ("raised", "undetermined", "not_raised")}
     by_severity = {s: sum(1 for f in evaluation.findings
@@ -120,7 +121,7 @@ def _merge(base: MemoMeta, override: MemoMeta | None) -> MemoMeta:
                     privileged=override.privileged or base.privileged)
 
 
-def _finding(f: Finding, evaluation: Evaluation, render: Any) -> dict[str, Any]:
+def _finding(f: Finding, evaluation: Evaluation, render: Any, nodes: dict[int, dict[str, Any]]) -> dict[str, Any]:
     issue, ruleset = f.issue, evaluation.ruleset
     return {
         "id": issue.id,
@@ -137,7 +138,7 @@ def _finding(f: Finding, evaluation: Evaluation, render: Any) -> dict[str, Any]:
         "because": [_reason(r, evaluation) for r in f.reasons],
         "because_text": _because_text(f.reasons, evaluation),
         "missing_facts": [{"id": q, "prompt": ruleset.question_by_id[q].prompt} for q in f.missing],
-        "explanation": _node(f.explanation, evaluation),
+        "explanation": _node(f.explanation, evaluation, nodes),
         "authorities": list(issue.authorities),
     }
 
@@ -167,16 +168,25 @@ def _because_text(reasons: tuple[Reason, ...], evaluation: Evaluation) -> str:
     return "; ".join(parts) + "." if parts else "No facts are needed: the condition is fixed."
 
 
-def _node(node: Explanation, evaluation: Evaluation) -> dict[str, Any]:
+def _node(node: Explanation, evaluation: Evaluation,
+          memo: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A reasoning tree as data; shared subtrees (conclusions) are converted once (``memo``)."""
+    if memo is not None:
+        done = memo.get(id(node))
+        if done is not None:
+            return done
     fact = None
     if node.fact is not None:
         question = evaluation.ruleset.question_by_id[node.fact]
         fact = {"id": node.fact, "prompt": question.prompt,
                 "display": fact_display(question, evaluation.case.facts.get(node.fact))}
-    return {
+    result = {
         "kind": node.kind, "text": node.text, "value": node.value, "summary": node.summary,
-        "fact": fact, "children": [_node(c, evaluation) for c in node.children],
+        "fact": fact, "children": [_node(c, evaluation, memo) for c in node.children],
     }
+    if memo is not None:
+        memo[id(node)] = result
+    return result
 
 
 def _facts(evaluation: Evaluation) -> list[dict[str, Any]]:

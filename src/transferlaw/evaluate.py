@@ -16,6 +16,7 @@ from .model import STATUSES
 from .model import Case
 from .model import ConclusionResult
 from .model import Evaluation
+from .model import Explanation
 from .model import Finding
 from .model import RuleSet
 from .model import Status
@@ -89,8 +90,9 @@ def evaluate(ruleset: RuleSet, case: Case, engine: EngineName = "durable") -> Ev
     not_applicable = program.not_applicable(facts, vals)
     decided_by = analysis.deciders(program, facts, vals, not_applicable)
     findings = []
+    trees: dict[str, Explanation] = {}  # conclusion trees, explained once and shared
     for issue in ruleset.issues:
-        tree = kleene.explain(issue.when.expr, issue.when.text, ruleset, facts, vals)
+        tree = kleene.explain(issue.when.expr, issue.when.text, ruleset, facts, vals, memo=trees)
         status = status_of(vals[issue.id])
         missing: tuple[str, ...] = ()
         if status == "undetermined":
@@ -104,7 +106,8 @@ def evaluate(ruleset: RuleSet, case: Case, engine: EngineName = "durable") -> Ev
                                  order[f.issue.id]))
     conclusions = []
     for conclusion in ruleset.conclusions:
-        tree = kleene.explain(conclusion.when.expr, conclusion.when.text, ruleset, facts, vals)
+        tree = trees.get(conclusion.id) or kleene.explain(conclusion.when.expr, conclusion.when.text, ruleset,
+                                                          facts, vals, memo=trees)
         conclusions.append(ConclusionResult(conclusion=conclusion, value=vals[conclusion.id],
                                             explanation=tree, reasons=kleene.reasons(tree, facts)))
     return Evaluation(

@@ -220,20 +220,24 @@ def value_of(expr: Expr, facts: Facts, values: Values, conclusions: Mapping[str,
     return bool(_ORDER[expr.op](fact, expr.value))
 
 def explain(expr: Expr, text: str, ruleset: RuleSet, facts: Facts, values: Values,
-            depth: int = 0) -> Explanation:
-    """The reasoning tree of a condition: every node with its value, conclusions expanded."""
+            depth: int = 0, memo: dict[str, Explanation] | None = None) -> Explanation:
+    """The reasoning tree of a condition: every node with its value, conclusions expanded.
+
+    ``memo`` shares the (immutable) tree of each conclusion between the trees of one evaluation, so a
+    conclusion used by many issues is explained once.
+    """
     source = text[expr.start:expr.end] if expr.end > expr.start else text
     value = value_of(expr, facts, values, ruleset.conclusion_by_id)
     word = _word(value)
     if isinstance(expr, (And, Or)):
         kind = "and" if isinstance(expr, And) else "or"
-        children = tuple(explain(op, text, ruleset, facts, values, depth) for op in expr.operands)
+        children = tuple(explain(op, text, ruleset, facts, values, depth, memo) for op in expr.operands)
         met = sum(1 for child in children if child.value is True)
         summary = f"{met} of {len(children)} {'conditions' if kind == 'and' else 'alternatives'} " \
                   f"hold — {word}"
         return Explanation(kind=kind, text=source, value=value, summary=summary, children=children)
     if isinstance(expr, Not):
-        child = explain(expr.operand, text, ruleset, facts, values, depth)
+        child = explain(expr.operand, text, ruleset, facts, values, depth, memo)
         return Explanation(kind="not", text=source, value=value, summary=f"not ({child.text}) — {word}",
                            children=(child,))
     if isinstance(expr, Const):
@@ -243,8 +247,12 @@ def explain(expr: Expr, text: str, ruleset: RuleSet, facts: Facts, values: Value
     if conclusion is not None:
         children = ()
         if depth < 20:
-            children = (explain(conclusion.when.expr, conclusion.when.text, ruleset, facts, values,
-                                depth + 1),)
+            tree = memo.get(name) if memo is not None else None
+            if tree is None:
+                tree = explain(conclusion.when.expr, conclusion.when.text, ruleset, facts, values, depth + 1, memo)
+                if memo is not None:
+                    memo[name] = tree
+            children = (tree,)
         return Explanation(kind="conclusion", text=source, value=value, conclusion=name,
                            summary=f"{conclusion.title} — {word}", children=children)
     question = ruleset.question_by_id[name]

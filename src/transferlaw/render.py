@@ -55,9 +55,14 @@ def _env(extra: Path | None) -> jinja2.Environment:
     return env
 
 
-def render(document: dict[str, Any], fmt: str, templates: Path | None = None) -> str:
-    """Render ``document`` in ``fmt`` (md, html or json); the text ends with exactly one newline."""
+def render(document: dict[str, Any], fmt: str, templates: Path | None = None, *, compact: bool = False) -> str:
+    """Render ``document`` in ``fmt`` (md, html or json); the text ends with exactly one newline.
+
+    ``compact`` JSON (no indentation) is what batches write: the same data, several times faster to encode.
+    """
     if fmt == "json":
+        if compact:
+            return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     name = f"memo.{fmt}.j2"
     env = _env(templates)

@@ -1,0 +1,122 @@
+"""Benchmark batches: generated spreadsheet cases to JSON and to Markdown, by worker count, and memory.
+
+Run from the repository root (package installed, or with PYTHONPATH=src):
+
+    python bench/bench_batch.py [--cases 2000] [--jobs 1,2] [--seed 1]
+
+Prints cases per second for `transferlaw batch` (in a fresh process each time, as a user runs it) to JSON
+and to Markdown with each worker count, a plain loop over `api.run` for comparison with --jobs 1, and the
+batch process's peak memory at two sizes (it must not grow with the number of cases). Targets of the
+advocate-toolkit issue: JSON >= 1,000 cases/s and Markdown >= 300 memos/s on 2 cores. It only measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src"
+try:
+    import transferlaw  # noqa: F401
+except ImportError:  # pragma: no cover - run from a checkout without installing
+    sys.path.insert(0, str(SRC))
+
+from transferlaw import analysis  # noqa: E402
+from transferlaw import api  # noqa: E402
+
+RULESET = "foreign-prison-transfer"
+
+
+def generate(path: Path, count: int, seed: int) -> None:
+    """A CSV of ``count`` random flagship cases (about a quarter of the answers left unknown)."""
+    ruleset = api.load_ruleset(RULESET)
+    questions = [q for q in ruleset.questions if q.type != "text" and analysis.domain(q, ruleset)]
+    rng = random.Random(seed)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "title", *[q.id for q in questions]])
+        for n in range(count):
+            row: list[str] = [f"case-{n:05d}", f"Generated case {n}"]
+            for q in questions:
+                if rng.random() < 0.25:
+                    row.append("")
+                    continue
+                value = rng.choice(analysis.domain(q, ruleset))
+                if isinstance(value, bool):
+                    row.append("yes" if value else "no")
+                elif isinstance(value, tuple):
+                    row.append(";".join(value) if value else "none")
+                else:
+                    row.append(str(value))
+            writer.writerow(row)
+
+
+def batch(sheet: Path, outdir: Path, fmt: str, jobs: int) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) of one `transferlaw batch` run in a fresh process."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "transferlaw", "batch", str(sheet), "-o", str(outdir), "-f", fmt,
+                    "--ruleset", RULESET, "-j", str(jobs), "--force"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before) / 1024
+
+
+def plain_loop(sheet: Path, fmt: str, limit: int) -> float:
+    """Cases per second of a plain loop: load, evaluate and render each row with the API, no files."""
+    from transferlaw.sources import expand
+
+    items = [i for i in expand([sheet], ruleset=RULESET) if i.case is not None][:limit]
+    start = time.perf_counter()
+    for item in items:
+        assert item.case is not None and item.ruleset is not None
+        api.render_memo(api.evaluate_case(item.case, item.ruleset), fmt)
+    return len(items) / (time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=2000)
+    parser.add_argument("--jobs", default="1,2")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="transferlaw-bench-"))
+    try:
+        sheet = work / "cases.csv"
+        generate(sheet, args.cases, args.seed)
+        print(f"{args.cases:,} generated cases of {RULESET}; {os.cpu_count()} cores")
+        for fmt, target in (("json", 1000), ("md", 300)):
+            for jobs in (int(j) for j in args.jobs.split(",")):
+                seconds, peak = batch(sheet, work / f"out-{fmt}-{jobs}", fmt, jobs)
+                rate = args.cases / seconds
+                print(f"  batch -f {fmt:4} -j {jobs}: {rate:8,.0f} cases/s  ({seconds:.1f} s; peak RSS {peak:.0f} MB)"
+                      f"  target >= {target:,}: {'meets' if rate >= target else 'MISSES'}")
+            print(f"  plain loop over the API, {fmt}: {plain_loop(sheet, fmt, min(args.cases, 300)):8,.0f} cases/s "
+                  "(in-process, no files)")
+        small = work / "small.csv"
+        generate(small, max(100, args.cases // 10), args.seed)
+        _, peak_small = batch(small, work / "out-small", "json", 1)
+        _, peak_large = batch(sheet, work / "out-large", "json", 1)
+        print(f"  peak RSS, -j 1 json: {peak_small:.0f} MB at {max(100, args.cases // 10):,} cases, "
+              f"{peak_large:.0f} MB at {args.cases:,} cases")
+        print(f"command: python bench/bench_batch.py {' '.join(argv or sys.argv[1:])}".rstrip())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
