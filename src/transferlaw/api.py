@@ -9,20 +9,15 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Literal
 
 from . import cache
-from . import coverage as coverage_
 from . import document
 from . import engine as durable
 from . import evaluate as evaluation_
-from . import explain as explain_
-from . import grading
-from . import interview as interview_
-from . import lint
 from . import render as render_
-from . import scaffold
 from . import sensitivity as sensitivity_
 from .conditions import parse_date
 from .errors import Diagnostic
@@ -47,6 +42,26 @@ from .validate_case import DEFAULT_LEGEND as DEFAULT_LEGEND  # re-exported for t
 from .validate_case import case_from_mapping
 from .validate_case import read_case_doc
 from .validate_case import ruleset_id_of
+
+if TYPE_CHECKING:
+    from . import coverage as coverage_
+    from . import explain as explain_
+    from . import grading
+    from . import interview as interview_
+    from . import lint
+    from . import scaffold
+else:  # the tools of other commands load on first use, not with every `transferlaw run`
+    class _Lazy:
+        def __init__(self, name: str) -> None:
+            self._name = name
+
+        def __getattr__(self, attribute: str) -> Any:
+            import importlib
+
+            return getattr(importlib.import_module(f"{__package__}.{self._name}"), attribute)
+
+    coverage_, explain_, grading, interview_, lint, scaffold = (
+        _Lazy(n) for n in ("coverage", "explain", "grading", "interview", "lint", "scaffold"))
 
 EngineChoice = Literal["auto", "durable", "python"]
 FORMATS = (*render_.FORMATS, "docx")
