@@ -34,7 +34,7 @@ def test_document_keys_and_order_follow_the_schema() -> None:
     assert list(doc) == ["schema", "schema_version", "generator", "as_of", "ruleset", "case", "heading",
                          "question_presented", "brief_answer", "summary", "findings", "conclusions", "facts",
                          "open_questions", "sensitivity", "authorities", "authority_kinds", "disclaimer"]
-    assert doc["schema"] == "transferlaw.memo" and doc["schema_version"] == 1
+    assert doc["schema"] == "transferlaw.memo" and doc["schema_version"] == 2
     assert "not legal advice" in doc["disclaimer"]
     finding = doc["findings"][0]
     assert list(finding) == ["id", "title", "area", "severity", "status", "status_label", "rule", "application",
@@ -58,3 +58,20 @@ def test_contains_any_and_all() -> None:
     assert type(expr).__name__ == "Or" and len(expr.operands) == 2  # type: ignore[union-attr]
     expr = conditions.parse('m contains all ["a", "b"]')
     assert type(expr).__name__ == "And"
+
+
+def test_conclusion_trees_are_given_once() -> None:
+    """An issue's tree names the conclusions it uses; each conclusion's own tree is in `conclusions`."""
+    case, ruleset = api.load_case(CASE, [MINI_RULES])
+    doc = api.memo_document(api.evaluate_case(case, ruleset))
+    exile = next(f for f in doc["findings"] if f["id"] == "exile")
+
+    def leaves(node: dict[str, object]) -> list[dict[str, object]]:
+        kids = node["children"]
+        assert isinstance(kids, list)
+        return [node] if not kids else [leaf for kid in kids for leaf in leaves(kid)]
+
+    named = [leaf for leaf in leaves(exile["explanation"]) if leaf["kind"] == "conclusion"]
+    assert [leaf["conclusion"] for leaf in named] == ["government_custody"]
+    trees = {c["id"]: c["explanation"] for c in doc["conclusions"]}
+    assert trees["government_custody"]["text"] == 'custodian in ["federal", "state", "ice"]'

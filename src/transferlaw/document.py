@@ -25,7 +25,7 @@ from .model import Text
 from .model import Tri
 
 SCHEMA = "transferlaw.memo"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_DISCLAIMER = (
     "This memo is legal information generated from a rule set for study and advocacy preparation. It is "
     "not legal advice, it does not create a lawyer-client relationship, and it is no substitute for the "
@@ -98,7 +98,8 @@ def build(evaluation: Evaluation, *, as_of: dt.date, meta: MemoMeta | None = Non
         "findings": findings,
         "conclusions": [
             {"id": c.conclusion.id, "title": c.conclusion.title, "value": c.value,
-             "because_text": _because_text(c.reasons, evaluation)}
+             "because_text": _because_text(c.reasons, evaluation),
+             "explanation": _node(c.explanation, evaluation, nodes)}
             for c in evaluation.conclusions
         ],
         "facts": _facts(evaluation),
@@ -170,7 +171,8 @@ def _because_text(reasons: tuple[Reason, ...], evaluation: Evaluation) -> str:
 
 def _node(node: Explanation, evaluation: Evaluation,
           memo: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A reasoning tree as data; shared subtrees (conclusions) are converted once (``memo``)."""
+    """A reasoning tree as data. A conclusion is a leaf that names it (``conclusion``): its own tree is given
+    once, in the document's ``conclusions``, instead of again under every issue that uses it."""
     if memo is not None:
         done = memo.get(id(node))
         if done is not None:
@@ -180,9 +182,10 @@ def _node(node: Explanation, evaluation: Evaluation,
         question = evaluation.ruleset.question_by_id[node.fact]
         fact = {"id": node.fact, "prompt": question.prompt,
                 "display": fact_display(question, evaluation.case.facts.get(node.fact))}
+    children = [] if node.conclusion is not None else [_node(c, evaluation, memo) for c in node.children]
     result = {
         "kind": node.kind, "text": node.text, "value": node.value, "summary": node.summary,
-        "fact": fact, "children": [_node(c, evaluation, memo) for c in node.children],
+        "fact": fact, "conclusion": node.conclusion, "children": children,
     }
     if memo is not None:
         memo[id(node)] = result
