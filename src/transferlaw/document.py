@@ -65,8 +65,9 @@ def build(evaluation: Evaluation, *, as_of: dt.date, meta: MemoMeta | None = Non
         return authored.render(text, context)
 
     nodes: dict[int, dict[str, Any]] = {}  # shared subtrees of the reasoning trees, converted once
-    findings = [_finding(f, evaluation, lambda text, f=f: authored.render(text, {**context, "status": f.status}),
-                         nodes) for f in evaluation.findings]
+    per_status = {status: {**context, "status": status} for status in ("raised", "undetermined", "not_raised")}
+    findings = [_finding(f, evaluation, lambda text, f=f: authored.render(text, per_status[f.status]), nodes)
+                for f in evaluation.findings]
     counts = {s: sum(1 for f in evaluation.findings if f.status == s)
               for s in ("raised", "undetermined", "not_raised")}
     by_severity = {s: sum(1 for f in evaluation.findings
