@@ -35,6 +35,23 @@ def md_cell(value: object) -> str:
     return " ".join(md_escape(value).split())
 
 
+def md_block(value: object) -> str:
+    """Text as Markdown paragraphs: each line trimmed (no trailing spaces, no accidental code blocks), runs
+    of blank lines collapsed to one."""
+    paragraphs: list[list[str]] = [[]]
+    for line in str(value).strip().splitlines():
+        if line.strip():
+            paragraphs[-1].append(line.strip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return "\n\n".join("\n".join(p) for p in paragraphs if p)
+
+
+def md_inline(value: object) -> str:
+    """Text on one line: every run of whitespace becomes one space."""
+    return " ".join(str(value).split())
+
+
 def _env(extra: Path | None) -> jinja2.Environment:
     dirs = ([str(extra)] if extra is not None else []) + [str(templates_dir())]
     key = tuple(dirs)
@@ -51,6 +68,8 @@ def _env(extra: Path | None) -> jinja2.Environment:
         )
         env.filters["md_escape"] = md_escape
         env.filters["md_cell"] = md_cell
+        env.filters["md_block"] = md_block
+        env.filters["md_inline"] = md_inline
         _ENVS[key] = env
     return env
 
