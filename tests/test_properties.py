@@ -186,6 +186,8 @@ def test_missing_facts_can_decide_the_issue(ruleset: RuleSet, facts: dict[str, A
     from transferlaw.model import Case
 
     result = evaluate.evaluate(ruleset, Case(ruleset="prop", title="t", facts=facts), "python")
+    for finding in result.findings:  # the explanation tree's root agrees with the finding
+        assert evaluate.status_of(finding.explanation.value) == finding.status
     for finding in result.findings:
         if finding.status != "undetermined":
             assert finding.missing == ()

@@ -227,19 +227,23 @@ def explain(expr: Expr, text: str, ruleset: RuleSet, facts: Facts, values: Value
     conclusion used by many issues is explained once.
     """
     source = text[expr.start:expr.end] if expr.end > expr.start else text
-    value = value_of(expr, facts, values, ruleset.conclusion_by_id)
-    word = _word(value)
     if isinstance(expr, (And, Or)):
         kind = "and" if isinstance(expr, And) else "or"
         children = tuple(explain(op, text, ruleset, facts, values, depth, memo) for op in expr.operands)
+        value = _combine(kind, [child.value for child in children])  # bottom-up: each node evaluated once
+        word = _word(value)
         met = sum(1 for child in children if child.value is True)
         summary = f"{met} of {len(children)} {'conditions' if kind == 'and' else 'alternatives'} " \
                   f"hold — {word}"
         return Explanation(kind=kind, text=source, value=value, summary=summary, children=children)
     if isinstance(expr, Not):
         child = explain(expr.operand, text, ruleset, facts, values, depth, memo)
+        value = None if child.value is None else not child.value
+        word = _word(value)
         return Explanation(kind="not", text=source, value=value, summary=f"not ({child.text}) — {word}",
                            children=(child,))
+    value = value_of(expr, facts, values, ruleset.conclusion_by_id)
+    word = _word(value)
     if isinstance(expr, Const):
         return Explanation(kind="const", text=source, value=value, summary=word)
     name = expr.name
@@ -264,6 +268,14 @@ def explain(expr: Expr, text: str, ruleset: RuleSet, facts: Facts, values: Value
     test = compare_text(question, expr)
     summary = f"{question.prompt} {shown}" if kind == "fact" else f"{test}: answer {shown}"
     return Explanation(kind=kind, text=source, value=value, fact=name, summary=f"{summary} — {word}")
+
+
+def _combine(kind: str, parts: list[Tri]) -> Tri:
+    """Kleene and / or of already-evaluated parts."""
+    stop = kind == "or"  # the value that decides: true for or, false for and
+    if stop in parts:
+        return stop
+    return None if None in parts else not stop
 
 
 def _word(value: Tri) -> str:
