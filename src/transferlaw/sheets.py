@@ -2,8 +2,8 @@
 
 :mod:`transferlaw.sources` hands each CSV input to :class:`SheetReader` and gives every row it yields a key.
 A spreadsheet yields its rows in file order; a bad file, header or row yields one :class:`SheetItem` that
-carries located problems (``path:line:col``) instead of a case, and never stops the other rows. Choices made
-for advocates:
+carries located problems (``path:line:col``) instead of a case, and never stops the other rows. The raw text
+(reading the file, CSV records, locating a cell) is :mod:`transferlaw.csvtext`'s. Choices made for advocates:
 
 * **Spreadsheets** are CSV in UTF-8, with or without a byte-order mark, any line endings, quoted cells that
   may hold commas, newlines and doubled quotes. A file that is not UTF-8 is not guessed at (a wrong guess
@@ -24,9 +24,6 @@ for advocates:
 
 from __future__ import annotations
 
-import bisect
-import csv
-import io
 import itertools
 import re
 from collections.abc import Iterator
@@ -37,6 +34,14 @@ from pathlib import Path
 
 from . import api
 from .conditions import parse_date
+from .csvtext import MAX_CSV_BYTES as MAX_CSV_BYTES  # re-exported: transferlaw.sources imports it from here
+from .csvtext import Locator
+from .csvtext import Record
+from .csvtext import cell_at
+from .csvtext import lines_of
+from .csvtext import read_csv
+from .csvtext import record_problem
+from .csvtext import split_records
 from .errors import Collector
 from .errors import Diagnostic
 from .errors import Position
@@ -57,18 +62,14 @@ from .validate_case import fact_value
 from .yamlio import Scalar
 from .yamlio import YList
 from .yamlio import YMap
-from .yamlio import decode
 from .yamlio import load_file
 
-MAX_CSV_BYTES = 64 * 1024 * 1024
 ROLES = {"ruleset": "ruleset", "title": "title", "as_of": "as_of", "id": "id", "case_id": "id", "notes": "notes"}
 """Spreadsheet columns that are not questions, and the case key each fills."""
 
 _BOOLS = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
 _NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+")
 _STR, _INT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int"
-_CELL = "\x00cell"
-"""Path of a placeholder position (line = cell index, col = offset in the cell's value), resolved lazily."""
 _MISSING = object()
 
 
@@ -97,10 +98,6 @@ def _letter(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
-
-
-def _at(cell: int, offset: int = 0) -> Position:
-    return Position(_CELL, cell, offset)
 
 
 # --- the mapping file ---------------------------------------------------------------------------
@@ -190,7 +187,7 @@ class _Reader:
             if hit is not _MISSING:
                 return hit  # type: ignore[return-value]
             text = text.replace("\r\n", "\n")
-            return fact_value(q, text, Scalar(_at(cell, lead), None, text, _STR), out)
+            return fact_value(q, text, Scalar(cell_at(cell, lead), None, text, _STR), out)
         key = _norm(text)
         if key == "unknown":
             return None
@@ -200,20 +197,20 @@ class _Reader:
         if kind == "boolean":
             flag = _BOOLS.get(key)
             if flag is None:
-                out.error(_at(cell, lead), f"'{q.id}' takes yes or no, got {text!r}",
+                out.error(cell_at(cell, lead), f"'{q.id}' takes yes or no, got {text!r}",
                           "write yes/no, true/false, y/n or 1/0; leave the cell empty if unknown")
             return flag
         if kind == "choice":
             choice = self.lookup.get(key)
             if choice is not None:
                 return choice
-            return fact_value(q, text, Scalar(_at(cell, lead), None, text, _STR), out)
+            return fact_value(q, text, Scalar(cell_at(cell, lead), None, text, _STR), out)
         if kind == "multi":
             return self._multi(raw, text, key, cell, lead, out)
         if kind == "number":
             return self._number(text, key, cell, lead, out)
         if parse_date(text) is None:  # a date
-            out.error(_at(cell, lead), f"'{q.id}' takes a date YYYY-MM-DD, got {text!r}",
+            out.error(cell_at(cell, lead), f"'{q.id}' takes a date YYYY-MM-DD, got {text!r}",
                       "set the column's format to text so the spreadsheet keeps YYYY-MM-DD" if "/" in text else None)
             return None
         return text
@@ -226,12 +223,12 @@ class _Reader:
                 break
         if not _NUMBER.fullmatch(digits):
             unit = f" of {self.q.unit}" if self.q.unit else ""
-            out.error(_at(cell, lead), f"'{self.q.id}' takes a number, got {text!r}",
+            out.error(cell_at(cell, lead), f"'{self.q.id}' takes a number, got {text!r}",
                       f"write a number{unit} in digits, e.g. 12 or 2.5")
             return None
         digits = digits.replace(",", "")
         number = float(digits) if "." in digits else int(digits)
-        return fact_value(self.q, number, Scalar(_at(cell, lead), None, text, _INT), out)
+        return fact_value(self.q, number, Scalar(cell_at(cell, lead), None, text, _INT), out)
 
     def _multi(self, raw: str, text: str, key: str, cell: int, lead: int, out: Collector) -> Value | None:
         if key in ("none", "[]"):
@@ -244,12 +241,12 @@ class _Reader:
         else:
             pieces = self._comma_pieces(raw)
         found = YList()
-        found.pos, found.meta = _at(cell, lead), []
+        found.pos, found.meta = cell_at(cell, lead), []
         for offset, piece in pieces:
             part = piece.strip()
             if not part:
                 continue
-            where = _at(cell, offset + len(piece) - len(piece.lstrip()))
+            where = cell_at(cell, offset + len(piece) - len(piece.lstrip()))
             norm = _norm(part)
             hit = self.translations.get(norm, _MISSING)
             picked = [part] if hit is _MISSING else list(hit) if isinstance(hit, tuple) else []
@@ -297,143 +294,6 @@ class _Reader:
         self.translations = learned
 
 
-# --- locating cells in the raw text -------------------------------------------------------------
-
-@dataclass(slots=True)
-class _Record:
-    """One CSV record: its spreadsheet row number, its first and last physical lines, its cells or error."""
-
-    row: int
-    line: int
-    end: int
-    cells: list[str]
-    error: str | None = None
-
-
-def _layout(text: str) -> tuple[list[tuple[int, list[int] | None]], int | None, int | None]:
-    """Cells of a raw record as (start, value-index map for quoted cells); a stray and an unclosed quote."""
-    cells: list[tuple[int, list[int] | None]] = []
-    index, size = 0, len(text)
-    while True:
-        start = index
-        if index < size and text[index] == '"':
-            inside: list[int] = []
-            index += 1
-            while True:
-                if index >= size:
-                    cells.append((start, inside))
-                    return cells, None, start
-                if text[index] == '"':
-                    if text[index + 1:index + 2] == '"':
-                        inside.append(index)
-                        index += 2
-                        continue
-                    index += 1
-                    break
-                inside.append(index)
-                index += 1
-            cells.append((start, inside))
-            if index < size and text[index] not in ",\r\n":
-                return cells, index, None
-        else:
-            while index < size and text[index] not in ",\r\n":
-                index += 1
-            cells.append((start, None))
-        if index < size and text[index] == ",":
-            index += 1
-            continue
-        return cells, None, None
-
-
-class _Locator:
-    """Turns (cell, offset) into a file position and source line, scanning a record's raw text only when asked."""
-
-    def __init__(self, display: str, lines: Sequence[str], record: _Record) -> None:
-        self.display = display
-        self.first = record.line
-        self.raw = lines[record.line - 1:record.end]
-        self.text = "".join(self.raw)
-        self.starts = [0, *itertools.accumulate(len(line) for line in self.raw)]
-        self.cells, self.stray, self.unclosed = _layout(self.text)
-
-    def at_index(self, index: int) -> tuple[Position, str]:
-        number = max(bisect.bisect_right(self.starts, index) - 1, 0)
-        number = min(number, len(self.raw) - 1)
-        line = self.raw[number] if self.raw else ""
-        position = Position(self.display, self.first + number, index - self.starts[number] + 1)
-        return position, line.rstrip("\r\n")
-
-    def at(self, cell: int, offset: int = 0) -> tuple[Position, str]:
-        if cell < 0 or cell >= len(self.cells):  # the end of the record's content
-            return self.at_index(len(self.text.rstrip("\r\n")))
-        start, inside = self.cells[cell]
-        if inside is None:
-            return self.at_index(start + offset)
-        if not inside:
-            return self.at_index(start + 1)
-        return self.at_index(inside[min(offset, len(inside) - 1)] + (offset >= len(inside)))
-
-    def resolve(self, diagnostics: list[Diagnostic]) -> tuple[Diagnostic, ...]:
-        located = []
-        for d in diagnostics:
-            if d.pos.path == _CELL:
-                pos, line = self.at(d.pos.line, d.pos.col)
-                d = Diagnostic(pos, d.message, d.hint, d.severity, line)
-            located.append(d)
-        return tuple(sorted(dict.fromkeys(located), key=lambda d: (d.pos, d.message)))
-
-
-def _records(lines: list[str]) -> list[_Record]:
-    reader = csv.reader(iter(lines), strict=True)
-    records: list[_Record] = []
-    end = 0
-    for row in itertools.count(1):
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            records.append(_Record(row, end + 1, max(reader.line_num, end + 1), [], str(exc)))
-            if reader.line_num <= end or "field limit" in str(exc):
-                break
-            end = reader.line_num
-            continue
-        records.append(_Record(row, end + 1, reader.line_num, cells))
-        end = reader.line_num
-    return records
-
-
-def _record_problem(loc: _Locator, record: _Record, last_line: int) -> Diagnostic:
-    if loc.unclosed is not None:
-        pos, line = loc.at_index(loc.unclosed)
-        return Diagnostic(pos, f"a quote opens a cell here and never closes, so lines {record.line}-{last_line} "
-                          "were read as one row", 'close the quote, or double a quote inside a quoted cell ("")',
-                          source_line=line)
-    if loc.stray is not None:
-        pos, line = loc.at_index(loc.stray)
-        return Diagnostic(pos, "text after the closing quote of a quoted cell",
-                          'put the whole cell in quotes and double any quote inside it ("")', source_line=line)
-    pos, line = loc.at_index(0)
-    return Diagnostic(pos, f"cannot read this row: {record.error}", source_line=line)
-
-
-def _read_csv(path: Path, display: str) -> str:
-    try:
-        size = path.stat().st_size
-        if size > MAX_CSV_BYTES:
-            raise SourceError(Diagnostic(Position(display), f"file is too large ({size} bytes; the limit is "
-                                         f"{MAX_CSV_BYTES})", "split it into several CSV files"))
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(Diagnostic(Position(display), f"cannot read: {exc.strerror}")) from exc
-    try:
-        return decode(data, display)
-    except SourceError as exc:
-        hint = ("save it as UTF-8: in Excel, File > Save As > 'CSV UTF-8 (Comma delimited)'; in LibreOffice, "
-                "tick 'Edit filter settings' and choose Unicode (UTF-8)")
-        raise SourceError(replace(exc.diagnostic, hint=hint)) from exc
-
-
 # --- the sheet expander -------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -471,7 +331,7 @@ class SheetReader:
         display = display_path(path)
         mtime = max(mtime_of(path), self.mapping.mtime if self.mapping is not None else 0.0)
         try:
-            text = _read_csv(path, display)
+            text = read_csv(path, display)
         except SourceError as exc:
             yield SheetItem(stem=path.stem, source=display, label=path.name, mtime=mtime, problems=(exc.diagnostic,))
             return
@@ -513,7 +373,7 @@ class _Sheet:
         self.stem = path.stem
         self.display = display
         self.mtime = mtime
-        self.lines = list(io.StringIO(text, newline=""))
+        self.lines = lines_of(text)
         self.roles: dict[str, int] = {}
         self.facts_at: list[_Column] = []
         self.readers: dict[tuple[str, str], _Reader] = {}
@@ -526,7 +386,7 @@ class _Sheet:
                          problems=tuple(problems))
 
     def items(self) -> Iterator[SheetItem]:
-        records = _records(self.lines)
+        records = split_records(self.lines)
         rest = iter(records)
         header = next((r for r in rest if r.error or any(c.strip() for c in r.cells)), None)
         if header is None:
@@ -536,8 +396,8 @@ class _Sheet:
             return
         rows = list(rest)
         if header.error is not None:
-            loc = _Locator(self.display, self.lines, header)
-            yield self.failed("", self.display, [_record_problem(loc, header, header.end)])
+            loc = Locator(self.display, self.lines, header)
+            yield self.failed("", self.display, [record_problem(loc, header, header.end)])
             return
         problems = self.read_header(header, rows)
         if problems:
@@ -554,9 +414,9 @@ class _Sheet:
 
     # --- the header -----------------------------------------------------------------------------
 
-    def read_header(self, header: _Record, rows: list[_Record]) -> tuple[Diagnostic, ...]:
+    def read_header(self, header: Record, rows: list[Record]) -> tuple[Diagnostic, ...]:
         """Work out what each column holds; every header problem, located (in the CSV or the mapping)."""
-        loc = _Locator(self.display, self.lines, header)
+        loc = Locator(self.display, self.lines, header)
         out = Collector()
         mapping = self.owner.mapping
         targets: list[tuple[int, str, str, Position | None]] = []
@@ -604,7 +464,7 @@ class _Sheet:
         self.learn(used, union, names, out)
         return tuple(sorted(dict.fromkeys(out.diagnostics), key=lambda d: (d.pos, d.message)))
 
-    def rulesets_used(self, header: _Record, rows: list[_Record], targets: list[tuple[int, str, str, Position | None]],
+    def rulesets_used(self, header: Record, rows: list[Record], targets: list[tuple[int, str, str, Position | None]],
                       out: Collector) -> dict[str, RuleSet]:
         """The rule sets the rows name (or the default), loaded; the header's question columns are checked
         against them."""
@@ -651,14 +511,14 @@ class _Sheet:
 
     # --- the rows -------------------------------------------------------------------------------
 
-    def row(self, record: _Record) -> SheetItem | None:
+    def row(self, record: Record) -> SheetItem | None:
         cells = record.cells
         source = f"{self.display}:row {record.row}" + (f" (line {record.line})" if record.line != record.row else "")
         default_title = f"{self.stem} row {record.row}"
         if record.error is not None:
-            loc = _Locator(self.display, self.lines, record)
+            loc = Locator(self.display, self.lines, record)
             return SheetItem(stem=f"{self.stem}-row{record.row}", source=source, label=default_title,
-                             mtime=self.mtime, problems=(_record_problem(loc, record, record.end),))
+                             mtime=self.mtime, problems=(record_problem(loc, record, record.end),))
         if not any(c.strip() for c in cells):
             return None
         out = Collector()
@@ -670,9 +530,9 @@ class _Sheet:
         as_of = self.cell(cells, "as_of").strip()
         if as_of and parse_date(as_of) is None:
             lead = len(self.cell(cells, "as_of")) - len(self.cell(cells, "as_of").lstrip())
-            out.error(_at(self.roles["as_of"], lead), f"'as_of' must be a date YYYY-MM-DD, got {as_of!r}")
+            out.error(cell_at(self.roles["as_of"], lead), f"'as_of' must be a date YYYY-MM-DD, got {as_of!r}")
         if out.diagnostics or ruleset is None:
-            problems = _Locator(self.display, self.lines, record).resolve(out.diagnostics)
+            problems = Locator(self.display, self.lines, record).resolve(out.diagnostics)
             return SheetItem(stem=stem, ident=ident, source=source, label=title, mtime=self.mtime, problems=problems)
         notes = self.cell(cells, "notes").strip().replace("\r\n", "\n") or None
         case = Case(ruleset=ruleset.id, title=title, facts=facts, as_of=parse_date(as_of) if as_of else None,
@@ -687,35 +547,35 @@ class _Sheet:
     def shape(self, cells: list[str], out: Collector) -> bool:
         """False (and a problem) when the row's cells do not line up with the header's columns."""
         if len(cells) < self.need:
-            out.error(_at(-1), f"this row has {len(cells)} cells but the header has {self.need}",
+            out.error(cell_at(-1), f"this row has {len(cells)} cells but the header has {self.need}",
                       "a cell that holds a comma must be in double quotes, and an empty cell still needs its comma")
             return False
         for index in range(self.width, len(cells)):
             if cells[index].strip():
-                out.error(_at(index), f"this row has a value in column {_letter(index)}, past the header's last "
+                out.error(cell_at(index), f"this row has a value in column {_letter(index)}, past the header's last "
                           f"column ({_letter(self.width - 1)})", "a cell that holds a comma must be in double quotes")
                 return False
         for index in self.unnamed:
             if index < len(cells) and cells[index].strip():
-                out.error(_at(index), f"a value in column {_letter(index)}, which has no header",
+                out.error(cell_at(index), f"a value in column {_letter(index)}, which has no header",
                           "name the column in the header row, or clear the cell")
         return not out.diagnostics
 
-    def ruleset(self, cells: list[str], record: _Record, out: Collector) -> RuleSet | None:
+    def ruleset(self, cells: list[str], record: Record, out: Collector) -> RuleSet | None:
         column = self.roles.get("ruleset")
         raw = cells[column] if column is not None else ""
         ident = raw.strip()
         if not ident:
             if self.owner.default is not None:
                 return self.owner.default
-            where = _at(column) if column is not None else Position(self.display, record.line, 1)
+            where = cell_at(column) if column is not None else Position(self.display, record.line, 1)
             out.error(where, "no rule set for this row", "fill in its ruleset cell")
             return None
         found = self.owner.ruleset_for(ident)
         if isinstance(found, RuleSet):
             return found
         assert column is not None
-        out.error(_at(column, len(raw) - len(raw.lstrip())), found[0], found[1])
+        out.error(cell_at(column, len(raw) - len(raw.lstrip())), found[0], found[1])
         return None
 
     def facts(self, cells: list[str], ruleset: RuleSet, out: Collector) -> dict[str, Value]:
@@ -733,6 +593,6 @@ class _Sheet:
                 if value is not None:
                     found[target] = value
             elif raw.strip():
-                out.error(_at(index, len(raw) - len(raw.lstrip())),
+                out.error(cell_at(index, len(raw) - len(raw.lstrip())),
                           f"'{target}' is not a question of rule set '{ruleset.id}'")
         return {q.id: found[q.id] for q in ruleset.questions if q.id in found}
