@@ -8,6 +8,7 @@ The same comparison serves ``transferlaw whatif`` for any set of changed facts.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import analysis
@@ -50,11 +51,14 @@ class FactSensitivity:
     alternatives: tuple[Alternative, ...]
 
 
-def changes(ruleset: RuleSet, before: Mapping[str, Tri], after: Mapping[str, Tri]) -> tuple[Change, ...]:
-    """The issues whose status differs between two evaluations, in rule-set order."""
+def changes(ruleset: RuleSet, before: Mapping[str, Tri], after: Mapping[str, Tri],
+            among: Sequence[str] | None = None) -> tuple[Change, ...]:
+    """The issues whose status differs between two evaluations, in rule-set order (only ``among`` if given:
+    the issues that can differ at all)."""
+    idents = among if among is not None else [i.id for i in ruleset.issues]
     return tuple(
-        Change(issue=i.id, before=status_of(before[i.id]), after=status_of(after[i.id]))
-        for i in ruleset.issues if before[i.id] is not after[i.id]
+        Change(issue=ident, before=status_of(before[ident]), after=status_of(after[ident]))
+        for ident in idents if before[ident] is not after[ident]
     )
 
 
@@ -63,12 +67,16 @@ def sensitivity(ruleset: RuleSet, facts: Mapping[str, Value]) -> tuple[FactSensi
     program = kleene.program(ruleset)
     base = program.values(facts)
     not_applicable = program.not_applicable(facts, base)
+    issue_ids = {i.id for i in ruleset.issues}
     result = []
     for question in ruleset.questions:
         if question.type == "text":
             continue
         answered = question.id in facts
         if not answered and question.id in not_applicable:
+            continue
+        affected = [ident for ident, _ in program.affected.get(question.id, ()) if ident in issue_ids]
+        if not affected:
             continue
         trials: list[Value | None] = [v for v in analysis.domain(question, ruleset) if v != facts.get(question.id)]
         if answered:
@@ -80,7 +88,7 @@ def sensitivity(ruleset: RuleSet, facts: Mapping[str, Value]) -> tuple[FactSensi
                 trial.pop(question.id, None)
             else:
                 trial[question.id] = value
-            found = changes(ruleset, base, program.values_changing(trial, base, question.id))
+            found = changes(ruleset, base, program.values_changing(trial, base, question.id), affected)
             if found:
                 alternatives.append(Alternative(value=value, display=fact_display(question, value), changes=found))
         if alternatives:
