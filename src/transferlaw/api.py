@@ -285,13 +285,6 @@ def run_tests(ruleset: RuleSet, tests: Iterable[RuleTest], engine: EngineChoice 
             if not wanted or any(w in t.name.lower() for w in wanted)]
 
 
-def status_counts(evaluation: Evaluation) -> dict[Status, int]:
-    counts: dict[Status, int] = {"raised": 0, "undetermined": 0, "not_raised": 0}
-    for f in evaluation.findings:
-        counts[f.status] += 1
-    return counts
-
-
 # --- instructor tools ---------------------------------------------------------------------------
 
 def check_ruleset(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> lint.Report:

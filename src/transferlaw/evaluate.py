@@ -11,6 +11,7 @@ from . import engine as durable
 from . import kleene
 from .compiled import CompiledRuleSet
 from .errors import EngineError
+from .kleene import status_of as status_of  # re-exported
 from .model import SEVERITIES
 from .model import STATUSES
 from .model import Case
@@ -19,7 +20,6 @@ from .model import Evaluation
 from .model import Explanation
 from .model import Finding
 from .model import RuleSet
-from .model import Status
 from .model import Tri
 from .model import Value
 
@@ -28,10 +28,6 @@ ENGINES: tuple[EngineName, ...] = ("durable", "python")
 
 _LOCK = threading.Lock()
 _COMPILED: dict[int, tuple[RuleSet, CompiledRuleSet]] = {}
-
-
-def status_of(value: Tri) -> Status:
-    return "undetermined" if value is None else "raised" if value else "not_raised"
 
 
 def remember_compiled(ruleset: RuleSet, compiled: CompiledRuleSet) -> None:

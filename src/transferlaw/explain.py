@@ -13,7 +13,6 @@ from .errors import suggest
 from .model import STATUS_LABELS
 from .model import Evaluation
 from .model import Explanation
-from .model import Tri
 
 _WORD = {True: "true", False: "false", None: "unknown"}
 
@@ -119,6 +118,3 @@ def as_json(explained: Explained, evaluation: Evaluation) -> dict[str, Any]:
             "missing_facts": [{"id": q, "prompt": questions[q].prompt} for q in explained.missing],
             "tree": node(explained.tree)}
 
-
-def tri(value: Tri) -> str:
-    return _WORD[value]

@@ -28,6 +28,7 @@ from .model import Or
 from .model import Reason
 from .model import Ref
 from .model import RuleSet
+from .model import Status
 from .model import Tri
 from .model import Value
 
@@ -276,6 +277,11 @@ def _combine(kind: str, parts: list[Tri]) -> Tri:
     if stop in parts:
         return stop
     return None if None in parts else not stop
+
+
+def status_of(value: Tri) -> Status:
+    """The finding an issue's value gives: raised, not raised, or undetermined."""
+    return "undetermined" if value is None else "raised" if value else "not_raised"
 
 
 def _word(value: Tri) -> str:

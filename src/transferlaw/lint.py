@@ -36,6 +36,7 @@ from .model import Value
 
 BUDGET = 20_000     # evaluations one search may spend before it gives up (and reports nothing)
 WEAK_COUNTER = 60   # a counterargument shorter than this many characters is not a real one
+# Words that mark unfinished text in a rule set (this is the detector for them, not a marker here).
 _PLACEHOLDER = re.compile(r"\b(TODO|TBD|FIXME|XXX|lorem ipsum)\b", re.IGNORECASE)
 
 

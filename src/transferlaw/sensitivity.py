@@ -14,14 +14,11 @@ from dataclasses import dataclass
 from . import analysis
 from . import kleene
 from .display import fact_display
+from .kleene import status_of
 from .model import RuleSet
 from .model import Status
 from .model import Tri
 from .model import Value
-
-
-def status_of(value: Tri) -> Status:
-    return "undetermined" if value is None else "raised" if value else "not_raised"
 
 
 @dataclass(frozen=True, slots=True)
