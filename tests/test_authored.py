@@ -283,3 +283,65 @@ def test_sandbox_refuses_huge_values(source: str, message: str) -> None:
     with pytest.raises(SourceError, match=message) as info:
         authored.render(Text(source=source, pos=POS), {})
     assert info.value.pos == POS
+
+
+def test_check_refuses_the_random_filter() -> None:
+    """Rule-set text must render the same every time, so the ``random`` filter is refused like ``attr``."""
+    found = check("{{ ['a', 'b'] | random }}")
+    assert [d.message for d in found] == ["refused unsafe template code: the filter 'random'"]
+
+
+# --- the rendered-text cache -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("source", "reads"),
+    [
+        ("{{ facts.citizen }} and {{ answer['custodian'] }}", (("facts", "citizen"), ("answer", "custodian"))),
+        ("{% if status == 'raised' %}{{ as_of }}{% endif %}", (("status", None), ("as_of", None))),
+        ("{% for c in facts.conditions %}{{ c }}{% endfor %}", (("facts", "conditions"),)),
+        ("{{ 1 + 1 }}", ()),
+        ("{{ facts[case.title] }}", None),  # a computed key could read any fact
+        ("{% set f = facts %}{{ f.citizen }}", None),  # the whole mapping, under another name
+        ("{% for k in answer %}{{ k }}{% endfor %}", None),
+    ],
+)
+def test_reads_are_the_fixed_lookups_or_none(source: str, reads: object) -> None:
+    """A text's output is cached by the values it reads, so the reads must cover everything it can see."""
+    assert authored._reads(source) == reads
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ facts.citizen }} / {{ answer.custodian }} / {{ case.title }} / {{ status }}",
+        "{% for c in facts.conditions %}{{ c }};{% endfor %} {{ facts.months_left }}",
+        "{{ facts[case.title] if case.title in facts else 'none' }}",
+        "{{ 1 + 1 }} plain",
+    ],
+)
+def test_cached_output_always_equals_a_fresh_render(source: str) -> None:
+    """Every context, rendered twice in a shuffled order, gives what a render without the cache gives."""
+    import itertools
+
+    contexts = []
+    for citizen, months, title, status, conditions in itertools.product(
+            (True, False, 1, None), (3, 3.0, 4), ("Doe", "citizen"), ("raised", "undetermined"),
+            (["crowding"], ["crowding", "violence"])):
+        context = {**CONTEXT, "facts": {**CONTEXT["facts"], "citizen": citizen, "months_left": months,
+                                        "conditions": conditions},
+                   "case": {"title": title}, "status": status}
+        contexts.append(context)
+    expected = [authored._render(text(source), c) for c in contexts]
+    authored._RENDERED.clear()
+    for order in (contexts, contexts[::-1]):
+        got = [authored.render(text(source), c) for c in order]
+        assert got == (expected if order is contexts else expected[::-1])
+
+
+def test_cache_is_bounded() -> None:
+    """The cache is emptied when it reaches its limit, so a long batch does not grow without bound."""
+    authored._RENDERED.clear()
+    for n in range(authored._RENDERED_MAX + 5):
+        authored._RENDERED[("x", n)] = ""
+    authored.render(text("{{ as_of }}!"), CONTEXT)
+    assert len(authored._RENDERED) == 1

@@ -19,9 +19,12 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from transferlaw import analysis
 from transferlaw import conditions
 from transferlaw import engine
 from transferlaw import evaluate
+from transferlaw import sensitivity
+from transferlaw import trials
 from transferlaw.errors import Position
 from transferlaw.model import And
 from transferlaw.model import Compare
@@ -201,3 +204,54 @@ def test_missing_facts_can_decide_the_issue(ruleset: RuleSet, facts: dict[str, A
     for question in result.open_questions:
         assert question.question.id not in facts
         assert question.decides
+
+
+def _trial(facts: Mapping[str, Any], name: str, answer: Any) -> dict[str, Any]:
+    changed = dict(facts)
+    if answer is None:
+        changed.pop(name, None)
+    else:
+        changed[name] = answer
+    return changed
+
+
+@settings(max_examples=max(100, EXAMPLES // 2), deadline=None)
+@given(ruleset=rulesets(), facts=cases())
+def test_trials_equal_evaluating_every_trial(ruleset: RuleSet, facts: dict[str, Any]) -> None:
+    """The bit-parallel trials give, for every one-fact change, exactly what evaluating the changed facts gives."""
+    found = trials.outcomes(ruleset, facts)
+    assert len(found.layout.trials) == sum(len(trials.domain(q, ruleset)) + 1 for q in ruleset.questions)
+    for n, (name, answer) in enumerate(found.layout.trials):
+        expected = evaluate.decide(ruleset, _trial(facts, name, answer), "python")
+        assert {ident: found.value(ident, 1 << n) for ident in expected} == expected, (name, answer)
+
+
+@settings(max_examples=max(100, EXAMPLES // 2), deadline=None)
+@given(ruleset=rulesets(), facts=cases())
+def test_sensitivity_and_open_questions_equal_re_evaluation(ruleset: RuleSet, facts: dict[str, Any]) -> None:
+    """Fact sensitivity and the deciders of open questions equal a plain loop that evaluates every trial."""
+    base = evaluate.decide(ruleset, facts, "python")
+    issues = [i.id for i in ruleset.issues]
+    expected_sensitivity = []
+    expected_deciders = {}
+    for question in ruleset.questions:
+        answered = question.id in facts
+        tries = [v for v in trials.domain(question, ruleset) if v != facts.get(question.id)]
+        alternatives = []
+        for value in [*tries, None] if answered else tries:
+            after = evaluate.decide(ruleset, _trial(facts, question.id, value), "python")
+            changed = [(i, evaluate.status_of(base[i]), evaluate.status_of(after[i]))
+                       for i in issues if after[i] is not base[i]]
+            if changed:
+                alternatives.append((value, changed))
+        if alternatives:
+            expected_sensitivity.append((question.id, answered, alternatives))
+        if not answered:
+            decided = [i for i in issues if base[i] is None and any(
+                evaluate.decide(ruleset, {**facts, question.id: v}, "python")[i] is not None for v in tries)]
+            if decided:
+                expected_deciders[question.id] = decided
+    found = sensitivity.sensitivity(ruleset, facts)
+    assert [(f.question, f.answered, [(a.value, [(c.issue, c.before, c.after) for c in a.changes])
+                                      for a in f.alternatives]) for f in found] == expected_sensitivity
+    assert analysis.deciders(ruleset, facts, base, frozenset()) == expected_deciders

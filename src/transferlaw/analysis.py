@@ -7,78 +7,17 @@ finding that some answer decides counts that question among its missing facts.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
 from collections.abc import Mapping
 
+from . import trials
 from .conditions import names
-from .kleene import Program
 from .model import SEVERITIES
-from .model import And
-from .model import Compare
 from .model import Expr
-from .model import In
-from .model import Not
 from .model import OpenQuestion
-from .model import Or
-from .model import Question
 from .model import RuleSet
 from .model import Tri
 from .model import Value
-
-
-def _literals(expr: Expr, name: str) -> Iterator[object]:
-    if isinstance(expr, Not):
-        yield from _literals(expr.operand, name)
-    elif isinstance(expr, (And, Or)):
-        for op in expr.operands:
-            yield from _literals(op, name)
-    elif isinstance(expr, Compare) and expr.name == name:
-        yield expr.value
-    elif isinstance(expr, In) and expr.name == name:
-        yield from expr.values
-
-
-def _conditions(ruleset: RuleSet) -> Iterator[Expr]:
-    for c in ruleset.conclusions:
-        yield c.when.expr
-    for i in ruleset.issues:
-        yield i.when.expr
-    for q in ruleset.questions:
-        if q.ask_if is not None:
-            yield q.ask_if.expr
-
-
-def domain(question: Question, ruleset: RuleSet) -> list[Value]:
-    """Answers worth trying for ``question``: enough to reach every outcome the conditions distinguish."""
-    kind = question.type
-    if kind == "boolean":
-        return [True, False]
-    if kind == "choice":
-        return list(question.choice_values)
-    if kind == "multi":
-        values = question.choice_values
-        return [(), *((v,) for v in values), tuple(values)]
-    if kind == "text":
-        return []
-    numbers: set[float] = set()
-    days: set[str] = set()
-    for expr in _conditions(ruleset):
-        for literal in _literals(expr, question.id):
-            if kind == "number" and isinstance(literal, (int, float)) and not isinstance(literal, bool):
-                numbers.update((literal - 1, literal, literal + 1))
-            elif kind == "date" and isinstance(literal, str):
-                day = dt.date.fromisoformat(literal)
-                days.update(str(day + dt.timedelta(days=d)) for d in (-1, 0, 1))
-    if kind == "number":
-        low = question.min if question.min is not None else float("-inf")
-        high = question.max if question.max is not None else float("inf")
-        if question.min is not None:
-            numbers.add(question.min)
-        if question.max is not None:
-            numbers.add(question.max)
-        return [int(p) if float(p).is_integer() else p for p in sorted(numbers) if low <= p <= high]
-    return sorted(days)
+from .trials import domain as domain  # re-exported: the answers worth trying for a question
 
 
 def dependencies(ruleset: RuleSet, expr: Expr) -> list[str]:
@@ -99,27 +38,23 @@ def dependencies(ruleset: RuleSet, expr: Expr) -> list[str]:
     return list(seen)
 
 
-def deciders(program: Program, facts: Mapping[str, Value], values: Mapping[str, Tri],
-             not_applicable: frozenset[str]) -> dict[str, list[str]]:
-    """For each unknown, applicable question: the undetermined issues some single answer decides."""
-    ruleset = program.ruleset
+def deciders(ruleset: RuleSet, facts: Mapping[str, Value], values: Mapping[str, Tri],
+             excluded: frozenset[str], outcomes: trials.Outcomes | None = None) -> dict[str, list[str]]:
+    """For each unknown question not ``excluded`` (not applicable, or skipped): the undetermined issues
+    that some single answer to it decides (from the bit-parallel trials, or ``outcomes`` if given)."""
     open_issues = [i.id for i in ruleset.issues if values.get(i.id) is None]
     result: dict[str, list[str]] = {}
     if not open_issues:
         return result
+    found = outcomes if outcomes is not None else trials.outcomes(ruleset, facts)
+    decided = {ident: found.differs(ident, None) for ident in open_issues}  # the trials that decide it
     for question in ruleset.questions:
-        if question.id in facts or question.id in not_applicable or question.type == "text":
+        if question.id in facts or question.id in excluded or question.type == "text":
             continue
-        decided: set[str] = set()
-        trial = dict(facts)
-        for answer in domain(question, ruleset):
-            trial[question.id] = answer
-            outcome = program.values_changing(trial, values, question.id)
-            decided.update(i for i in open_issues if outcome[i] is not None)
-            if len(decided) == len(open_issues):
-                break
-        if decided:
-            result[question.id] = [i for i in open_issues if i in decided]
+        span = found.layout.span[question.id]
+        issues = [ident for ident in open_issues if decided[ident] & span]
+        if issues:
+            result[question.id] = issues
     return result
 
 

@@ -190,24 +190,20 @@ def render_memo(evaluation: Evaluation, fmt: str = "md", date: dt.date | str | N
 
 
 def render_memo_bytes(evaluation: Evaluation, fmt: str = "md", date: dt.date | str | None = None,
-                      templates: Path | None = None, meta: MemoMeta | None = None, *,
-                      compact: bool = False) -> bytes:
-    """The memo as the bytes of a file in ``fmt`` (md, html, json, or docx; ``compact`` JSON for batches)."""
-    document_ = memo_document(evaluation, date, meta)
+                      templates: Path | None = None, meta: MemoMeta | None = None) -> bytes:
+    """The memo as the bytes of a file in ``fmt`` (md, html, json, or docx)."""
+    return render_document(memo_document(evaluation, date, meta), fmt, templates)
+
+
+def render_document(document_: dict[str, Any], fmt: str, templates: Path | None = None) -> bytes:
+    """A memo document as the bytes of a file: md, html, docx or json."""
     if fmt == "docx":
         from .render_docx import render_docx
 
         return render_docx(document_)
-    return render_.render(document_, fmt, templates, compact=compact).encode("utf-8")
-
-
-def render_document(document_: dict[str, Any], fmt: str) -> bytes:
-    """A memo document as the bytes of a file: md, html, docx, or compact JSON (what batches write)."""
-    if fmt == "docx":
-        from .render_docx import render_docx
-
-        return render_docx(document_)
-    return render_.render(document_, fmt, compact=True).encode("utf-8")
+    if fmt == "json":
+        return render_.render_json(document_)
+    return render_.render(document_, fmt, templates).encode("utf-8")
 
 
 def run(source: str | Path, fmt: str = "md", rules_dirs: Sequence[Path] | None = None,

@@ -17,7 +17,6 @@ from .model import STATUSES
 from .model import Case
 from .model import ConclusionResult
 from .model import Evaluation
-from .model import Explanation
 from .model import Finding
 from .model import RuleSet
 from .model import Tri
@@ -84,11 +83,14 @@ def evaluate(ruleset: RuleSet, case: Case, engine: EngineName = "durable") -> Ev
     program = kleene.program(ruleset)
     vals = values(ruleset, facts, engine)
     not_applicable = program.not_applicable(facts, vals)
-    decided_by = analysis.deciders(program, facts, vals, not_applicable)
+    decided_by = analysis.deciders(ruleset, facts, vals, not_applicable)
     findings = []
-    trees: dict[str, Explanation] = {}  # conclusion trees, explained once and shared
+    trees = kleene.Trees(program, facts)  # explained once, shared with every case that reads the same facts
     for issue in ruleset.issues:
-        tree = kleene.explain(issue.when.expr, issue.when.text, ruleset, facts, vals, memo=trees)
+        tree = trees.get(issue.id)
+        if tree is None:
+            tree = trees[issue.id] = kleene.explain(issue.when.expr, issue.when.text, ruleset, facts, vals,
+                                                    memo=trees)
         status = status_of(vals[issue.id])
         missing: tuple[str, ...] = ()
         if status == "undetermined":

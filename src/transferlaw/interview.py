@@ -88,7 +88,7 @@ def ranked_questions(ruleset: RuleSet, facts: Mapping[str, Value],
     program = kleene.program(ruleset)
     values = program.values(facts)
     excluded = program.not_applicable(facts, values) | skipped
-    return analysis.open_questions(ruleset, analysis.deciders(program, facts, values, excluded))
+    return analysis.open_questions(ruleset, analysis.deciders(ruleset, facts, values, excluded))
 
 
 def next_question(ruleset: RuleSet, facts: Mapping[str, Value],

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from typing import Protocol
 
 from .display import compare_text
 from .display import fact_display
@@ -125,6 +126,10 @@ class Program:
     affected: Mapping[str, tuple[tuple[str, Compiled], ...]]
     """question id -> the conclusions and issues that depend on it, directly or through conclusions, in
     evaluation order: all that can change when only that question's answer changes."""
+    reads: Mapping[str, tuple[str, ...]]
+    """conclusion or issue id -> the questions its value depends on (the inverse of ``affected``)."""
+    trees: dict[tuple[object, ...], Explanation]
+    """Explanation trees kept across cases (:class:`Trees`), bounded."""
 
     def values(self, facts: Facts) -> dict[str, Tri]:
         """Values of every conclusion and issue (conclusions first, in dependency order)."""
@@ -174,11 +179,16 @@ def program(ruleset: RuleSet) -> Program:
     names = frozenset(c.id for c in ruleset.conclusions)
     conclusions = tuple((c.id, compile_expr(c.when.expr, names)) for c in ruleset.conclusions)
     issues = tuple((i.id, compile_expr(i.when.expr, names)) for i in ruleset.issues)
+    affected = _affected(ruleset, conclusions + issues)
+    reads: dict[str, list[str]] = {ident: [] for ident, _ in conclusions + issues}
+    for question, idents in affected.items():
+        for ident, _ in idents:
+            reads[ident].append(question)
     prog = Program(
         ruleset=ruleset, conclusions=conclusions, issues=issues,
         ask_if=tuple((q.id, compile_expr(q.ask_if.expr, names)) for q in ruleset.questions
                      if q.ask_if is not None),
-        affected=_affected(ruleset, conclusions + issues),
+        affected=affected, reads={ident: tuple(found) for ident, found in reads.items()}, trees={},
     )
     if len(_PROGRAMS) > 64:
         _PROGRAMS.clear()
@@ -187,6 +197,37 @@ def program(ruleset: RuleSet) -> Program:
 
 
 # --- explanations -------------------------------------------------------------------------------
+
+class Trees:
+    """The explanation trees of one case, kept across cases: a tree depends only on the facts its condition
+    reads (through conclusions), so every case that agrees on those facts shares it. Pass it as the
+    ``memo`` of :func:`explain`."""
+
+    __slots__ = ("facts", "program")
+    LIMIT = 100_000
+
+    def __init__(self, program: Program, facts: Facts) -> None:
+        self.program, self.facts = program, facts
+
+    def _key(self, name: str) -> tuple[object, ...]:
+        facts = self.facts
+        return (name, *[(type(v), v) for v in [facts.get(q) for q in self.program.reads[name]]])
+
+    def get(self, name: str) -> Explanation | None:
+        return self.program.trees.get(self._key(name))
+
+    def __setitem__(self, name: str, tree: Explanation) -> None:
+        store = self.program.trees
+        if len(store) >= self.LIMIT:
+            store.clear()
+        store[self._key(name)] = tree
+
+
+class _Memo(Protocol):
+    def get(self, name: str) -> Explanation | None: ...
+
+    def __setitem__(self, name: str, tree: Explanation) -> None: ...
+
 
 def value_of(expr: Expr, facts: Facts, values: Values, conclusions: Mapping[str, object]) -> Tri:
     """The value of one sub-condition, directly (the same semantics as :func:`compile_expr`)."""
@@ -221,7 +262,7 @@ def value_of(expr: Expr, facts: Facts, values: Values, conclusions: Mapping[str,
     return bool(_ORDER[expr.op](fact, expr.value))
 
 def explain(expr: Expr, text: str, ruleset: RuleSet, facts: Facts, values: Values,
-            depth: int = 0, memo: dict[str, Explanation] | None = None) -> Explanation:
+            depth: int = 0, memo: _Memo | None = None) -> Explanation:
     """The reasoning tree of a condition: every node with its value, conclusions expanded.
 
     ``memo`` shares the (immutable) tree of each conclusion between the trees of one evaluation, so a

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import analysis
 from . import kleene
+from . import trials
 from .display import fact_display
 from .kleene import status_of
 from .model import RuleSet
@@ -60,34 +60,31 @@ def changes(ruleset: RuleSet, before: Mapping[str, Tri], after: Mapping[str, Tri
 
 
 def sensitivity(ruleset: RuleSet, facts: Mapping[str, Value]) -> tuple[FactSensitivity, ...]:
-    """For each fact that could change a finding: the other answers and what each would change."""
+    """For each fact that could change a finding: the other answers and what each would change (every
+    trial at once, from :mod:`transferlaw.trials`)."""
     program = kleene.program(ruleset)
     base = program.values(facts)
     not_applicable = program.not_applicable(facts, base)
-    issue_ids = {i.id for i in ruleset.issues}
+    found = trials.outcomes(ruleset, facts)
+    issues = [i.id for i in ruleset.issues]
+    differs = {ident: found.differs(ident, base[ident]) for ident in issues}
     result = []
     for question in ruleset.questions:
-        if question.type == "text":
-            continue
         answered = question.id in facts
-        if not answered and question.id in not_applicable:
+        if question.type == "text" or not answered and question.id in not_applicable:
             continue
-        affected = [ident for ident, _ in program.affected.get(question.id, ()) if ident in issue_ids]
-        if not affected:
+        candidates = [ident for ident in issues if differs[ident] & found.layout.span[question.id]]
+        if not candidates:
             continue
-        trials: list[Value | None] = [v for v in analysis.domain(question, ruleset) if v != facts.get(question.id)]
-        if answered:
-            trials.append(None)
+        current = facts.get(question.id)
         alternatives = []
-        for value in trials:
-            trial = dict(facts)
-            if value is None:
-                trial.pop(question.id, None)
-            else:
-                trial[question.id] = value
-            found = changes(ruleset, base, program.values_changing(trial, base, question.id), affected)
-            if found:
-                alternatives.append(Alternative(value=value, display=fact_display(question, value), changes=found))
+        for bit, value in found.layout.own[question.id]:
+            if (value is None and not answered) or (value is not None and value == current):
+                continue  # the case as it is
+            changed = tuple(Change(issue=ident, before=status_of(base[ident]), after=status_of(found.value(ident, bit)))
+                            for ident in candidates if differs[ident] & bit)
+            if changed:
+                alternatives.append(Alternative(value=value, display=fact_display(question, value), changes=changed))
         if alternatives:
             result.append(FactSensitivity(question=question.id, answered=answered, alternatives=tuple(alternatives)))
     return tuple(result)

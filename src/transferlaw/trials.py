@@ -1,0 +1,234 @@
+"""Bit-parallel Kleene evaluation: every conclusion and issue under every one-fact change at once.
+
+A *trial* keeps a case's facts but gives one question another answer: each value of its domain
+(:func:`transferlaw.analysis.domain`), or unknown. Each rule set numbers its trials once, one bit each, so a
+condition's values under all the trials of a case are two integers: the bits of the trials where it is true
+and of those where it is false (neither: unknown). And, or and not become bitwise operations, and one pass
+over the conditions answers what open questions and fact sensitivity would otherwise learn by evaluating
+the rule set again for every trial.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import kleene
+from .model import And
+from .model import Compare
+from .model import Const
+from .model import Expr
+from .model import In
+from .model import Not
+from .model import Or
+from .model import Question
+from .model import Ref
+from .model import RuleSet
+from .model import Tri
+from .model import Value
+
+Masks = tuple[int, int]
+"""(trials where true, trials where false)."""
+_Compiled = Callable[[Mapping[str, Value], Mapping[str, Masks]], Masks]
+
+
+def _literals(expr: Expr, name: str) -> Iterator[object]:
+    if isinstance(expr, Not):
+        yield from _literals(expr.operand, name)
+    elif isinstance(expr, (And, Or)):
+        for op in expr.operands:
+            yield from _literals(op, name)
+    elif isinstance(expr, Compare) and expr.name == name:
+        yield expr.value
+    elif isinstance(expr, In) and expr.name == name:
+        yield from expr.values
+
+
+def _conditions(ruleset: RuleSet) -> Iterator[Expr]:
+    for c in ruleset.conclusions:
+        yield c.when.expr
+    for i in ruleset.issues:
+        yield i.when.expr
+    for q in ruleset.questions:
+        if q.ask_if is not None:
+            yield q.ask_if.expr
+
+
+def domain(question: Question, ruleset: RuleSet) -> list[Value]:
+    """Answers worth trying for ``question``: enough to reach every outcome the conditions distinguish."""
+    kind = question.type
+    if kind == "boolean":
+        return [True, False]
+    if kind == "choice":
+        return list(question.choice_values)
+    if kind == "multi":
+        values = question.choice_values
+        return [(), *((v,) for v in values), tuple(values)]
+    if kind == "text":
+        return []
+    numbers: set[float] = set()
+    days: set[str] = set()
+    for expr in _conditions(ruleset):
+        for literal in _literals(expr, question.id):
+            if kind == "number" and isinstance(literal, (int, float)) and not isinstance(literal, bool):
+                numbers.update((literal - 1, literal, literal + 1))
+            elif kind == "date" and isinstance(literal, str):
+                day = dt.date.fromisoformat(literal)
+                days.update(str(day + dt.timedelta(days=d)) for d in (-1, 0, 1))
+    if kind == "number":
+        low = question.min if question.min is not None else float("-inf")
+        high = question.max if question.max is not None else float("inf")
+        if question.min is not None:
+            numbers.add(question.min)
+        if question.max is not None:
+            numbers.add(question.max)
+        return [int(p) if float(p).is_integer() else p for p in sorted(numbers) if low <= p <= high]
+    return sorted(days)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A rule set's trials: bit ``n`` is ``trials[n]``, a question and the answer it is given (None:
+    unknown). A question's trials are contiguous, its domain in order and then unknown."""
+
+    trials: tuple[tuple[str, Value | None], ...]
+    own: Mapping[str, tuple[tuple[int, Value | None], ...]]
+    """question id -> its trials as (bit, answer), in order (the last is unknown)."""
+    span: Mapping[str, int]
+    """question id -> the mask of all its trials."""
+    everything: int
+
+
+def _layout(ruleset: RuleSet) -> Layout:
+    trials: list[tuple[str, Value | None]] = []
+    own: dict[str, tuple[tuple[int, Value | None], ...]] = {}
+    span: dict[str, int] = {}
+    for question in ruleset.questions:
+        answers: list[Value | None] = [*domain(question, ruleset), None] if question.type != "text" else []
+        own[question.id] = tuple((1 << (len(trials) + n), answer) for n, answer in enumerate(answers))
+        trials.extend((question.id, answer) for answer in answers)
+        span[question.id] = sum(bit for bit, _ in own[question.id])
+    return Layout(trials=tuple(trials), own=own, span=span, everything=(1 << len(trials)) - 1)
+
+
+def _compile(expr: Expr, layout: Layout, conclusions: frozenset[str]) -> _Compiled:
+    everything = layout.everything
+    if isinstance(expr, Const):
+        constant: Masks = (everything, 0) if expr.value else (0, everything)
+        return lambda facts, masks: constant
+    if isinstance(expr, Ref) and expr.name in conclusions:
+        name = expr.name
+        return lambda facts, masks: masks.get(name, (0, 0))
+    if isinstance(expr, Not):
+        inner = _compile(expr.operand, layout, conclusions)
+
+        def negate(facts: Mapping[str, Value], masks: Mapping[str, Masks]) -> Masks:
+            true, false = inner(facts, masks)
+            return false, true
+
+        return negate
+    if isinstance(expr, (And, Or)):
+        parts = tuple(_compile(op, layout, conclusions) for op in expr.operands)
+        conjunction = isinstance(expr, And)
+
+        def combine(facts: Mapping[str, Value], masks: Mapping[str, Masks]) -> Masks:
+            all_of, any_of = everything, 0  # and: true where all are true, false where any is false
+            for part in parts:
+                true, false = part(facts, masks)
+                if conjunction:
+                    all_of &= true
+                    any_of |= false
+                else:
+                    all_of &= false
+                    any_of |= true
+            return (all_of, any_of) if conjunction else (any_of, all_of)
+
+        return combine
+    return _atom(expr, layout, conclusions)
+
+
+def _atom(expr: Expr, layout: Layout, conclusions: frozenset[str]) -> _Compiled:
+    """A test of one fact: its own trials' values are fixed by the rule set; every other trial has the
+    case's value, so a case costs one evaluation of the test."""
+    test = kleene.compile_expr(expr, conclusions)
+    name = expr.name  # type: ignore[union-attr]
+    own_true = own_false = 0
+    for bit, answer in layout.own.get(name, ()):
+        value = test({} if answer is None else {name: answer}, {})
+        if value is True:
+            own_true |= bit
+        elif value is False:
+            own_false |= bit
+    others = layout.everything & ~layout.span.get(name, 0)
+
+    def atom(facts: Mapping[str, Value], masks: Mapping[str, Masks]) -> Masks:
+        value = test(facts, {})
+        if value is True:
+            return others | own_true, own_false
+        if value is False:
+            return own_true, others | own_false
+        return own_true, own_false
+
+    return atom
+
+
+@dataclass(frozen=True, slots=True)
+class Outcomes:
+    """Every conclusion and issue of one case under every trial."""
+
+    layout: Layout
+    masks: Mapping[str, Masks]
+
+    def value(self, ident: str, bit: int) -> Tri:
+        true, false = self.masks[ident]
+        return True if true & bit else False if false & bit else None
+
+    def differs(self, ident: str, base: Tri) -> int:
+        """The trials where ``ident`` does not have the value ``base``."""
+        true, false = self.masks[ident]
+        if base is None:
+            return true | false
+        return self.layout.everything & ~(true if base else false)
+
+
+@dataclass(frozen=True, slots=True)
+class _Program:
+    ruleset: RuleSet
+    layout: Layout
+    steps: tuple[tuple[str, _Compiled], ...]
+
+    def outcomes(self, facts: Mapping[str, Value]) -> Outcomes:
+        masks: dict[str, Masks] = {}
+        for ident, step in self.steps:
+            masks[ident] = step(facts, masks)
+        return Outcomes(layout=self.layout, masks=masks)
+
+
+_PROGRAMS: dict[int, _Program] = {}
+
+
+def _program(ruleset: RuleSet) -> _Program:
+    cached = _PROGRAMS.get(id(ruleset))
+    if cached is not None and cached.ruleset is ruleset:
+        return cached
+    layout = _layout(ruleset)
+    names = frozenset(c.id for c in ruleset.conclusions)
+    steps = tuple((c.id, _compile(c.when.expr, layout, names)) for c in ruleset.conclusions) + tuple(
+        (i.id, _compile(i.when.expr, layout, names)) for i in ruleset.issues)
+    if len(_PROGRAMS) > 64:
+        _PROGRAMS.clear()
+    prog = _PROGRAMS[id(ruleset)] = _Program(ruleset=ruleset, layout=layout, steps=steps)
+    return prog
+
+
+def layout(ruleset: RuleSet) -> Layout:
+    """The rule set's trials (numbered once per rule set)."""
+    return _program(ruleset).layout
+
+
+def outcomes(ruleset: RuleSet, facts: Mapping[str, Value]) -> Outcomes:
+    """The value of every conclusion and issue under every trial of ``facts``."""
+    return _program(ruleset).outcomes(facts)

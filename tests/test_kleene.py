@@ -1,0 +1,43 @@
+"""Tests for kleene.py: explanation trees kept across cases (the evaluator itself is in test_properties.py)."""
+
+from __future__ import annotations
+
+from transferlaw import api
+from transferlaw import kleene
+from transferlaw.model import Case
+
+from .test_trials import random_cases
+
+
+def test_shared_trees_equal_fresh_explanations() -> None:
+    """A tree reused from another case is the tree this case's own facts give."""
+    ruleset = api.load_ruleset("foreign-prison-transfer")
+    program = kleene.program(ruleset)
+    cases = random_cases(ruleset, 40, seed=3)
+    cases += [dict(f) for f in cases[:10]]  # repeats: all served from the shared trees
+    program.trees.clear()
+    shared = [api.evaluate_case(Case(ruleset=ruleset.id, title="t", facts=f), ruleset, "python") for f in cases]
+    assert program.trees, "the trees were kept"
+    for facts, evaluation in zip(cases, shared, strict=True):
+        values = program.values(facts)
+        memo: dict[str, kleene.Explanation] = {}
+        for finding in evaluation.findings:
+            issue = finding.issue
+            assert finding.explanation == kleene.explain(issue.when.expr, issue.when.text, ruleset, facts, values,
+                                                         memo=memo)
+        for result in evaluation.conclusions:
+            conclusion = result.conclusion
+            assert result.explanation == kleene.explain(conclusion.when.expr, conclusion.when.text, ruleset,
+                                                        facts, values, memo=memo)
+
+
+def test_shared_trees_are_bounded() -> None:
+    """The store is emptied at its limit rather than growing with the number of cases."""
+    ruleset = api.load_ruleset("foreign-prison-transfer")
+    program = kleene.program(ruleset)
+    program.trees.clear()
+    for n in range(kleene.Trees.LIMIT):
+        program.trees[("x", n)] = None  # type: ignore[assignment]
+    api.evaluate_case(Case(ruleset=ruleset.id, title="t", facts={}), ruleset, "python")
+    assert len(program.trees) < 200
+    program.trees.clear()
