@@ -83,6 +83,9 @@ def test_up_to_date_memos_are_kept_unless_forced(tmp_path: Path) -> None:
     later = time.time() + 5
     os.utime(case, (later, later))
     assert "1 written" in runner.invoke(cli, args).stdout
+    (out / "one.md").write_bytes(b"")  # what a power cut can leave of a memo not yet flushed
+    assert "1 written" in runner.invoke(cli, args).stdout
+    assert (out / "one.md").stat().st_size > 0
 
 
 def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:

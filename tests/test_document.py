@@ -6,6 +6,7 @@ import dataclasses
 
 from transferlaw import api
 from transferlaw import conditions
+from transferlaw import document
 from transferlaw.model import Text
 
 from .conftest import DATA
@@ -75,3 +76,32 @@ def test_conclusion_trees_are_given_once() -> None:
     assert [leaf["conclusion"] for leaf in named] == ["government_custody"]
     trees = {c["id"]: c["explanation"] for c in doc["conclusions"]}
     assert trees["government_custody"]["text"] == 'custodian in ["federal", "state", "ice"]'
+
+
+def _forget_everything_kept() -> None:
+    from transferlaw import kleene
+    from transferlaw import textcache
+
+    kleene._PROGRAMS.clear()
+    textcache._KEPT.clear()
+    textcache._CHECKED.clear()
+    document._CONVERTED.clear()
+
+
+def test_documents_are_the_same_whatever_was_kept_from_earlier_cases() -> None:
+    """Trees, texts and converted trees kept across cases never change a memo: random flagship cases, each
+    built cold (everything forgotten first) and then warm, in reverse order, give identical JSON."""
+    from transferlaw.model import Case
+
+    from .test_trials import random_cases
+
+    ruleset = api.load_ruleset("foreign-prison-transfer")
+    cases = [Case(ruleset=ruleset.id, title=f"Client {n}", facts=f)
+             for n, f in enumerate(random_cases(ruleset, 30, seed=11))]
+    cold = []
+    for case in cases:
+        _forget_everything_kept()
+        cold.append(api.render_memo_bytes(api.evaluate_case(case, ruleset, "python"), "json", "2026-01-01"))
+    warm = [api.render_memo_bytes(api.evaluate_case(case, ruleset, "python"), "json", "2026-01-01")
+            for case in reversed(cases)]
+    assert warm[::-1] == cold

@@ -87,6 +87,11 @@ def _fail(text: Text, message: str, hint: str | None = None, lineno: int | None 
     return SourceError(Diagnostic(_line_pos(text, lineno), message, hint))
 
 
+def parse_source(source: str) -> nodes.Template:
+    """The Jinja syntax tree of a text (raises :class:`jinja2.TemplateSyntaxError`)."""
+    return _ENV.parse(source)
+
+
 def _parse(text: Text) -> nodes.Template:
     try:
         return _ENV.parse(text.source)
@@ -194,7 +199,7 @@ def _lineno(exc: BaseException, template: jinja2.Template) -> int | None:
     return found
 
 
-def _tidy(text: Text, result: str) -> str:
+def tidy(text: Text, result: str) -> str:
     """Fold a one-line or folded text to single spaces; keep a literal block's lines."""
     return " ".join(result.split()) if not text.block else result.strip()
 
@@ -202,82 +207,14 @@ def _tidy(text: Text, result: str) -> str:
 def render(text: Text, context: Mapping[str, Any]) -> str:
     """Render ``text``; any Jinja error or sandbox refusal becomes a located error.
 
-    A text's output depends only on the context values it reads, so when every read is a fixed lookup
-    (``facts.x``, ``answer['x']``, ``as_of``…) the output is kept, keyed by those values: a batch renders
-    each text once per distinct set of values, not once per case.
-    """
-    reads = _reads(text.source)
-    if reads is _PLAIN:
-        key: tuple[object, ...] = (text.source, text.block)
-    elif reads is None:
-        return _render(text, context)
-    else:
-        try:
-            key = (text.source, text.block, *(_frozen(context[base] if name is None else context[base][name])
-                                              for base, name in reads))
-        except (KeyError, TypeError):  # a missing name: rendering reports it, located
-            return _render(text, context)
-    done = _RENDERED.get(key)
-    if done is None:
-        done = _render(text, context) if reads is not _PLAIN else _tidy(text, text.source)
-        if len(_RENDERED) >= _RENDERED_MAX:
-            _RENDERED.clear()
-        _RENDERED[key] = done
-    return done
+    :mod:`transferlaw.textcache` keeps the results across cases; this renders every time."""
+    return tidy(text, render_raw(text, context))
 
 
-_RENDERED: dict[tuple[object, ...], str] = {}
-_RENDERED_MAX = 200_000
-_Reads = tuple[tuple[str, str | None], ...]
-_PLAIN: _Reads = (("", None),)  # a marker (compared by identity): no Jinja at all
-_READS: dict[str, _Reads | None] = {}
-
-
-def _frozen(value: object) -> object:
-    """A value as part of a cache key: its type too (1, 1.0 and True print differently), lists as tuples."""
-    if isinstance(value, list):
-        return (list, *(_frozen(v) for v in value))
-    return (type(value), value)
-
-
-def _reads(source: str) -> _Reads | None:
-    """The context values a text reads: (name, key) for ``name.key`` and ``name['key']``, (name, None) for a
-    bare ``as_of`` or ``status``; ``()`` for plain text; None if it reads the context in any other way."""
-    if source in _READS:
-        return _READS[source]
-    found: _Reads | None = _PLAIN
-    if is_template(source):
-        try:
-            found = _lookups_only(_ENV.parse(source))
-        except jinja2.TemplateError:
-            found = None
-    _READS[source] = found
-    return found
-
-
-def _lookups_only(tree: nodes.Template) -> _Reads | None:
-    wrapped: set[int] = set()
-    reads: dict[tuple[str, str | None], None] = {}
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        assert isinstance(node, (nodes.Getattr, nodes.Getitem))
-        base = node.node
-        if isinstance(base, nodes.Name) and base.ctx == "load" and base.name in CONTEXT_NAMES:
-            if isinstance(node, nodes.Getattr):
-                reads[(base.name, node.attr)] = None
-            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-                reads[(base.name, node.arg.value)] = None
-            else:
-                return None  # a computed key: it could read anything
-            wrapped.add(id(base))
-    for name in tree.find_all(nodes.Name):
-        if name.ctx == "load" and name.name in CONTEXT_NAMES and id(name) not in wrapped:
-            if name.name not in ("as_of", "status"):
-                return None  # a whole mapping, passed on or looped over
-            reads[(name.name, None)] = None
-    return tuple(reads)
-
-
-def _render(text: Text, context: Mapping[str, Any]) -> str:
+def render_raw(text: Text, context: Mapping[str, Any]) -> str:
+    """Render ``text`` without folding its whitespace (:func:`tidy`)."""
+    if not is_template(text.source):
+        return text.source
     template = compile_text(text)
     try:
         result = template.render(context)
@@ -291,4 +228,4 @@ def _render(text: Text, context: Mapping[str, Any]) -> str:
         raise _fail(text, f"template error: {exc}", lineno=_lineno(exc, template)) from exc
     except (TypeError, ValueError, ArithmeticError, RecursionError, MemoryError) as exc:
         raise _fail(text, f"template failed: {type(exc).__name__}: {exc}", lineno=_lineno(exc, template)) from exc
-    return _tidy(text, result)
+    return result

@@ -31,6 +31,8 @@ from . import api
 from .errors import TransferlawError
 from .model import Case
 from .model import MemoMeta
+from .output import sync_all
+from .output import write_output
 from .render import index_parts
 from .sources import Item
 from .sources import expand
@@ -127,7 +129,7 @@ def process(item: Work, options: Options) -> Outcome:
             return outcome
         document = api.memo_document(evaluation, options.date, options.meta)  # built once for every format
         for fmt, target in zip(options.formats, targets, strict=True):
-            api.write_output(target, api.render_document(document, fmt), force=True)
+            write_output(target, api.render_document(document, fmt), force=True, sync=False)
     except TransferlawError as exc:
         outcome.status = "failed"
         outcome.problems = [f"{item.source}: {line}" if not line.startswith(item.source) else line
@@ -137,9 +139,10 @@ def process(item: Work, options: Options) -> Outcome:
 
 def _fresh(target: Path, input_mtime: float) -> bool:
     try:
-        return target.stat().st_mtime >= input_mtime
+        found = target.stat()
     except OSError:
         return False
+    return found.st_mtime >= input_mtime and found.st_size > 0  # empty: a write lost in a power cut
 
 
 def _run_chunk(items: list[Work], options: Options) -> list[Outcome]:
@@ -172,6 +175,7 @@ def run(inputs: Sequence[Path], options: Options, *, jobs: int = 1, mapping: Pat
             summaries.add(outcome)
             if progress is not None:
                 progress(outcome)
+        sync_all()  # every memo on disk before the summaries say it was written
         summaries.finish(result.totals)
     return result
 
@@ -230,6 +234,8 @@ class Summaries:
         self.files["summary.json"][1].write(f"\n  ],\n  \"totals\": {json.dumps(totals)}\n}}\n")
         self.files["index.html"][1].write(str(self.parts.foot(totals)).rstrip("\n") + "\n")
         for name, (tmp, handle) in self.files.items():
+            handle.flush()
+            os.fsync(handle.fileno())
             handle.close()
             os.replace(tmp, self.outdir / name)
         self.files = {}

@@ -1,7 +1,7 @@
 """Build the memo document (docs/memo-json.md): an evaluation as plain, ordered data.
 
 The JSON output is this document, and the Markdown and HTML templates render it, so the formats never
-disagree. Rule-set text is rendered here, in the sandbox (``authored``).
+disagree. Rule-set text is rendered here, in the sandbox (``authored``, results kept by ``textcache``).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import datetime as dt
 from typing import Any
 
 from . import __version__
-from . import authored
 from . import sensitivity
+from . import textcache
 from .display import fact_display
 from .model import AUTHORITY_KINDS
 from .model import SEVERITIES
@@ -62,11 +62,11 @@ def build(evaluation: Evaluation, *, as_of: dt.date, meta: MemoMeta | None = Non
     context = text_context(evaluation, as_of)
 
     def render(text: Text) -> str:
-        return authored.render(text, context)
+        return textcache.render(text, context)
 
     nodes: dict[int, dict[str, Any]] = {}  # shared subtrees of the reasoning trees, converted once
     per_status = {status: {**context, "status": status} for status in ("raised", "undetermined", "not_raised")}
-    findings = [_finding(f, evaluation, lambda text, f=f: authored.render(text, per_status[f.status]), nodes)
+    findings = [_finding(f, evaluation, lambda text, f=f: textcache.render(text, per_status[f.status]), nodes)
                 for f in evaluation.findings]
     counts = {s: sum(1 for f in evaluation.findings if f.status == s)
               for s in ("raised", "undetermined", "not_raised")}
@@ -100,7 +100,7 @@ def build(evaluation: Evaluation, *, as_of: dt.date, meta: MemoMeta | None = Non
         "conclusions": [
             {"id": c.conclusion.id, "title": c.conclusion.title, "value": c.value,
              "because_text": _because_text(c.reasons, evaluation),
-             "explanation": _node(c.explanation, evaluation, nodes)}
+             "explanation": _root(c.conclusion.id, c.explanation, evaluation, nodes)}
             for c in evaluation.conclusions
         ],
         "facts": _facts(evaluation),
@@ -140,7 +140,7 @@ def _finding(f: Finding, evaluation: Evaluation, render: Any, nodes: dict[int, d
         "because": [_reason(r, evaluation) for r in f.reasons],
         "because_text": _because_text(f.reasons, evaluation),
         "missing_facts": [{"id": q, "prompt": ruleset.question_by_id[q].prompt} for q in f.missing],
-        "explanation": _node(f.explanation, evaluation, nodes),
+        "explanation": _root(issue.id, f.explanation, evaluation, nodes),
         "authorities": list(issue.authorities),
     }
 
@@ -168,6 +168,23 @@ def _because_text(reasons: tuple[Reason, ...], evaluation: Evaluation) -> str:
             shown = fact_display(question, r.value if r.known else None)
             parts.append(f"{question.prompt} \u2014 {shown} [{r.id}]")
     return "; ".join(parts) + "." if parts else "No facts are needed: the condition is fixed."
+
+
+_CONVERTED: dict[tuple[str, str], dict[int, tuple[Explanation, dict[str, Any]]]] = {}
+PER_CONDITION = 128
+
+
+def _root(ident: str, tree: Explanation, evaluation: Evaluation, memo: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """The reasoning tree of a conclusion or issue as data, kept across cases while its tree is shared
+    (:class:`transferlaw.kleene.Trees`), at most ``PER_CONDITION`` per condition."""
+    kept = _CONVERTED.setdefault((evaluation.ruleset.id, ident), {})
+    found = kept.get(id(tree))
+    if found is not None and found[0] is tree:
+        return found[1]
+    converted = _node(tree, evaluation, memo)
+    if len(kept) < PER_CONDITION:
+        kept[id(tree)] = (tree, converted)  # the tree is held, so its id is not reused
+    return converted
 
 
 def _node(node: Explanation, evaluation: Evaluation,

@@ -128,8 +128,8 @@ class Program:
     evaluation order: all that can change when only that question's answer changes."""
     reads: Mapping[str, tuple[str, ...]]
     """conclusion or issue id -> the questions its value depends on (the inverse of ``affected``)."""
-    trees: dict[tuple[object, ...], Explanation]
-    """Explanation trees kept across cases (:class:`Trees`), bounded."""
+    trees: dict[str, dict[tuple[object, ...], Explanation]]
+    """Explanation trees kept across cases, per conclusion or issue (:class:`Trees`)."""
 
     def values(self, facts: Facts) -> dict[str, Tri]:
         """Values of every conclusion and issue (conclusions first, in dependency order)."""
@@ -201,26 +201,34 @@ def program(ruleset: RuleSet) -> Program:
 class Trees:
     """The explanation trees of one case, kept across cases: a tree depends only on the facts its condition
     reads (through conclusions), so every case that agrees on those facts shares it. Pass it as the
-    ``memo`` of :func:`explain`."""
+    ``memo`` of :func:`explain`. Each condition keeps at most ``PER_CONDITION`` trees (the first patterns
+    seen), which bounds memory whatever the number of cases."""
 
-    __slots__ = ("facts", "program")
-    LIMIT = 100_000
+    __slots__ = ("facts", "local", "program")
+    PER_CONDITION = 128
 
     def __init__(self, program: Program, facts: Facts) -> None:
         self.program, self.facts = program, facts
+        self.local: dict[str, Explanation] = {}
 
     def _key(self, name: str) -> tuple[object, ...]:
         facts = self.facts
-        return (name, *[(type(v), v) for v in [facts.get(q) for q in self.program.reads[name]]])
+        return tuple([(type(v), v) for v in [facts.get(q) for q in self.program.reads[name]]])
 
     def get(self, name: str) -> Explanation | None:
-        return self.program.trees.get(self._key(name))
+        tree = self.local.get(name)
+        if tree is None:
+            kept = self.program.trees.get(name)
+            tree = kept.get(self._key(name)) if kept else None
+            if tree is not None:
+                self.local[name] = tree
+        return tree
 
     def __setitem__(self, name: str, tree: Explanation) -> None:
-        store = self.program.trees
-        if len(store) >= self.LIMIT:
-            store.clear()
-        store[self._key(name)] = tree
+        self.local[name] = tree
+        kept = self.program.trees.setdefault(name, {})
+        if len(kept) < self.PER_CONDITION:
+            kept[self._key(name)] = tree
 
 
 class _Memo(Protocol):

@@ -10,8 +10,12 @@ from .errors import OutputError
 from .errors import display_path
 
 
-def write_output(path: Path, text: str | bytes, force: bool = False) -> None:
-    """Write ``text`` to ``path`` atomically; refuse to replace an existing file unless ``force``."""
+def write_output(path: Path, text: str | bytes, force: bool = False, *, sync: bool = True) -> None:
+    """Write ``text`` to ``path`` atomically; refuse to replace an existing file unless ``force``.
+
+    With ``sync`` the data reach the disk before the file takes its name. A batch passes ``sync=False`` and
+    calls :func:`sync_all` once at the end instead of paying for a disk flush per memo.
+    """
     shown = display_path(path)
     if path.is_dir():
         raise OutputError(f"{shown}: is a directory")
@@ -27,10 +31,17 @@ def write_output(path: Path, text: str | bytes, force: bool = False) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise OutputError(f"{shown}: cannot write: {exc.strerror}") from exc
         raise
+
+
+def sync_all() -> None:
+    """Flush every written file to disk (where the platform can)."""
+    if hasattr(os, "sync"):
+        os.sync()
