@@ -7,8 +7,9 @@ Run from the repository root (package installed, or with PYTHONPATH=src):
 Prints cases per second for `transferlaw batch` (in a fresh process each time, as a user runs it) to JSON
 and to Markdown with each worker count, a plain loop doing what `transferlaw run -o` does for each case (for
 comparison with --jobs 1), and the batch process's peak memory at two sizes (it must not grow with the
-number of cases). Targets of the advocate-toolkit issue: JSON >= 1,000 cases/s and Markdown >= 300 memos/s
-on 2 cores. It only measures.
+number of cases), and the floor: what deciding each case with durable_rules and rendering and writing one
+prebuilt memo cost, which no batch can beat. Targets of the advocate-toolkit issue: JSON >= 1,000 cases/s
+and Markdown >= 300 memos/s on 2 cores. It only measures.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import argparse
 import csv
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -63,17 +63,20 @@ def generate(path: Path, count: int, seed: int) -> None:
 
 
 def batch(sheet: Path, outdir: Path, fmt: str, jobs: int) -> tuple[float, float]:
-    """Seconds and peak RSS (MB) of one `transferlaw batch` run in a fresh process."""
+    """Seconds and peak RSS (MB) of one `transferlaw batch` run in a fresh process (its own peak, or its
+    largest worker's: wait4 reports that child's usage alone, not the maximum over earlier runs)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "transferlaw", "batch", str(sheet), "-o", str(outdir), "-f", fmt,
-                    "--ruleset", RULESET, "-j", str(jobs), "--force"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    child = subprocess.Popen([sys.executable, "-m", "transferlaw", "batch", str(sheet), "-o", str(outdir), "-f", fmt,
+                              "--ruleset", RULESET, "-j", str(jobs), "--force"], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(peak, before) / 1024
+    if child.returncode != 0:
+        raise SystemExit(f"transferlaw batch failed with exit code {child.returncode}")
+    return elapsed, usage.ru_maxrss / 1024
 
 
 def plain_loop(sheet: Path, outdir: Path, fmt: str) -> float:
@@ -88,6 +91,26 @@ def plain_loop(sheet: Path, outdir: Path, fmt: str) -> float:
         assert item.case is not None and item.ruleset is not None
         data = api.render_memo_bytes(api.evaluate_case(item.case, item.ruleset), fmt)
         api.write_output(outdir / f"{item.key}.{fmt}", data)
+    return len(items) / (time.perf_counter() - start)
+
+
+def floor(sheet: Path, outdir: Path, fmt: str) -> float:
+    """Cases per second of the work no memo can avoid: durable_rules deciding the case, and one memo (built
+    once, beforehand) rendered in ``fmt`` and written. No explanation, text, sensitivity or document is
+    computed per case, so this bounds what any batch on this machine can reach with one worker."""
+    from transferlaw import evaluate
+    from transferlaw.sources import expand
+
+    items = [i for i in expand([sheet], ruleset=RULESET) if i.case is not None]
+    first = items[0]
+    assert first.case is not None and first.ruleset is not None
+    document = api.memo_document(api.evaluate_case(first.case, first.ruleset))
+    outdir.mkdir()
+    start = time.perf_counter()
+    for item in items:
+        assert item.case is not None and item.ruleset is not None
+        evaluate.decide(item.ruleset, item.case.facts, "durable")
+        api.write_output(outdir / f"{item.key}.{fmt}", api.render_document(document, fmt), sync=False)
     return len(items) / (time.perf_counter() - start)
 
 
@@ -108,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
                 rate = args.cases / seconds
                 print(f"  batch -f {fmt:4} -j {jobs}: {rate:8,.0f} cases/s  ({seconds:.1f} s; peak RSS {peak:.0f} MB)"
                       f"  target >= {target:,}: {'meets' if rate >= target else 'MISSES'}")
+            rate = floor(sheet, work / f"floor-{fmt}", fmt)
+            print(f"  floor, {fmt}: {rate:8,.0f} cases/s with one worker, so about {2 * rate:,.0f} on 2 cores at best "
+                  "(durable decides, one prebuilt memo rendered and written)")
             print(f"  plain loop over run, {fmt}:   {plain_loop(sheet, work / f'loop-{fmt}', fmt):8,.0f} cases/s "
                   "(in this process; compare with -j 1)")
         small = work / "small.csv"

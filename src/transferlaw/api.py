@@ -149,6 +149,14 @@ def load_case(source: str | Path, rules_dirs: Sequence[Path] | None = None,
     return case_from_mapping(doc.root, ruleset, shown), ruleset
 
 
+def load_upload(text: str, name: str,
+                rules_dirs: Sequence[Path] | None = None) -> tuple[interview_.Resumed, RuleSet]:
+    """A case file's text (an upload named ``name``) as an interview to continue, and its rule set; validated
+    exactly as a case file on disk, with errors located in ``name``."""
+    case, ruleset = load_case(name, rules_dirs, text)
+    return interview_.saved(case, read_case_doc(None, text, display_path(name)).root), ruleset
+
+
 def choose_engine(choice: EngineChoice = "auto") -> tuple[evaluation_.EngineName, str | None]:
     """The engine to use and, when falling back to Python, a one-line warning."""
     if choice == "python":
@@ -453,6 +461,14 @@ def run_batch(inputs: Sequence[Path], options: Any, *, jobs: int = 1, mapping: P
     from . import batch
 
     return batch.run(inputs, options, jobs=jobs, mapping=mapping, ruleset=ruleset, progress=progress)
+
+
+def serve(host: str, port: int, rules_dirs: Sequence[Path] | None = None, state_dir: Path | None = None,
+          say: Callable[[str], None] = print) -> None:
+    """Run the web app (``transferlaw serve``) until interrupted."""
+    from .web.server import serve as serve_
+
+    serve_(host, port, rules_dirs, state_dir, say)
 
 
 def default_jobs() -> int:

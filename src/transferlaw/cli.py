@@ -534,6 +534,30 @@ def batch(settings: Settings, /, inputs: tuple[Path, ...], outdir: Path, formats
         raise SystemExit(1)
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on; anything but a loopback address lets other computers in.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="The port (0: any free port).")
+@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where interviews are kept (default: $XDG_STATE_HOME/transferlaw/web).")
+@_rules_option
+@pass_settings
+@reports_errors
+def serve(settings: Settings, host: str, port: int, state_dir: Path | None, rules: tuple[Path, ...]) -> None:
+    """Start the web app: the guided interview, live findings and the memo in a browser.
+
+    Everything runs on this machine: pages, styles and scripts are served by the app itself, and interviews
+    are kept in a small database under --state, so they survive a reload and a restart.
+
+    \b
+    Example:
+      transferlaw serve
+      transferlaw serve --port 8080 --rules my-rules/
+    """
+    api.serve(host, port, _rules(settings, rules), state_dir, say=click.echo)
+
+
 def _ask(hint: str) -> str:
     """Read one answer; end of input counts as quitting (the interview saves and stops)."""
     try:

@@ -28,6 +28,7 @@ from .errors import TransferlawError
 from .errors import suggest
 from .evaluate import status_of
 from .model import SEVERITIES
+from .model import Case
 from .model import OpenQuestion
 from .model import Question
 from .model import RuleSet
@@ -368,8 +369,12 @@ def load_saved(ruleset: RuleSet, path: Path | str) -> Resumed:
 
     :raises SourceError | ValidationFailed: the file is not a valid case file for ``ruleset``.
     """
-    case = load_case_file(Path(path), ruleset)
-    root = read_case_doc(Path(path)).root
+    return saved(load_case_file(Path(path), ruleset), read_case_doc(Path(path)).root)
+
+
+def saved(case: Case, root: object) -> Resumed:
+    """A loaded case as a saved interview; ``root`` is its YAML document, whose ``unknown`` answers count as
+    asked and skipped."""
     facts_node = root.get("facts") if isinstance(root, YMap) else None
     skipped = frozenset(key for key, value in facts_node.items() if value is None or value == UNKNOWN) \
         if isinstance(facts_node, YMap) else frozenset()

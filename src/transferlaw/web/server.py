@@ -1,0 +1,44 @@
+"""Run the web app on a local address until interrupted."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from collections.abc import Sequence
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from ..errors import OutputError
+from .app import create_app
+
+
+def is_local(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(host: str, port: int, rules_dirs: Sequence[Path] | None = None, state_dir: Path | None = None,
+          say: Callable[[str], None] = print) -> None:
+    """Serve the app at ``host:port`` (threads, one per request) until Ctrl-C."""
+    app = create_app(rules_dirs, state_dir)
+    try:
+        server = make_server(host, port, app, threaded=True)
+    except OSError as exc:
+        raise OutputError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    shown = f"[{host}]" if ":" in host else host
+    if not is_local(host):
+        say(f"Warning: listening on {host}, so other computers can reach this app and every interview in it. "
+            "Use --host 127.0.0.1 unless that is what you want.")
+    say(f"transferlaw is running at http://{shown}:{server.server_port}/ (press Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        say("Stopped.")
+    finally:
+        server.server_close()

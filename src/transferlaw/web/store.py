@@ -1,0 +1,92 @@
+"""Keep web interviews on disk (SQLite), each under an unguessable id, so they survive reloads and restarts.
+
+Every interview is its own row: two tabs, each with its own interview, never share or overwrite state.
+The store also holds the app's secret (for CSRF tokens), created once, readable only by its owner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import secrets
+import sqlite3
+import threading
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import OutputError
+from ..steps import State
+
+ID = re.compile(r"[A-Za-z0-9_-]{22,64}\Z")
+
+
+class Store:
+    """Interviews by id, in ``directory/interviews.sqlite3``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        try:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{directory}: cannot create the app's store: {exc.strerror}") from exc
+        self.path = directory / "interviews.sqlite3"
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS interviews (id TEXT PRIMARY KEY, state TEXT NOT NULL, "
+                       "updated TEXT NOT NULL)")
+        self.secret = self._secret()
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=10)
+
+    def _secret(self) -> bytes:
+        path = self.directory / "secret"
+        try:
+            return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            pass
+        value = secrets.token_bytes(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(value.hex())
+        return value
+
+    def create(self, state: State) -> str:
+        """Keep a new interview; its id (24 random URL-safe characters)."""
+        ident = secrets.token_urlsafe(18)
+        self.put(ident, state)
+        return ident
+
+    def get(self, ident: str) -> State | None:
+        """The interview with this id, or None (also for anything that is not an id)."""
+        if not ID.match(ident):
+            return None
+        with self._lock, self._connect() as db:
+            row = db.execute("SELECT state FROM interviews WHERE id = ?", (ident,)).fetchone()
+        return None if row is None else _load(row[0])
+
+    def put(self, ident: str, state: State) -> None:
+        with self._lock, self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO interviews (id, state, updated) VALUES (?, ?, ?)",
+                       (ident, _dump(state), dt.datetime.now(dt.UTC).isoformat()))
+
+
+def _dump(state: State) -> str:
+    return json.dumps({
+        "ruleset": state.ruleset, "title": state.title,
+        "facts": {k: list(v) if isinstance(v, tuple) else v for k, v in state.facts.items()},
+        "skipped": sorted(state.skipped), "asked": list(state.asked),
+        "as_of": state.as_of.isoformat() if state.as_of else None, "notes": state.notes,
+    })
+
+
+def _load(text: str) -> State:
+    data: dict[str, Any] = json.loads(text)
+    facts = {k: tuple(v) if isinstance(v, list) else v for k, v in data["facts"].items()}
+    return State(ruleset=data["ruleset"], title=data["title"], facts=MappingProxyType(facts),
+                 skipped=frozenset(data["skipped"]), asked=tuple(data["asked"]),
+                 as_of=dt.date.fromisoformat(data["as_of"]) if data.get("as_of") else None, notes=data.get("notes"))
