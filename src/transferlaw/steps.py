@@ -152,5 +152,5 @@ def progress(ruleset: RuleSet, state: State) -> Progress:
     return Progress(done=len(state.facts) + len(state.skipped), remaining=remaining)
 
 
-__all__ = ["AnswerError", "Live", "Progress", "State", "answer", "back", "current", "live", "progress", "retitle",
-           "skip", "start"]
+__all__ = ["AnswerError", "Live", "Progress", "State", "answer", "back", "current", "live", "progress", "replace",
+           "retitle", "skip", "start"]

@@ -134,7 +134,7 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
         titles = {404: "Not found", 405: "Not allowed", 413: "Too large", 400: "Bad request"}
         message = exc.description or ""
         if exc.code == 413:
-            message = f"The upload is larger than {security.MAX_REQUEST // 1000:,} KB."
+            message = f"The upload is larger than {app.config['MAX_CONTENT_LENGTH'] // 1000:,} KB."
         return page("error.html", exc.code or 500, title=titles.get(exc.code or 500, "Error"), message=message)
 
     @app.errorhandler(TransferlawError)
@@ -143,6 +143,10 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
                     message="The rule set behind this page has errors:", report=exc.report())
 
     # --- choosing a rule set, or uploading a case ----------------------------------------------------
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return redirect(url_for("static", filename="favicon.svg"), 301)  # type: ignore[return-value]
 
     @app.get("/")
     def index() -> Response:
@@ -170,7 +174,8 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
             return page("index.html", 400, **choices(upload_errors=["Choose a case file (.yaml) to upload."]))
         name = Path(sent.filename.replace("\\", "/")).name or "upload.yaml"
         try:
-            text = sent.read().decode("utf-8")
+            with sent.stream:
+                text = sent.read().decode("utf-8")
         except UnicodeDecodeError:
             return page("index.html", 400, **choices(upload_errors=[f"{name}: the file is not UTF-8 text"]))
         try:
@@ -178,6 +183,8 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
         except TransferlawError as exc:
             return page("index.html", 400, **choices(upload_errors=exc.report().splitlines()))
         state = steps.start(ruleset, saved.title, saved.facts, saved.skipped, saved.as_of or today(), saved.notes)
+        state = steps.replace(state, asked=tuple(q.id for q in ruleset.questions  # so that Back can undo them
+                                                 if q.id in state.facts or q.id in state.skipped))
         return redirect(url_for("interview", ident=store.create(state)), 303)  # type: ignore[return-value]
 
     # --- the interview ----------------------------------------------------------------------------

@@ -19,8 +19,8 @@ FIELD = "csrf"
 MAX_REQUEST = 1_000_000
 """Bytes: an upload or form larger than this is refused (413)."""
 
-PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
-               "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+               "form-action 'self'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",

@@ -37,7 +37,7 @@
       var data = new FormData(form, submitter || undefined);
       var buttons = form.querySelectorAll("button");
       buttons.forEach(function (b) { b.disabled = true; });
-      fetch(form.action, { method: "POST", body: data, credentials: "same-origin" })
+      fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin" })
         .then(function (response) { return response.text(); })
         .then(function (html) { if (!swap(html)) { plain(form, submitter); } })
         .catch(function () { plain(form, submitter); });

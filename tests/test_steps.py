@@ -1,0 +1,75 @@
+"""Tests for steps.py: the interview as state and steps, choosing questions as the terminal interview does."""
+
+from __future__ import annotations
+
+import pytest
+
+from transferlaw import api
+from transferlaw import interview
+from transferlaw import steps
+from transferlaw.model import RuleSet
+
+from .conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def flagship() -> RuleSet:
+    return api.load_ruleset("foreign-prison-transfer")
+
+
+def test_text_questions_come_first_then_the_most_decisive(flagship: RuleSet) -> None:
+    state = steps.start(flagship, "  Doe   client ")
+    assert state.title == "Doe client"
+    texts = interview.text_questions(flagship, {}, frozenset())
+    for text in texts:
+        question = steps.current(flagship, state)
+        assert question is not None and question.id == text.id
+        state = steps.skip(state, question.id)
+    assert steps.current(flagship, state) == interview.next_question(flagship, {}, state.skipped)
+
+
+def test_answer_unknown_and_back(flagship: RuleSet) -> None:
+    state = steps.start(flagship)
+    state = steps.answer(flagship, state, "citizenship", "lpr")
+    state = steps.answer(flagship, state, "other_nationalities", "salvadoran")
+    state = steps.answer(flagship, state, "custodian", "")  # an empty answer means unknown
+    assert dict(state.facts) == {"citizenship": "lpr", "other_nationalities": ("salvadoran",)}
+    assert state.skipped == {"custodian"}
+    assert state.asked == ("citizenship", "other_nationalities", "custodian")
+    state = steps.back(state)
+    assert state.skipped == frozenset() and state.asked == ("citizenship", "other_nationalities")
+    state = steps.back(steps.back(state))
+    assert dict(state.facts) == {} and steps.back(state) == state
+
+
+def test_answering_again_replaces_and_moves_to_the_end(flagship: RuleSet) -> None:
+    state = steps.answer(flagship, steps.start(flagship), "citizenship", "lpr")
+    state = steps.skip(state, "custodian")
+    state = steps.answer(flagship, state, "citizenship", "us_citizen_birth")
+    assert state.facts["citizenship"] == "us_citizen_birth"
+    assert state.asked == ("custodian", "citizenship")
+
+
+@pytest.mark.parametrize(("question", "raw", "message"), [
+    ("citizenship", "martian", "martian"),
+    ("nope", "yes", "unknown question 'nope'"),
+    ("consent_given", "?", "'?' is not an answer"),
+])
+def test_bad_answers_say_what_is_accepted(flagship: RuleSet, question: str, raw: str, message: str) -> None:
+    with pytest.raises(interview.AnswerError, match=message):
+        steps.answer(flagship, steps.start(flagship), question, raw)
+
+
+def test_live_findings_and_progress(flagship: RuleSet) -> None:
+    empty = steps.start(flagship)
+    before = steps.live(flagship, empty.facts)
+    assert before.total == len(flagship.issues) and before.raised == ()
+    case, _ = api.load_case(ROOT / "cases" / "citizen-federal-no-consent.yaml")
+    state = steps.start(flagship, facts=case.facts)
+    after = steps.live(flagship, state.facts)
+    assert after.raised and [i.severity for i in after.raised] == sorted(
+        (i.severity for i in after.raised), key=["high", "medium", "low"].index)
+    progress = steps.progress(flagship, steps.answer(flagship, empty, "citizenship", "lpr"))
+    assert progress.done == 1 and progress.remaining > 0 and 0 < progress.fraction < 1
+    finished = steps.Progress(done=3, remaining=0)
+    assert finished.fraction == 1.0 and steps.Progress(done=0, remaining=0).fraction == 1.0

@@ -1,0 +1,306 @@
+"""Tests for the web app (web/app.py, store.py, security.py, server.py) through Flask's test client:
+every route, and every error a request can cause."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from transferlaw import api
+from transferlaw import steps
+from transferlaw.web import create_app
+from transferlaw.web import security
+from transferlaw.web.server import is_local
+from transferlaw.web.store import Store
+
+from .conftest import MINI_RULES
+from .conftest import ROOT
+
+TODAY = dt.date(2026, 3, 1)
+
+
+@pytest.fixture()
+def app(tmp_path: Path) -> Flask:
+    return create_app(state_dir=tmp_path / "state", today=lambda: TODAY)
+
+
+@pytest.fixture()
+def client(app: Flask) -> Iterator[FlaskClient]:
+    with app.test_client() as client:
+        yield client
+
+
+def token(client: FlaskClient) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/").get_data(as_text=True))
+    assert found
+    return found.group(1)
+
+
+def start(client: FlaskClient, title: str = "Test client", ruleset: str = "foreign-prison-transfer") -> str:
+    response = client.post("/start", data={"csrf": token(client), "ruleset": ruleset, "title": title})
+    assert response.status_code == 303
+    return response.headers["Location"]
+
+
+def current_question(client: FlaskClient, where: str) -> str | None:
+    found = re.search(r'name="question" value="([^"]+)"', client.get(where).get_data(as_text=True))
+    return found.group(1) if found else None
+
+
+def post(client: FlaskClient, where: str, **form: str | list[str]) -> int:
+    return client.post(where, data={"csrf": token(client), **form}).status_code
+
+
+# --- the start page ---------------------------------------------------------------------------------
+
+def test_start_page_lists_the_rule_sets_and_sets_a_strict_policy(client: FlaskClient) -> None:
+    response = client.get("/")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "International transfer" in page or "foreign-prison-transfer" in page
+    assert 'value="interstate-transfer"' in page and 'value="foreign-prison-transfer"' in page
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy and "'unsafe-inline'" not in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    cookie = response.headers["Set-Cookie"]
+    assert security.COOKIE in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_assets_are_served_by_the_app(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
+    assert len(assets) == 3  # icon, stylesheet, script
+    for asset in assets:
+        with client.get(asset) as response:
+            assert response.status_code == 200
+    assert "http://" not in page and "https://" not in page  # nothing from elsewhere
+
+
+def test_every_form_needs_the_csrf_token(client: FlaskClient) -> None:
+    client.get("/")
+    for path in ("/start", "/upload"):
+        response = client.post(path, data={"ruleset": "foreign-prison-transfer"})
+        assert response.status_code == 400 and "expired" in response.get_data(as_text=True)
+    where = start(client)
+    assert client.post(where, data={"csrf": "0" * 64, "action": "back"}).status_code == 400
+
+
+def test_a_token_from_another_browser_is_refused(app: Flask) -> None:
+    with app.test_client() as one, app.test_client() as other:
+        stolen = token(one)
+        token(other)
+        assert other.post("/start", data={"csrf": stolen, "ruleset": "foreign-prison-transfer"}).status_code == 400
+
+
+def test_unknown_rule_set_is_not_found(client: FlaskClient) -> None:
+    response = client.post("/start", data={"csrf": token(client), "ruleset": "../../etc"})
+    assert response.status_code == 404 and "no rule set" in response.get_data(as_text=True)
+
+
+# --- the interview ------------------------------------------------------------------------------------
+
+def test_interview_answers_unknown_and_back(client: FlaskClient) -> None:
+    where = start(client)
+    first = current_question(client, where)
+    assert first == "person_name"  # text questions are offered first, as in the terminal interview
+    assert post(client, where, question=first, action="answer", value="Jane Roe") == 303
+    second = current_question(client, where)
+    assert second != first
+    assert post(client, where, question=second or "", action="unknown") == 303
+    assert post(client, where, action="back") == 303
+    assert current_question(client, where) == second
+    assert "Jane Roe" in client.get(where + "/case.yaml").get_data(as_text=True)
+
+
+def test_bad_answer_is_shown_with_what_is_accepted(client: FlaskClient) -> None:
+    where = start(client)
+    response = client.post(where, data={"csrf": token(client), "question": "citizenship", "action": "answer",
+                                        "value": "martian"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'role="alert"' in page and "martian" in page
+    response = client.post(where, data={"csrf": token(client), "question": "consent_given", "action": "answer"})
+    assert response.status_code == 400 and "Choose one of the answers" in response.get_data(as_text=True)
+    assert post(client, where, question="no_such_question", action="unknown") == 400
+    assert post(client, where, question="citizenship", action="explode") == 400
+
+
+def test_completing_the_interview_matches_the_command_line(client: FlaskClient) -> None:
+    """Answering every question the app asks from a bundled case gives the findings `run` gives."""
+    case, ruleset = api.load_case(ROOT / "cases" / "citizen-federal-no-consent.yaml")
+    where = start(client, case.title)
+    for _ in range(len(ruleset.questions) + 1):
+        asked = current_question(client, where)
+        if asked is None:
+            break
+        value = case.facts.get(asked)
+        if value is None:
+            assert post(client, where, question=asked, action="unknown") == 303
+        elif isinstance(value, tuple):
+            assert post(client, where, question=asked, action="answer", value=list(value)) == 303
+        else:
+            shown = ("yes" if value else "no") if isinstance(value, bool) else str(value)
+            assert post(client, where, question=asked, action="answer", value=shown) == 303
+    assert "Interview complete" in client.get(where).get_data(as_text=True)
+    memo = json.loads(client.get(where + "/download/json").get_data(as_text=True))
+    expected = json.loads(api.run(ROOT / "cases" / "citizen-federal-no-consent.yaml", "json"))
+    assert {f["id"]: f["status"] for f in memo["findings"]} == {f["id"]: f["status"] for f in expected["findings"]}
+    assert memo["as_of"] == TODAY.isoformat()
+
+
+def test_interviews_survive_a_restart_and_do_not_share_state(tmp_path: Path) -> None:
+    first_app = create_app(state_dir=tmp_path / "state", today=lambda: TODAY)
+    with first_app.test_client() as client:
+        one, two = start(client, "One"), start(client, "Two")
+        assert post(client, one, question="citizenship", action="answer", value="lpr") == 303
+    again = create_app(state_dir=tmp_path / "state", today=lambda: TODAY)
+    with again.test_client() as client:
+        assert "citizenship: lpr" in client.get(one + "/case.yaml").get_data(as_text=True)
+        assert "citizenship" not in client.get(two + "/case.yaml").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("where", ["/i/nope", "/i/" + "A" * 24, "/i/../../etc/passwd", "/i/%2e%2e%2fsecret"])
+def test_unknown_interviews_are_not_found(client: FlaskClient, where: str) -> None:
+    assert client.get(where).status_code == 404
+
+
+def test_renaming(client: FlaskClient) -> None:
+    where = start(client)
+    assert post(client, where, action="title", title="  New   name ") == 303
+    assert "<h1 id=\"case-title\">New name</h1>" in client.get(where).get_data(as_text=True)
+
+
+# --- upload -----------------------------------------------------------------------------------------
+
+def upload(client: FlaskClient, name: str, data: bytes) -> tuple[int, str]:
+    response = client.post("/upload", data={"csrf": token(client), "case": (io.BytesIO(data), name)},
+                           content_type="multipart/form-data")
+    return response.status_code, response.headers.get("Location") or response.get_data(as_text=True)
+
+
+def test_upload_a_valid_case_continues_its_interview(client: FlaskClient) -> None:
+    status, where = upload(client, "pretrial.yaml", (ROOT / "cases" / "pretrial-detainee.yaml").read_bytes())
+    assert status == 303
+    case, _ = api.load_case(ROOT / "cases" / "pretrial-detainee.yaml")
+    page = client.get(where).get_data(as_text=True)
+    assert case.title in page and 'value="back">' in page  # Back can undo the uploaded answers
+    assert post(client, where, action="back") == 303
+
+
+def test_favicon(client: FlaskClient) -> None:
+    assert client.get("/favicon.ico").status_code == 301
+
+
+def test_upload_errors_are_located_and_escaped(client: FlaskClient) -> None:
+    bad = (b"ruleset: foreign-prison-transfer\ntitle: <script>alert(1)</script>\nfacts:\n"
+           b"  citizenshp: lpr\n  custodian: federl\n")
+    status, page = upload(client, "../../bad.yaml", bad)
+    assert status == 400
+    assert "bad.yaml:4:3: unknown question &#39;citizenshp&#39;" in page
+    assert "bad.yaml:5:14" in page and "../" not in page
+    assert "<script>alert" not in page
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("", b"", "Choose a case file"),
+    ("latin1.yaml", "title: caf\u00e9".encode("latin-1"), "not UTF-8"),
+    ("tags.yaml", b"ruleset: !!python/object:os.system foreign-prison-transfer\n", "tags.yaml:1:10"),
+])
+def test_upload_problems(client: FlaskClient, name: str, data: bytes, message: str) -> None:
+    status, page = upload(client, name, data)
+    assert status == 400 and message in page
+
+
+def test_request_size_is_capped(app: Flask, client: FlaskClient) -> None:
+    assert app.config["MAX_CONTENT_LENGTH"] == security.MAX_REQUEST
+    app.config["MAX_CONTENT_LENGTH"] = 4000  # small enough that the test client keeps the body in memory
+    status, page = upload(client, "big.yaml", b"#" * 8000)
+    assert status == 413 and "larger than 4 KB" in page
+
+
+# --- the memo, downloads, explanations, what-if -------------------------------------------------------
+
+def test_memo_page_and_downloads(client: FlaskClient) -> None:
+    status, where = upload(client, "c.yaml", (ROOT / "cases" / "citizen-federal-no-consent.yaml").read_bytes())
+    page = client.get(where + "/memo").get_data(as_text=True)
+    for fmt in ("md", "html", "docx", "json"):
+        assert f"/download/{fmt}" in page
+        response = client.get(where + f"/download/{fmt}")
+        assert response.status_code == 200
+        assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+        assert response.headers["Content-Type"].count("charset") <= 1
+    assert client.get(where + "/download/docx").data[:2] == b"PK"
+    assert client.get(where + "/download/pdf").status_code == 404
+    standalone = client.get(where + "/memo.html")
+    policy = standalone.headers["Content-Security-Policy"]
+    assert "style-src 'sha256-" in policy and "script-src" not in policy and "frame-ancestors 'self'" in policy
+
+
+def test_explanation_page(client: FlaskClient) -> None:
+    _, where = upload(client, "c.yaml", (ROOT / "cases" / "citizen-federal-no-consent.yaml").read_bytes())
+    page = client.get(where + "/explain/citizen_exile_barred").get_data(as_text=True)
+    assert '<ul class="tree">' in page and "Raised" in page
+    assert client.get(where + "/explain/no_such_issue").status_code == 404
+
+
+def test_what_if_shows_changes_and_can_be_applied(client: FlaskClient) -> None:
+    _, where = upload(client, "c.yaml", (ROOT / "cases" / "citizen-federal-no-consent.yaml").read_bytes())
+    page = client.get(where + "/whatif/citizenship?value=lpr").get_data(as_text=True)
+    assert "What would change" in page and "Not raised" in page
+    assert client.get(where + "/whatif/citizenship?value=martian").status_code == 400
+    assert client.get(where + "/whatif/no_such_fact").status_code == 404
+    assert post(client, where + "/whatif/citizenship", value="lpr") == 303
+    assert "citizenship: lpr" in client.get(where + "/case.yaml").get_data(as_text=True)
+    assert post(client, where + "/whatif/citizenship", value="unknown") == 303
+    assert "citizenship: unknown" in client.get(where + "/case.yaml").get_data(as_text=True)
+
+
+def test_everything_from_a_case_is_escaped(client: FlaskClient) -> None:
+    evil = "<img src=x onerror=alert(1)>"
+    where = start(client, evil)
+    assert post(client, where, question="person_name", action="answer", value=evil) == 303
+    for path in ("", "/memo", "/explain/citizen_exile_barred", "/whatif/citizenship?value=lpr", "/memo.html"):
+        assert evil not in client.get(where + path).get_data(as_text=True), path
+
+
+def test_a_broken_rule_set_is_reported_not_crashed(tmp_path: Path) -> None:
+    broken = tmp_path / "rules" / "broken"
+    broken.mkdir(parents=True)
+    (broken / "ruleset.yaml").write_text("id: broken\ntitle: [unclosed\n")
+    app = create_app([tmp_path / "rules", MINI_RULES], tmp_path / "state", today=lambda: TODAY)
+    with app.test_client() as client:
+        page = client.get("/").get_data(as_text=True)
+        assert "cannot be used" in page and "broken/ruleset.yaml:3:1: invalid YAML" in page
+
+
+# --- the store, tokens, the server ------------------------------------------------------------------
+
+def test_store_round_trip_and_ids(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+    ruleset = api.load_ruleset("foreign-prison-transfer")
+    state = steps.answer(ruleset, steps.start(ruleset, "T", as_of=TODAY, notes="n"), "other_nationalities",
+                         "salvadoran")
+    ident = store.create(state)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{24}", ident) and store.get(ident) == state
+    assert store.get("not an id") is None and store.get("A" * 24) is None
+    assert Store(tmp_path / "s").secret == store.secret and len(store.secret) == 32
+    assert (tmp_path / "s" / "secret").stat().st_mode & 0o077 == 0
+
+
+def test_tokens() -> None:
+    assert security.valid(b"k", "browser", security.token(b"k", "browser"))
+    assert not security.valid(b"k", "browser", security.token(b"other", "browser"))
+    assert not security.valid(b"k", None, "x") and not security.valid(b"k", "browser", None)
+
+
+@pytest.mark.parametrize(("host", "local"), [("127.0.0.1", True), ("localhost", True), ("::1", True),
+                                             ("0.0.0.0", False), ("192.168.1.5", False), ("example.org", False)])
+def test_only_loopback_counts_as_local(host: str, local: bool) -> None:
+    assert is_local(host) is local
