@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import orjson
 
 from .errors import Diagnostic
 from .errors import Position
@@ -98,6 +97,8 @@ def render_json(document: dict[str, Any]) -> bytes:
     """The document as UTF-8 JSON, indented by two spaces, ending in a newline. orjson writes the same bytes
     as ``json.dumps(document, indent=2, ensure_ascii=False)`` (except that exponents drop the ``+``, as in
     ``1e16``), about fifteen times faster."""
+    import orjson  # only when JSON is asked for: it costs a Markdown run's start-up nothing
+
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
