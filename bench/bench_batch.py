@@ -38,28 +38,39 @@ from transferlaw import api  # noqa: E402
 RULESET = "foreign-prison-transfer"
 
 
-def generate(path: Path, count: int, seed: int) -> None:
-    """A CSV of ``count`` random flagship cases (about a quarter of the answers left unknown)."""
+def generate(path: Path, count: int, seed: int, profile: str = "random") -> None:
+    """A CSV of ``count`` flagship cases, every row a different client (its own id and title).
+
+    ``random``: every answer drawn from its question's domain, about a quarter left unknown (the worst case for
+    the reuse of work across cases). ``bundled``: each row one of the bundled flagship cases with three answers
+    changed at random (closer to a real client list, where most clients share most facts).
+    """
     ruleset = api.load_ruleset(RULESET)
     questions = [q for q in ruleset.questions if q.type != "text" and analysis.domain(q, ruleset)]
     rng = random.Random(seed)
+    bases = [case.facts for case in (api.load_case(p)[0] for p in sorted((ROOT / "cases").glob("*.yaml")))
+             if case.ruleset == RULESET]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "title", *[q.id for q in questions]])
         for n in range(count):
-            row: list[str] = [f"case-{n:05d}", f"Generated case {n}"]
-            for q in questions:
-                if rng.random() < 0.25:
-                    row.append("")
-                    continue
-                value = rng.choice(analysis.domain(q, ruleset))
-                if isinstance(value, bool):
-                    row.append("yes" if value else "no")
-                elif isinstance(value, tuple):
-                    row.append(";".join(value) if value else "none")
-                else:
-                    row.append(str(value))
-            writer.writerow(row)
+            if profile == "bundled":
+                facts = dict(rng.choice(bases))
+                for q in rng.sample(questions, 3):
+                    facts[q.id] = rng.choice([*analysis.domain(q, ruleset), None])
+            else:
+                facts = {q.id: rng.choice(analysis.domain(q, ruleset)) for q in questions if rng.random() >= 0.25}
+            writer.writerow([f"case-{n:05d}", f"Generated case {n}", *[_cell(facts.get(q.id)) for q in questions]])
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, tuple):
+        return ";".join(value) if value else "none"
+    return str(value)
 
 
 def batch(sheet: Path, outdir: Path, fmt: str, jobs: int) -> tuple[float, float]:
@@ -80,18 +91,30 @@ def batch(sheet: Path, outdir: Path, fmt: str, jobs: int) -> tuple[float, float]
 
 
 def plain_loop(sheet: Path, outdir: Path, fmt: str) -> float:
-    """Cases per second of a plain loop over what `transferlaw run CASE -o FILE` does for each case (evaluate,
-    render, write the file durably), in one process over the same cases; the CSV is read beforehand."""
+    """Cases per second of a plain loop over what `transferlaw run CASE -o FILE` does for each case (read and
+    check it, evaluate, render, write the file durably), timed like a batch: a fresh process, start-up
+    included (this script again, with --loop)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH", "")) if p)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, __file__, "--loop", str(sheet), str(outdir), fmt], env=env, check=True,
+                          capture_output=True, text=True)
+    return int(done.stdout) / (time.perf_counter() - start)
+
+
+def loop(sheet: Path, outdir: Path, fmt: str) -> int:
+    """The plain loop itself; the number of memos written."""
     from transferlaw.sources import expand
 
-    items = [i for i in expand([sheet], ruleset=RULESET) if i.case is not None]
     outdir.mkdir()
-    start = time.perf_counter()
-    for item in items:
-        assert item.case is not None and item.ruleset is not None
+    count = 0
+    for item in expand([sheet], ruleset=RULESET):
+        if item.case is None or item.ruleset is None:
+            continue
         data = api.render_memo_bytes(api.evaluate_case(item.case, item.ruleset), fmt)
         api.write_output(outdir / f"{item.key}.{fmt}", data)
-    return len(items) / (time.perf_counter() - start)
+        count += 1
+    return count
 
 
 def floor(sheet: Path, outdir: Path, fmt: str) -> float:
@@ -115,16 +138,22 @@ def floor(sheet: Path, outdir: Path, fmt: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_given = sys.argv[1:] if argv is None else argv
+    if args_given[:1] == ["--loop"]:
+        print(loop(Path(args_given[1]), Path(args_given[2]), args_given[3]))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--jobs", default="1,2")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", choices=("random", "bundled"), default="random",
+                        help="random answers (the default, the worst case), or bundled cases with 3 answers changed")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="transferlaw-bench-"))
     try:
         sheet = work / "cases.csv"
-        generate(sheet, args.cases, args.seed)
-        print(f"{args.cases:,} generated cases of {RULESET}; {os.cpu_count()} cores")
+        generate(sheet, args.cases, args.seed, args.profile)
+        print(f"{args.cases:,} generated cases of {RULESET} ({args.profile}); {os.cpu_count()} cores")
         for fmt, target in (("json", 1000), ("md", 300)):
             for jobs in (int(j) for j in args.jobs.split(",")):
                 seconds, peak = batch(sheet, work / f"out-{fmt}-{jobs}", fmt, jobs)
@@ -135,9 +164,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  floor, {fmt}: {rate:8,.0f} cases/s with one worker, so about {2 * rate:,.0f} on 2 cores at best "
                   "(durable decides, one prebuilt memo rendered and written)")
             print(f"  plain loop over run, {fmt}:   {plain_loop(sheet, work / f'loop-{fmt}', fmt):8,.0f} cases/s "
-                  "(in this process; compare with -j 1)")
+                  "(one fresh process, as a user's script; compare with -j 1)")
         small = work / "small.csv"
-        generate(small, max(100, args.cases // 10), args.seed)
+        generate(small, max(100, args.cases // 10), args.seed, args.profile)
         _, peak_small = batch(small, work / "out-small", "json", 1)
         _, peak_large = batch(sheet, work / "out-large", "json", 1)
         print(f"  peak RSS, -j 1 json: {peak_small:.0f} MB at {max(100, args.cases // 10):,} cases, "

@@ -622,3 +622,23 @@ def test_explanation_tree_and_what_if(web: Web, ruleset: RuleSet, artifacts: Pat
         has=page.get_by_role("rowheader", name=citizenship.prompt))).to_contain_text(other)
     web.assert_clean()
 
+
+
+def test_narrow_screens_and_print(web: Web, ruleset: RuleSet, facts: dict[str, Any], artifacts: Path) -> None:
+    """On a phone-sized screen the interview is one column and nothing scrolls sideways; printed, a page
+    leaves out the navigation and the forms."""
+    page = web.page(web.context(viewport={"width": 390, "height": 844}))
+    start(page, web.url, "Narrow screen")
+    answer_from_case(page, ruleset, facts)
+    wide = "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+    assert not page.evaluate(wide)
+    shoot(page, artifacts, "10-phone-interview.png")
+    page.get_by_role("link", name="Open the memo").first.click()
+    expect(page.locator("table.findings")).to_be_visible()
+    assert not page.evaluate(wide)
+    shoot(page, artifacts, "11-phone-memo.png")
+    page.emulate_media(media="print")
+    expect(page.locator("header.site")).to_be_hidden()
+    expect(page.locator("iframe.memo")).to_be_hidden()
+    expect(page.locator("table.findings")).to_be_visible()
+    web.assert_clean()

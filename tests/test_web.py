@@ -304,3 +304,59 @@ def test_tokens() -> None:
                                              ("0.0.0.0", False), ("192.168.1.5", False), ("example.org", False)])
 def test_only_loopback_counts_as_local(host: str, local: bool) -> None:
     assert is_local(host) is local
+
+
+# --- transferlaw serve ---------------------------------------------------------------------------------
+
+def _serve(tmp_path: Path, *args: str) -> tuple[list[str], str]:
+    """Start `transferlaw serve` on a free port, fetch the start page, stop it with Ctrl-C (SIGINT)."""
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    process = subprocess.Popen([sys.executable, "-m", "transferlaw", "serve", "--port", "0", "--state",
+                                str(tmp_path / "state"), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        while not lines or "is running at" not in lines[-1]:
+            line = process.stdout.readline()
+            assert line, process.stderr.read() if process.stderr else "no output"
+            lines.append(line.strip())
+        url = re.search(r"http://\S+/", lines[-1])
+        assert url
+        with urllib.request.urlopen(url.group(0).replace("0.0.0.0", "127.0.0.1"), timeout=30) as response:
+            page = response.read().decode("utf-8")
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0 and "Stopped." in out
+    return lines, page
+
+
+def test_serve_runs_on_loopback_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    lines, page = _serve(tmp_path)
+    assert lines[0].startswith("transferlaw is running at http://127.0.0.1:")
+    assert "Start an interview" in page
+
+
+def test_serve_warns_when_other_computers_can_reach_it(tmp_path: Path) -> None:
+    lines, _ = _serve(tmp_path, "--host", "0.0.0.0")
+    assert lines[0].startswith("Warning: listening on 0.0.0.0")
+
+
+def test_serve_reports_a_port_in_use(tmp_path: Path) -> None:
+    import socket
+
+    from click.testing import CliRunner
+
+    from transferlaw.cli import cli
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--port", str(port), "--state", str(tmp_path / "s")])
+    assert result.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in result.stderr

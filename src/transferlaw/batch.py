@@ -31,6 +31,7 @@ from . import api
 from .errors import TransferlawError
 from .model import Case
 from .model import MemoMeta
+from .model import RuleSet
 from .output import sync_all
 from .output import write_output
 from .render import index_parts
@@ -113,7 +114,7 @@ def process(item: Work, options: Options) -> Outcome:
         outcome.problems = list(item.problems)
         return outcome
     try:
-        ruleset = api.load_ruleset(Path(item.ruleset_dir))
+        ruleset = _ruleset(item.ruleset_dir)
         evaluation = api.evaluate_case(item.case, ruleset, options.engine)
         for finding in evaluation.findings:
             if finding.status == "raised":
@@ -135,6 +136,18 @@ def process(item: Work, options: Options) -> Outcome:
         outcome.problems = [f"{item.source}: {line}" if not line.startswith(item.source) else line
                             for line in exc.report().splitlines()]
     return outcome
+
+
+_RULESETS: dict[str, RuleSet] = {}
+
+
+def _ruleset(directory: str) -> RuleSet:
+    """A rule set loaded once per batch and process: every case of a batch sees the same rules, even if
+    the files change while it runs."""
+    ruleset = _RULESETS.get(directory)
+    if ruleset is None:
+        ruleset = _RULESETS[directory] = api.load_ruleset(Path(directory))
+    return ruleset
 
 
 def _fresh(target: Path, input_mtime: float) -> bool:
@@ -166,6 +179,7 @@ def run(inputs: Sequence[Path], options: Options, *, jobs: int = 1, mapping: Pat
     row at a time to temporary files that replace the last batch's only at the end, so memory does not grow
     with the number of cases and an interrupted batch leaves the previous summaries intact."""
     options.outdir.mkdir(parents=True, exist_ok=True)
+    _RULESETS.clear()
     items = (work_of(item) for item in expand(inputs, list(options.rules_dirs) if options.rules_dirs else None,
                                               mapping=mapping, ruleset=ruleset))
     result = Result()

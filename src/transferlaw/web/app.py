@@ -28,6 +28,8 @@ from jinja2 import StrictUndefined
 from werkzeug.exceptions import HTTPException
 
 from .. import api
+from .. import kleene
+from .. import sensitivity
 from .. import steps
 from ..display import fact_display
 from ..errors import TransferlawError
@@ -291,37 +293,36 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
 
     # --- what if ------------------------------------------------------------------------------------
 
-    @app.get("/i/<ident>/whatif/<fact>")
-    def what_if(ident: str, fact: str) -> Response:
+    def changed(ident: str, fact: str, chosen: str | None) -> tuple[steps.State, RuleSet, Question, steps.State | None]:
+        """The interview, its rule set, the question ``fact``, and the interview with ``chosen`` as its answer."""
         state, ruleset = interview_of(ident)
         question = ruleset.question_by_id.get(fact)
         if question is None or question.type == "text":
             abort(404, f"There is no question “{fact}” to change.")
+        if chosen is None:
+            return state, ruleset, question, None
+        value = choice_value(question, ruleset, chosen)
+        after = steps.skip(state, fact) if value is None else steps.answer(ruleset, state, fact,
+                                                                          answer_text(question, value))
+        return state, ruleset, question, after
+
+    @app.get("/i/<ident>/whatif/<fact>")
+    def what_if(ident: str, fact: str) -> Response:
         chosen = request.args.get("value")
+        state, ruleset, question, after = changed(ident, fact, chosen)
         changes = None
-        if chosen is not None:
-            value = choice_value(question, ruleset, chosen)
-            before = evaluation_of(state, ruleset)
-            after_state = steps.skip(state, fact) if value is None else steps.answer(
-                ruleset, state, fact, answer_text(question, value))
-            after = evaluation_of(after_state, ruleset)
-            now = {f.issue.id: f.status for f in before.findings}
-            changes = [(f.issue, now[f.issue.id], f.status) for f in sorted(
-                after.findings, key=lambda f: [i.id for i in ruleset.issues].index(f.issue.id))
-                if f.status != now[f.issue.id]]
+        if after is not None:
+            program = kleene.program(ruleset)
+            changes = [(ruleset.issue_by_id[c.issue], c.before, c.after) for c in sensitivity.changes(
+                ruleset, program.values(state.facts), program.values(after.facts))]
         return page("whatif.html", ident=ident, state=state, ruleset=ruleset, question=question,
                     current=fact_display(question, state.facts.get(fact)), options=options(question, ruleset),
                     chosen=chosen, changes=changes)
 
     @app.post("/i/<ident>/whatif/<fact>")
     def apply_what_if(ident: str, fact: str) -> Response:
-        state, ruleset = interview_of(ident)
-        question = ruleset.question_by_id.get(fact)
-        if question is None or question.type == "text":
-            abort(404, f"There is no question “{fact}” to change.")
-        value = choice_value(question, ruleset, request.form.get("value", ""))
-        state = steps.skip(state, fact) if value is None else steps.answer(ruleset, state, fact,
-                                                                          answer_text(question, value))
+        _, _, _, state = changed(ident, fact, request.form.get("value", ""))
+        assert state is not None
         store.put(ident, state)
         return redirect(url_for("memo", ident=ident), 303)  # type: ignore[return-value]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Callable
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ def serve(host: str, port: int, rules_dirs: Sequence[Path] | None = None, state_
           say: Callable[[str], None] = print) -> None:
     """Serve the app at ``host:port`` (threads, one per request) until Ctrl-C."""
     app = create_app(rules_dirs, state_dir)
+    _check_free(host, port)
     try:
         server = make_server(host, port, app, threaded=True)
     except OSError as exc:
@@ -37,8 +39,20 @@ def serve(host: str, port: int, rules_dirs: Sequence[Path] | None = None, state_
             "Use --host 127.0.0.1 unless that is what you want.")
     say(f"transferlaw is running at http://{shown}:{server.server_port}/ (press Ctrl-C to stop)")
     try:
-        server.serve_forever()
+        server.serve_forever()  # returns on Ctrl-C
     except KeyboardInterrupt:
-        say("Stopped.")
+        pass
     finally:
         server.server_close()
+    say("Stopped.")
+
+
+def _check_free(host: str, port: int) -> None:
+    """Fail with a plain message if the address is taken (werkzeug would print its own and exit)."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise OutputError(f"cannot listen on {host}:{port}: {(exc.strerror or str(exc)).lower()}") from exc
