@@ -289,3 +289,13 @@ def test_check_refuses_the_random_filter() -> None:
     """Rule-set text must render the same every time, so the ``random`` filter is refused like ``attr``."""
     found = check("{{ ['a', 'b'] | random }}")
     assert [d.message for d in found] == ["refused unsafe template code: the filter 'random'"]
+
+
+@pytest.mark.parametrize("source", [
+    '{% include "authored-0" %}', '{% import "authored-0" as x %}', '{% from "authored-0" import y %}',
+    '{% extends "authored-0" %}',
+])
+def test_check_refuses_other_templates(source: str) -> None:
+    """Rule-set text stands alone: it may not include, import or extend another template."""
+    found = check(source)
+    assert len(found) == 1 and "of another template" in found[0].message

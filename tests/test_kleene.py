@@ -42,3 +42,14 @@ def test_shared_trees_are_bounded() -> None:
     assert max(sizes) == kleene.Trees.PER_CONDITION
     assert min(sizes) < kleene.Trees.PER_CONDITION  # conditions that read few facts have few trees
     program.trees.clear()
+
+
+def test_a_fact_given_as_none_is_not_mistaken_for_a_missing_one() -> None:
+    """known() tells a question left out from one given; the kept trees must too (found in review)."""
+    ruleset = api.load_ruleset("foreign-prison-transfer")
+    program = kleene.program(ruleset)
+    program.trees.clear()
+    trees_absent = kleene.Trees(program, {})
+    trees_none = kleene.Trees(program, {"notice_hours": None})
+    name = next(ident for ident, questions in program.reads.items() if "notice_hours" in questions)
+    assert trees_absent._key(name) != trees_none._key(name)

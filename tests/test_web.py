@@ -360,3 +360,71 @@ def test_serve_reports_a_port_in_use(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         result = CliRunner().invoke(cli, ["serve", "--port", str(port), "--state", str(tmp_path / "s")])
     assert result.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+# --- found in review ------------------------------------------------------------------------------------
+
+def test_other_host_names_are_refused(client: FlaskClient) -> None:
+    """DNS rebinding: a page that points its own name at 127.0.0.1 cannot use the app."""
+    response = client.get("/", headers={"Host": "attacker.example:8000"})
+    assert response.status_code == 400 and "not allowed" in response.get_data(as_text=True)
+    assert client.get("/", headers={"Host": "127.0.0.1:8000"}).status_code == 200
+
+
+def test_a_strange_token_is_refused_not_crashed(client: FlaskClient) -> None:
+    client.get("/")
+    assert client.post("/start", data={"csrf": "\u00e9\u00e9", "ruleset": "x"}).status_code == 400
+
+
+def test_an_empty_typed_answer_is_refused(client: FlaskClient) -> None:
+    where = start(client)
+    response = client.post(where, data={"csrf": token(client), "question": "person_name", "action": "answer",
+                                        "value": "  "})
+    assert response.status_code == 400 and "Type an answer" in response.get_data(as_text=True)
+
+
+def test_not_allowed_keeps_its_allow_header(client: FlaskClient) -> None:
+    response = client.delete("/")
+    assert response.status_code == 405 and "GET" in response.headers["Allow"]
+
+
+def test_titles_are_capped(client: FlaskClient) -> None:
+    where = start(client, "x" * 5000)
+    assert "x" * 200 + "\"" in client.get(where + "/case.yaml").get_data(as_text=True)
+
+
+def test_a_damaged_interview_is_not_found(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    import sqlite3
+
+    where = start(client)
+    with sqlite3.connect(tmp_path / "state" / "interviews.sqlite3") as db:
+        db.execute("UPDATE interviews SET state = '{not json'")
+    assert client.get(where).status_code == 404
+
+
+def test_answers_that_no_longer_fit_a_changed_rule_set_are_taken_out(tmp_path: Path) -> None:
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(MINI_RULES / "mini", rules / "mini")
+    app = create_app([rules], tmp_path / "state", today=lambda: TODAY)
+    with app.test_client() as client:
+        where = start(client, ruleset="mini")
+        ruleset = api.load_ruleset(rules / "mini")
+        question = next(q for q in ruleset.questions if q.type == "choice")
+        assert post(client, where, question=question.id, action="answer", value=question.choices[0][0]) == 303
+        for path in (rules / "mini").rglob("*.yaml"):  # the rule set drops that answer's choice id
+            path.write_text(path.read_text().replace(question.choices[0][0], question.choices[0][0] + "_renamed"))
+        api._CACHE.clear()
+        page = client.get(where).get_data(as_text=True)
+        assert "no longer fit" in page and question.prompt in page
+        assert f"{question.id}:" not in client.get(where + "/case.yaml").get_data(as_text=True)
+
+
+def test_store_secret_and_database_are_private(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+    (tmp_path / "s" / "secret").write_text("")  # a short secret is never used
+    again = Store(tmp_path / "s")
+    assert len(again.secret) == 32
+    assert (tmp_path / "s" / "interviews.sqlite3").stat().st_mode & 0o077 == 0
+    assert store.secret != b""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from transferlaw.yamlio import decode
 from transferlaw.yamlio import load_file
 from transferlaw.yamlio import load_text
 from transferlaw.yamlio import locate_in_scalar
+
+from .conftest import run_isolated
 
 
 def problems(text: str) -> list[Diagnostic]:
@@ -228,6 +231,26 @@ def test_deep_nesting_is_refused() -> None:
     assert len(found) == 1
     assert "nested more than" in found[0].message
     assert found[0].pos.line == 1
+
+
+@pytest.mark.parametrize("text", [
+    "'[' * 100_000 + ']' * 100_000",  # libyaml's composer recursed in C on this and crashed the process
+    "'a: ' + '[' * 1000 + ']' * 1000",  # this one ended in a RecursionError
+    "'- ' * 5000 + 'x'",
+    "'a:\\n' + ''.join('  ' * i + '- x:\\n' for i in range(200))",
+])
+def test_very_deep_nesting_is_a_located_error_not_a_crash(text: str) -> None:
+    """Refused from the event stream before composing, in a fresh interpreter so that a crash fails one test."""
+    done = run_isolated(f"""
+        from transferlaw.errors import SourceError
+        from transferlaw.yamlio import load_text
+        try:
+            load_text({text}, "deep.yaml")
+        except SourceError as exc:
+            print(exc.report())
+    """)
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"deep\.yaml:\d+:\d+: nested more than 64 levels deep\n", done.stdout)
 
 
 # --- malformed input -------------------------------------------------------------------------------

@@ -128,8 +128,11 @@ def check(text: Text, allowed: Mapping[str, Set[str]]) -> list[Diagnostic]:
 
 def _unsafe(tree: nodes.Template) -> Iterator[nodes.Node]:
     """Attribute or item lookups of private names anywhere, and the ``attr`` filter (which reaches them)."""
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Test)):
-        if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Test, nodes.Include, nodes.Import,
+                               nodes.FromImport, nodes.Extends)):
+        if isinstance(node, (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+            yield node
+        elif isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
             yield node
         elif (isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const)
               and isinstance(node.arg.value, str) and node.arg.value.startswith("_")):
@@ -145,6 +148,8 @@ _REFUSED_FILTERS = frozenset({"attr", "random"})  # attr reaches private names; 
 
 
 def _describe(node: nodes.Node) -> str:
+    if isinstance(node, (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        return f"'{type(node).__name__.lower()}' of another template"
     if isinstance(node, nodes.Getattr):
         return f"the private attribute '{node.attr}'"
     if isinstance(node, nodes.Getitem):

@@ -198,6 +198,9 @@ def program(ruleset: RuleSet) -> Program:
 
 # --- explanations -------------------------------------------------------------------------------
 
+_ABSENT = object()  # a question left out of the facts (known() false), unlike one given as None
+
+
 class Trees:
     """The explanation trees of one case, kept across cases: a tree depends only on the facts its condition
     reads (through conclusions), so every case that agrees on those facts shares it. Pass it as the
@@ -213,7 +216,7 @@ class Trees:
 
     def _key(self, name: str) -> tuple[object, ...]:
         facts = self.facts
-        return tuple([(type(v), v) for v in [facts.get(q) for q in self.program.reads[name]]])
+        return tuple([(type(v), v) for v in [facts.get(q, _ABSENT) for q in self.program.reads[name]]])
 
     def get(self, name: str) -> Explanation | None:
         tree = self.local.get(name)

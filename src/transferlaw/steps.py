@@ -78,7 +78,7 @@ def start(ruleset: RuleSet, title: str | None = None, facts: Mapping[str, Value]
           skipped: frozenset[str] = frozenset(), as_of: dt.date | None = None, notes: str | None = None) -> State:
     """A new interview (from an uploaded case's answers, if given)."""
     given = dict(facts or {})
-    return State(ruleset=ruleset.id, title=" ".join((title or "").split()) or DEFAULT_TITLE,
+    return State(ruleset=ruleset.id, title=_title(title),
                  facts=MappingProxyType(given), skipped=frozenset(skipped) - set(given), as_of=as_of, notes=notes)
 
 
@@ -112,7 +112,7 @@ def answer(ruleset: RuleSet, state: State, question_id: str, raw: str) -> State:
 
 
 def skip(state: State, question_id: str) -> State:
-    """Answer ``question_id`` unknown: it is not asked again."""
+    """Answer ``question_id`` unknown: it is not asked again (the caller checks that it is a question)."""
     facts = {k: v for k, v in state.facts.items() if k != question_id}
     return replace(state, facts=MappingProxyType(facts), skipped=state.skipped | {question_id},
                    asked=_asked(state, question_id))
@@ -128,7 +128,48 @@ def back(state: State) -> State:
 
 
 def retitle(state: State, title: str) -> State:
-    return replace(state, title=" ".join(title.split()) or DEFAULT_TITLE)
+    return replace(state, title=_title(title))
+
+
+def _title(title: str | None) -> str:
+    return " ".join((title or "").split())[:MAX_TITLE] or DEFAULT_TITLE
+
+
+MAX_TITLE = 200
+
+
+def refit(ruleset: RuleSet, state: State) -> tuple[State, tuple[str, ...]]:
+    """``state`` with only the answers that still fit ``ruleset`` (it may have changed since they were
+    given): each answer is read back as the interview would read it. Also the ids taken out."""
+    dropped = []
+    for ident, value in state.facts.items():
+        question = ruleset.question_by_id.get(ident)
+        if question is None:
+            fits = False
+        elif question.type == "text":
+            fits = isinstance(value, str)
+        else:
+            try:
+                fits = parse_answer(question, answer_text(value)) == value
+            except AnswerError:
+                fits = False
+        if not fits:
+            dropped.append(ident)
+    gone = [q for q in state.skipped if q not in ruleset.question_by_id]
+    if not dropped and not gone:
+        return state, ()
+    facts = {k: v for k, v in state.facts.items() if k not in dropped}
+    return replace(state, facts=MappingProxyType(facts), skipped=state.skipped - set(gone),
+                   asked=tuple(q for q in state.asked if q not in dropped and q not in gone)), tuple(dropped)
+
+
+def answer_text(value: Value) -> str:
+    """A value as the answer the interview reads back to it."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, tuple):
+        return ", ".join(value) if value else "none"
+    return str(value)
 
 
 def _asked(state: State, question_id: str) -> tuple[str, ...]:
@@ -152,5 +193,5 @@ def progress(ruleset: RuleSet, state: State) -> Progress:
     return Progress(done=len(state.facts) + len(state.skipped), remaining=remaining)
 
 
-__all__ = ["AnswerError", "Live", "Progress", "State", "answer", "back", "current", "live", "progress", "replace",
-           "retitle", "skip", "start"]
+__all__ = ["AnswerError", "Live", "Progress", "State", "answer", "back", "current", "live", "progress", "refit",
+           "answer_text", "replace", "retitle", "skip", "start"]

@@ -31,7 +31,9 @@ Read = tuple[str, str | None]
 SCALARS = ("as_of", "status")
 SPLICEABLE = ("case", "answer")  # their values are always strings
 PER_TEXT = 256
+_MARKER = "\ufdd0"
 _MARK = re.compile("\x00\ufdd0([0-9]+)\ufdd1\x00")
+_DICT_ATTRIBUTES = frozenset(dir(dict))
 _CAPTURING = (nodes.FilterBlock, nodes.AssignBlock, nodes.Macro, nodes.CallBlock)
 
 
@@ -70,10 +72,14 @@ def render(text: Text, context: Mapping[str, Any]) -> str:
     if plan is None:
         return authored.render(text, context)
     try:
-        key = (text.block, *[_frozen(_lookup(context, read)) for read in plan.keyed])
+        keyed = [_lookup(context, read) for read in plan.keyed]
         values = [context[base][name] for base, name in plan.spliced]
     except (KeyError, TypeError):  # a missing name: a plain render reports it, located
         return authored.render(text, context)
+    if plan.spliced and (not all(isinstance(v, str) for v in values)
+                         or any(isinstance(v, str) and _MARKER in v for v in keyed)):
+        return authored.render(text, context)  # a value that is not text, or that looks like a marker
+    key = (text.block, *[_frozen(v) for v in keyed])
     kept_here = _KEPT.get(source)
     kept = kept_here.get(key) if kept_here is not None else None
     if kept is None:
@@ -93,8 +99,6 @@ def _fill(text: Text, context: Mapping[str, Any], plan: Plan, values: list[Any])
     turned out not to be spliceable, and now never is)."""
     if not plan.spliced:
         return authored.render(text, context)
-    if not all(isinstance(v, str) for v in values):
-        return None
     marked = {name: dict(value) if name in SPLICEABLE else value for name, value in context.items()}
     for n, (base, name) in enumerate(plan.spliced):
         marked[base][name] = f"\x00\ufdd0{n}\ufdd1\x00"
@@ -135,6 +139,9 @@ def plan_of(source: str) -> Plan | None:
 
 
 def _plan(tree: nodes.Template) -> Plan | None:
+    if any(True for _ in tree.find_all((nodes.EvalContextModifier, nodes.Include, nodes.Import,
+                                         nodes.FromImport, nodes.Extends))):
+        return None  # autoescape blocks change how values print; other templates read what we cannot see
     printed = {id(node) for node in _printed(tree, captured=False)}
     wrapped: set[int] = set()
     reads: dict[Read, bool] = {}  # read -> only ever printed
@@ -144,6 +151,8 @@ def _plan(tree: nodes.Template) -> Plan | None:
         if not (isinstance(base, nodes.Name) and base.ctx == "load" and base.name in authored.CONTEXT_NAMES):
             continue
         if isinstance(node, nodes.Getattr):
+            if node.attr in _DICT_ATTRIBUTES:
+                return None  # answer.items(): a method of the whole mapping, not one value
             read: Read = (base.name, node.attr)
         elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
             read = (base.name, node.arg.value)

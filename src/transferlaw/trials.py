@@ -70,14 +70,22 @@ def domain(question: Question, ruleset: RuleSet) -> list[Value]:
     if kind == "text":
         return []
     numbers: set[float] = set()
+    thresholds: set[float] = set()
     days: set[str] = set()
     for expr in _conditions(ruleset):
         for literal in _literals(expr, question.id):
             if kind == "number" and isinstance(literal, (int, float)) and not isinstance(literal, bool):
                 numbers.update((literal - 1, literal, literal + 1))
+                thresholds.add(literal)
             elif kind == "date" and isinstance(literal, str):
                 day = dt.date.fromisoformat(literal)
-                days.update(str(day + dt.timedelta(days=d)) for d in (-1, 0, 1))
+                for step in (-1, 0, 1):
+                    try:
+                        days.add(str(day + dt.timedelta(days=step)))
+                    except OverflowError:  # a threshold on the first or last day there is
+                        pass
+    ordered = sorted(thresholds)
+    numbers.update((a + b) / 2 for a, b in zip(ordered, ordered[1:], strict=False) if b - a < 1)  # a window ±1 misses
     if kind == "number":
         low = question.min if question.min is not None else float("-inf")
         high = question.max if question.max is not None else float("inf")

@@ -129,6 +129,7 @@ def load_file(path: Path, display: str | None = None) -> YamlDoc:
 def load_text(text: str, path: str) -> YamlDoc:
     """Parse YAML text; raise :class:`SourceError` or ``ValidationFailed`` with positions."""
     try:
+        _check_depth(text, path)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -148,6 +149,22 @@ def load_text(text: str, path: str) -> YamlDoc:
     root = converter.convert(node, 0)
     converter.problems.raise_if_errors()
     return YamlDoc(path, root, lines)
+
+
+def _check_depth(text: str, path: str) -> None:
+    """Refuse nesting deeper than ``MAX_DEPTH`` before composing: libyaml's composer recurses in C, and a
+    small file of nested ``[`` would overflow the stack and crash the process. The event stream it is
+    built on does not recurse, so it is walked first, but only for text that could be that deep."""
+    if sum(text.count(c) for c in "[{-?:") <= MAX_DEPTH:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise SourceError(Diagnostic(_pos(path, event.start_mark), f"nested more than {MAX_DEPTH} levels deep"))
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
 
 
 class _Converter:
@@ -181,8 +198,9 @@ class _Converter:
     def meta_of(self, node: yaml.Node, value: Any) -> Scalar | YMap | YList:
         if isinstance(value, (YMap, YList)):
             return value
-        return Scalar(_pos(self.path, node.start_mark), getattr(node, "style", None),
-                      str(getattr(node, "value", "")), node.tag, node.end_mark.line + 1)
+        text = node.value if isinstance(node, yaml.ScalarNode) else ""
+        return Scalar(_pos(self.path, node.start_mark), getattr(node, "style", None), text, node.tag,
+                      node.end_mark.line + 1)
 
     def _convert(self, node: yaml.Node, pos: Position, depth: int) -> Any:
         expected = _COLLECTION_TAGS.get(type(node))

@@ -64,11 +64,20 @@ def default_state_dir() -> Path:
     return Path(base) / "transferlaw" / "web"
 
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
 def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None = None,
-               today: Callable[[], dt.date] = dt.date.today) -> Flask:
-    """The app, keeping interviews in ``state_dir``; ``today`` dates new interviews (fixed in tests)."""
+               today: Callable[[], dt.date] = dt.date.today,
+               trusted_hosts: Sequence[str] | None = LOCAL_HOSTS) -> Flask:
+    """The app, keeping interviews in ``state_dir``; ``today`` dates new interviews (fixed in tests).
+
+    Requests must name one of ``trusted_hosts`` (None: any), so that a web page cannot reach the app
+    through a DNS name that it points at 127.0.0.1 (DNS rebinding).
+    """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = security.MAX_REQUEST
+    app.config["TRUSTED_HOSTS"] = list(trusted_hosts) if trusted_hosts is not None else None
     app.jinja_env.undefined = StrictUndefined
     store = Store(state_dir or default_state_dir())
     dirs = list(rules_dirs) if rules_dirs else None
@@ -88,7 +97,12 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
         state = store.get(ident)
         if state is None:
             abort(404, "There is no interview at this address. It may have been started on another computer.")
-        return state, ruleset_of(state.ruleset)
+        ruleset = ruleset_of(state.ruleset)
+        fitted, dropped = steps.refit(ruleset, state)
+        if dropped:  # the rule set changed since: keep what still fits, and say what was taken out
+            store.put(ident, fitted)
+            g.dropped = [ruleset.question_by_id[q].prompt if q in ruleset.question_by_id else q for q in dropped]
+        return fitted, ruleset
 
     def case_of(state: steps.State) -> Case:
         return Case(ruleset=state.ruleset, title=state.title, facts=dict(state.facts), as_of=state.as_of,
@@ -134,10 +148,17 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         titles = {404: "Not found", 405: "Not allowed", 413: "Too large", 400: "Bad request"}
+        if exc.code == 400 and "host" in (exc.description or "").lower():
+            return Response("This address is not allowed: open the app at http://127.0.0.1.", 400,
+                            mimetype="text/plain")
         message = exc.description or ""
         if exc.code == 413:
             message = f"The upload is larger than {app.config['MAX_CONTENT_LENGTH'] // 1000:,} KB."
-        return page("error.html", exc.code or 500, title=titles.get(exc.code or 500, "Error"), message=message)
+        response = page("error.html", exc.code or 500, title=titles.get(exc.code or 500, "Error"), message=message)
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value  # e.g. Allow on a 405
+        return response
 
     @app.errorhandler(TransferlawError)
     def located_error(exc: TransferlawError) -> Response:
@@ -238,7 +259,9 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
             return ", ".join(values) if values else "none"
         if question.type in ("boolean", "choice") and not values:
             raise AnswerError("Choose one of the answers, or press “Unknown”.")
-        return values[0] if values else ""
+        if not values or not values[0].strip():
+            raise AnswerError("Type an answer, or press “Unknown”.")
+        return values[0]
 
     # --- the memo ----------------------------------------------------------------------------------
 
@@ -303,7 +326,7 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
             return state, ruleset, question, None
         value = choice_value(question, ruleset, chosen)
         after = steps.skip(state, fact) if value is None else steps.answer(ruleset, state, fact,
-                                                                          answer_text(question, value))
+                                                                          steps.answer_text(value))
         return state, ruleset, question, after
 
     @app.get("/i/<ident>/whatif/<fact>")
@@ -338,16 +361,7 @@ def options(question: Question, ruleset: RuleSet) -> list[tuple[str, str]]:
         return [("yes", "Yes"), ("no", "No")]
     if question.type in ("choice", "multi"):
         return list(question.choices)
-    return [(answer_text(question, v), fact_display(question, v)) for v in domain(question, ruleset)]
-
-
-def answer_text(question: Question, value: Value) -> str:
-    """A value as an answer the interview reads back to the same value."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, tuple):
-        return ", ".join(value) if value else "none"
-    return str(value)
+    return [(steps.answer_text(v), fact_display(question, v)) for v in domain(question, ruleset)]
 
 
 def choice_value(question: Question, ruleset: RuleSet, chosen: str) -> Value | None:

@@ -41,7 +41,9 @@ def token(secret: bytes, browser: str) -> str:
 
 def valid(secret: bytes, browser: str | None, sent: str | None) -> bool:
     """Whether a POST's token belongs to the browser that sent it."""
-    return bool(browser and sent) and hmac.compare_digest(token(secret, browser or ""), sent or "")
+    if not browser or not sent:
+        return False
+    return hmac.compare_digest(token(secret, browser).encode("ascii"), sent.encode("utf-8", "replace"))
 
 
 def memo_policy(html: str) -> str:

@@ -6,13 +6,16 @@ The store also holds the app's secret (for CSRF tokens), created once, readable 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import re
 import secrets
 import sqlite3
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -34,25 +37,40 @@ class Store:
             raise OutputError(f"{directory}: cannot create the app's store: {exc.strerror}") from exc
         self.path = directory / "interviews.sqlite3"
         self._lock = threading.Lock()
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("CREATE TABLE IF NOT EXISTS interviews (id TEXT PRIMARY KEY, state TEXT NOT NULL, "
-                       "updated TEXT NOT NULL)")
-        self.secret = self._secret()
+        try:
+            with self._connect() as db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("CREATE TABLE IF NOT EXISTS interviews (id TEXT PRIMARY KEY, state TEXT NOT NULL, "
+                           "updated TEXT NOT NULL)")
+            os.chmod(self.path, 0o600)
+            self.secret = self._secret()
+        except (OSError, sqlite3.Error) as exc:
+            raise OutputError(f"{directory}: cannot use the app's store: {exc}") from exc
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=10)
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection that commits (or rolls back) and closes."""
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
 
     def _secret(self) -> bytes:
+        """The app's 32-byte secret, created once (atomically: a crash never leaves a short one)."""
         path = self.directory / "secret"
         try:
-            return bytes.fromhex(path.read_text(encoding="ascii").strip())
+            value = bytes.fromhex(path.read_text(encoding="ascii").strip())
+            if len(value) == 32:
+                return value
         except (OSError, ValueError):
             pass
         value = secrets.token_bytes(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd, tmp = tempfile.mkstemp(prefix=".secret.", dir=self.directory)  # created 0600
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(value.hex())
+        os.replace(tmp, path)
         return value
 
     def create(self, state: State) -> str:
@@ -67,7 +85,12 @@ class Store:
             return None
         with self._lock, self._connect() as db:
             row = db.execute("SELECT state FROM interviews WHERE id = ?", (ident,)).fetchone()
-        return None if row is None else _load(row[0])
+        if row is None:
+            return None
+        try:
+            return _load(row[0])
+        except (ValueError, KeyError, TypeError, AttributeError):  # a damaged row: as good as missing
+            return None
 
     def put(self, ident: str, state: State) -> None:
         with self._lock, self._connect() as db:

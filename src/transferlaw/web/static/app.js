@@ -17,6 +17,8 @@
     return true;
   }
 
+  var lastClicked = null;
+
   function plain(form, submitter) {
     if (submitter && submitter.name) {
       var chosen = document.createElement("input");
@@ -30,16 +32,22 @@
     var form = document.getElementById("answer-form");
     if (!form || form.dataset.enhanced) { return; }
     form.dataset.enhanced = "1";
+    form.addEventListener("click", function (event) {  // for browsers without event.submitter
+      var button = event.target.closest("button[name]");
+      if (button) { lastClicked = button; }
+    });
     form.addEventListener("submit", function (event) {
       if (!window.fetch || !window.FormData) { return; }
       event.preventDefault();
-      var submitter = event.submitter || null;
-      var data = new FormData(form, submitter || undefined);
+      var submitter = event.submitter || lastClicked;
+      lastClicked = null;
+      var data = new FormData(form);
+      if (submitter && submitter.name) { data.set(submitter.name, submitter.value); }
       var buttons = form.querySelectorAll("button");
       buttons.forEach(function (b) { b.disabled = true; });
       fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin" })
         .then(function (response) { return response.text(); })
-        .then(function (html) { if (!swap(html)) { plain(form, submitter); } })
+        .then(function (html) { if (!swap(html)) { window.location.reload(); } })  // sent: never send twice
         .catch(function () { plain(form, submitter); });
     });
   }
