@@ -85,6 +85,7 @@ def _forget_everything_kept() -> None:
     kleene._PROGRAMS.clear()
     textcache._KEPT.clear()
     textcache._CHECKED.clear()
+    textcache._ONCE.clear()
     document._CONVERTED.clear()
 
 

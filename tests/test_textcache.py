@@ -21,6 +21,7 @@ def empty_cache() -> None:
     textcache._KEPT.clear()
     textcache._PLANS.clear()
     textcache._CHECKED.clear()
+    textcache._ONCE.clear()
     for plain in textcache._PLAIN:
         plain.clear()
 

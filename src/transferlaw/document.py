@@ -171,7 +171,7 @@ def _because_text(reasons: tuple[Reason, ...], evaluation: Evaluation) -> str:
 
 
 _CONVERTED: dict[tuple[str, str], dict[int, tuple[Explanation, dict[str, Any]]]] = {}
-PER_CONDITION = 128
+PER_CONDITION = 64
 
 
 def _root(ident: str, tree: Explanation, evaluation: Evaluation, memo: dict[int, dict[str, Any]]) -> dict[str, Any]:

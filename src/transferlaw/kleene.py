@@ -208,7 +208,7 @@ class Trees:
     seen), which bounds memory whatever the number of cases."""
 
     __slots__ = ("facts", "local", "program")
-    PER_CONDITION = 128
+    PER_CONDITION = 64
 
     def __init__(self, program: Program, facts: Facts) -> None:
         self.program, self.facts = program, facts

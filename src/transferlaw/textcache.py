@@ -7,8 +7,9 @@ renders each text once per distinct combination rather than once per case. A str
 rendered once with a marker in its place and the value is put in afterwards; the first few such renders
 of each text are checked against plain ones, and a text where the two differ is keyed on the value
 instead. A text that reads the context any other way (``facts[name]``, a whole mapping) is rendered every
-time. Each text keeps at most ``PER_TEXT`` outputs (the first combinations seen), which bounds memory
-whatever the number of cases.
+time. A text is planned the second time it is rendered, so a single memo pays nothing. Each text keeps
+at most ``PER_TEXT`` outputs (the first combinations seen), which bounds memory whatever the number of
+cases.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ Read = tuple[str, str | None]
 
 SCALARS = ("as_of", "status")
 SPLICEABLE = ("case", "answer")  # their values are always strings
-PER_TEXT = 256
+PER_TEXT = 128
 _MARKER = "\ufdd0"
 _MARK = re.compile("\x00\ufdd0([0-9]+)\ufdd1\x00")
 _DICT_ATTRIBUTES = frozenset(dir(dict))
@@ -53,6 +54,7 @@ _KEPT: dict[str, dict[tuple[object, ...], str]] = {}
 """source -> (block, *keyed values) -> output (raw with markers if the plan splices)."""
 _PLAIN: tuple[dict[str, str], dict[str, str]] = ({}, {})  # tidied plain text, one-line and block
 _UNSEEN = Plan(keyed=())
+_ONCE: set[str] = set()
 _CHECKED: dict[str, int] = {}
 CHECKS = 4
 
@@ -62,6 +64,9 @@ def render(text: Text, context: Mapping[str, Any]) -> str:
     source = text.source
     plan = _PLANS.get(source, _UNSEEN)
     if plan is _UNSEEN:
+        if source not in _ONCE:  # planning costs a parse: a text used once (a single memo) is just rendered
+            _ONCE.add(source)
+            return authored.render(text, context)
         plan = plan_of(source)
     if plan is PLAIN:
         plain = _PLAIN[text.block]
