@@ -34,6 +34,7 @@ except ImportError:  # pragma: no cover - run from a checkout without installing
 
 from transferlaw import analysis  # noqa: E402
 from transferlaw import api  # noqa: E402
+from transferlaw import steps  # noqa: E402
 
 RULESET = "foreign-prison-transfer"
 
@@ -60,17 +61,8 @@ def generate(path: Path, count: int, seed: int, profile: str = "random") -> None
                     facts[q.id] = rng.choice([*analysis.domain(q, ruleset), None])
             else:
                 facts = {q.id: rng.choice(analysis.domain(q, ruleset)) for q in questions if rng.random() >= 0.25}
-            writer.writerow([f"case-{n:05d}", f"Generated case {n}", *[_cell(facts.get(q.id)) for q in questions]])
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, tuple):
-        return ";".join(value) if value else "none"
-    return str(value)
+            writer.writerow([f"case-{n:05d}", f"Generated case {n}",
+                             *["" if facts.get(q.id) is None else steps.answer_text(facts[q.id]) for q in questions]])
 
 
 def batch(sheet: Path, outdir: Path, fmt: str, jobs: int) -> tuple[float, float]:
