@@ -158,13 +158,19 @@ def _check_depth(text: str, path: str) -> None:
     if sum(text.count(c) for c in "[{-?:") <= MAX_DEPTH:
         return
     depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise SourceError(Diagnostic(_pos(path, event.start_mark), f"nested more than {MAX_DEPTH} levels deep"))
-        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            depth -= 1
+    too_deep = f"nested more than {MAX_DEPTH} levels deep"
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise SourceError(Diagnostic(_pos(path, event.start_mark), too_deep))
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:  # PyYAML 6.0.4 and later stop very deep nesting in the scanner
+        if "nesting depth" not in (exc.problem or "") or exc.problem_mark is None:
+            raise
+        raise SourceError(Diagnostic(_pos(path, exc.problem_mark), too_deep)) from exc
 
 
 class _Converter:
