@@ -73,3 +73,25 @@ def test_live_findings_and_progress(flagship: RuleSet) -> None:
     assert progress.done == 1 and progress.remaining > 0 and 0 < progress.fraction < 1
     finished = steps.Progress(done=3, remaining=0)
     assert finished.fraction == 1.0 and steps.Progress(done=0, remaining=0).fraction == 1.0
+
+
+def test_change_keeps_the_order_asked(flagship: RuleSet) -> None:
+    """A what-if change does not become the interview's last step, so Back still undoes the interview's own."""
+    state = steps.answer(flagship, steps.start(flagship), "citizenship", "lpr")
+    state = steps.answer(flagship, state, "custodian", "state")
+    changed = steps.change(flagship, state, "citizenship", "us_citizen_birth")
+    assert changed.asked == ("citizenship", "custodian") and changed.facts["citizenship"] == "us_citizen_birth"
+    assert dict(steps.back(changed).facts) == {"citizenship": "us_citizen_birth"}
+    fresh = steps.change(flagship, state, "consent_given", "yes")
+    assert fresh.asked == state.asked and fresh.facts["consent_given"] is True
+
+
+def test_version_follows_every_step(flagship: RuleSet) -> None:
+    state = steps.start(flagship)
+    seen = {steps.version(state)}
+    for step in (lambda s: steps.answer(flagship, s, "citizenship", "lpr"), lambda s: steps.skip(s, "custodian"),
+                 steps.back, steps.back):
+        state = step(state)
+        seen.add(steps.version(state))
+    assert len(seen) == 3  # start, answered, skipped; each back returns to an earlier version
+    assert steps.version(steps.start(flagship)) == steps.version(state)

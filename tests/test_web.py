@@ -428,3 +428,27 @@ def test_store_secret_and_database_are_private(tmp_path: Path) -> None:
     assert len(again.secret) == 32
     assert (tmp_path / "s" / "interviews.sqlite3").stat().st_mode & 0o077 == 0
     assert store.secret != b""
+
+
+def test_a_step_from_a_stale_page_is_refused_not_misapplied(client: FlaskClient) -> None:
+    """Two tabs on one interview: the second tab's old form does not record an answer (or Back) against the
+    interview the first tab has moved on."""
+    where = start(client)
+    page = client.get(where).get_data(as_text=True)
+    found = re.search(r'name="version" value="([0-9a-f]+)"', page)
+    assert found
+    old = found.group(1)
+    assert post(client, where, question="person_name", action="answer", value="First tab", version=old) == 303
+    response = client.post(where, data={"csrf": token(client), "question": "person_name", "action": "back",
+                                        "version": old})
+    assert response.status_code == 409 and "changed in another tab" in response.get_data(as_text=True)
+    assert "First tab" in client.get(where + "/case.yaml").get_data(as_text=True)
+
+
+def test_what_if_does_not_become_the_last_interview_step(client: FlaskClient) -> None:
+    where = start(client)
+    assert post(client, where, question="person_name", action="answer", value="Doe") == 303
+    assert post(client, where + "/whatif/citizenship", value="lpr") == 303
+    assert post(client, where, action="back") == 303  # undoes the name, the interview's own last step
+    case_file = client.get(where + "/case.yaml").get_data(as_text=True)
+    assert "citizenship: lpr" in case_file and "Doe" not in case_file

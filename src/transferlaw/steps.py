@@ -11,6 +11,7 @@ the steps; :func:`live` is the brief answer to show beside the question.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -127,6 +128,24 @@ def back(state: State) -> State:
     return replace(state, facts=MappingProxyType(facts), skipped=state.skipped - {last}, asked=state.asked[:-1])
 
 
+def change(ruleset: RuleSet, state: State, question_id: str, raw: str) -> State:
+    """Change one answer outside the interview's order (what-if): like :func:`answer`, but the question keeps
+    its place in the order asked, so that *back* still undoes the interview's own last step.
+
+    :raises AnswerError: as :func:`answer`.
+    """
+    changed = answer(ruleset, state, question_id, raw)
+    return replace(changed, asked=state.asked if question_id in state.asked else changed.asked[:-1])
+
+
+def version(state: State) -> str:
+    """A short fingerprint of the answers, the skips and their order: a form shows it, and a step sent from
+    a page that is no longer current (another tab moved on) is refused instead of applied to the wrong
+    question."""
+    facts = sorted((k, repr(v)) for k, v in state.facts.items())
+    return hashlib.sha256(repr((facts, sorted(state.skipped), state.asked)).encode("utf-8")).hexdigest()[:16]
+
+
 def retitle(state: State, title: str) -> State:
     return replace(state, title=_title(title))
 
@@ -193,5 +212,5 @@ def progress(ruleset: RuleSet, state: State) -> Progress:
     return Progress(done=len(state.facts) + len(state.skipped), remaining=remaining)
 
 
-__all__ = ["AnswerError", "Live", "Progress", "State", "answer", "back", "current", "live", "progress", "refit",
-           "answer_text", "replace", "retitle", "skip", "start"]
+__all__ = ["AnswerError", "Live", "Progress", "State", "answer", "answer_text", "back", "change", "current", "live",
+           "progress", "refit", "replace", "retitle", "skip", "start", "version"]

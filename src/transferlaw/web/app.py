@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +224,7 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
                 "options": options(question, ruleset) if question else [],
                 "accepts": accepted(question) if question else "",
                 "live": steps.live(ruleset, state.facts), "progress": steps.progress(ruleset, state),
+                "version": steps.version(state),
                 "error": None, "entered": None, **extra}
 
     @app.post("/i/<ident>")
@@ -230,6 +232,11 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
         state, ruleset = interview_of(ident)
         action = request.form.get("action", "answer")
         question_id = request.form.get("question", "")
+        sent = request.form.get("version")
+        if action != "title" and sent is not None and sent != steps.version(state):
+            return page("interview.html", 409, **interview_context(
+                ident, state, ruleset, error="This interview changed in another tab or window, so that answer "
+                                             "was not recorded. Here is where it stands now."))
         try:
             if action == "back":
                 state = steps.back(state)
@@ -325,8 +332,10 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
         if chosen is None:
             return state, ruleset, question, None
         value = choice_value(question, ruleset, chosen)
-        after = steps.skip(state, fact) if value is None else steps.answer(ruleset, state, fact,
-                                                                          steps.answer_text(value))
+        if value is None:
+            after = replace(steps.skip(state, fact), asked=state.asked)
+        else:
+            after = steps.change(ruleset, state, fact, steps.answer_text(value))
         return state, ruleset, question, after
 
     @app.get("/i/<ident>/whatif/<fact>")
