@@ -452,3 +452,10 @@ def test_what_if_does_not_become_the_last_interview_step(client: FlaskClient) ->
     assert post(client, where, action="back") == 303  # undoes the name, the interview's own last step
     case_file = client.get(where + "/case.yaml").get_data(as_text=True)
     assert "citizenship: lpr" in case_file and "Doe" not in case_file
+
+
+def test_what_if_on_a_multi_question_offers_none_and_all(client: FlaskClient) -> None:
+    _, where = upload(client, "c.yaml", (ROOT / "cases" / "citizen-federal-no-consent.yaml").read_bytes())
+    page = client.get(where + "/whatif/other_nationalities").get_data(as_text=True)
+    assert 'value="none"' in page and ">none</label>" in page
+    assert client.get(where + "/whatif/other_nationalities?value=none").status_code == 200

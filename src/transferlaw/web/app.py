@@ -348,7 +348,7 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
             changes = [(ruleset.issue_by_id[c.issue], c.before, c.after) for c in sensitivity.changes(
                 ruleset, program.values(state.facts), program.values(after.facts))]
         return page("whatif.html", ident=ident, state=state, ruleset=ruleset, question=question,
-                    current=fact_display(question, state.facts.get(fact)), options=options(question, ruleset),
+                    current=fact_display(question, state.facts.get(fact)), options=alternatives(question, ruleset),
                     chosen=chosen, changes=changes)
 
     @app.post("/i/<ident>/whatif/<fact>")
@@ -370,6 +370,14 @@ def options(question: Question, ruleset: RuleSet) -> list[tuple[str, str]]:
         return [("yes", "Yes"), ("no", "No")]
     if question.type in ("choice", "multi"):
         return list(question.choices)
+    return [(steps.answer_text(v), fact_display(question, v)) for v in domain(question, ruleset)]
+
+
+def alternatives(question: Question, ruleset: RuleSet) -> list[tuple[str, str]]:
+    """The answers a what-if offers: :func:`options`, but for a multi question the combinations that can
+    change a finding (none, each one alone, all) rather than single ticks."""
+    if question.type != "multi":
+        return options(question, ruleset)
     return [(steps.answer_text(v), fact_display(question, v)) for v in domain(question, ruleset)]
 
 
