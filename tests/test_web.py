@@ -71,7 +71,7 @@ def test_start_page_lists_the_rule_sets_and_sets_a_strict_policy(client: FlaskCl
     assert "default-src 'none'" in policy and "script-src 'self'" in policy and "'unsafe-inline'" not in policy
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     cookie = response.headers["Set-Cookie"]
-    assert security.COOKIE in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert security.COOKIE in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
 def test_assets_are_served_by_the_app(client: FlaskClient) -> None:

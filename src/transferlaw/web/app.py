@@ -78,6 +78,7 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
     """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = security.MAX_REQUEST
+    app.config["MAX_FORM_MEMORY_SIZE"] = security.MAX_REQUEST  # one limit for every field, said in its message
     app.config["TRUSTED_HOSTS"] = list(trusted_hosts) if trusted_hosts is not None else None
     app.jinja_env.undefined = StrictUndefined
     store = Store(state_dir or default_state_dir())
@@ -137,7 +138,7 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
             response.headers.setdefault(name, value)
         response.headers.setdefault("Content-Security-Policy", security.PAGE_POLICY)
         if g.get("new_browser"):
-            response.set_cookie(security.COOKIE, g.new_browser, httponly=True, samesite="Strict",
+            response.set_cookie(security.COOKIE, g.new_browser, httponly=True, samesite="Lax",
                                 secure=request.is_secure, max_age=60 * 60 * 24 * 365)
         return response
 

@@ -1,6 +1,7 @@
 """Protect the web app: CSRF tokens for every form, security headers and a strict Content-Security-Policy.
 
-A browser gets a random id in a SameSite=Strict, HttpOnly cookie; every form carries an HMAC of it under
+A browser gets a random id in a SameSite=Lax, HttpOnly cookie (not sent with another site's POST, but kept
+when a link from elsewhere opens the app, so open tabs keep working); every form carries an HMAC of it under
 the app's secret, and a POST whose token does not match is refused. Pages load only the app's own styles
 and scripts; the self-contained HTML memo gets a policy that allows exactly its own inline stylesheet (by
 hash) and nothing else.
