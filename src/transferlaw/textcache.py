@@ -96,7 +96,12 @@ def render(text: Text, context: Mapping[str, Any]) -> str:
             kept_here[key] = kept
     if not plan.spliced:
         return kept
-    return authored.tidy(text, _MARK.sub(lambda m: values[int(m.group(1))], kept))
+    return authored.tidy(text, _splice(kept, values))
+
+
+def _splice(raw: str, values: list[Any]) -> str:
+    """Put each spliced value where its marker is (one pass: a value is never searched for markers)."""
+    return _MARK.sub(lambda m: str(values[int(m.group(1))]), raw)
 
 
 def _fill(text: Text, context: Mapping[str, Any], plan: Plan, values: list[Any]) -> str | None:
@@ -110,7 +115,7 @@ def _fill(text: Text, context: Mapping[str, Any], plan: Plan, values: list[Any])
     raw = authored.render_raw(text, marked)
     checked = _CHECKED.get(text.source, 0)
     if checked < CHECKS:  # the first few fills of each text are checked against a plain render
-        if authored.tidy(text, _MARK.sub(lambda m: values[int(m.group(1))], raw)) != authored.render(text, context):
+        if authored.tidy(text, _splice(raw, values)) != authored.render(text, context):
             _PLANS[text.source] = Plan(keyed=plan.keyed + plan.spliced)
             return None
         _CHECKED[text.source] = checked + 1

@@ -114,8 +114,7 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
         return api.evaluate_case(case_of(state), ruleset)
 
     def page(template: str, status: int = 200, **context: Any) -> Response:
-        response = Response(render_template(template, **context), status=status, mimetype="text/html")
-        return response
+        return Response(render_template(template, **context), status=status, mimetype="text/html")
 
     # --- every request --------------------------------------------------------------------------
 
