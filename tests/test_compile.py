@@ -108,11 +108,23 @@ def _wide_ruleset(n: int) -> RuleSet:
                    conclusions=conclusions, issues=(), authorities=(), path="wide")
 
 
-def test_too_many_distinct_patterns_is_a_compile_error_not_a_hang() -> None:
-    """More than the alpha-node fan-out limit (512 in durable, which hangs) is refused statically."""
-    compile_ruleset(_wide_ruleset(100))
-    with pytest.raises(CompileError, match="distinct engine patterns"):
-        compile_ruleset(_wide_ruleset(300))
+def test_many_distinct_patterns_fit_under_bucket_tests() -> None:
+    """Distinct patterns are spread under bucket tests, so no node of the network nears its 512 children."""
+    compiled = compile_ruleset(_wide_ruleset(1000))
+    assert len(compiled.rules) == 2002 and compiled.buckets
+
+
+def test_too_many_tests_after_one_test_is_a_located_compile_error_not_a_hang() -> None:
+    """More than the alpha-node fan-out limit (512 in durable, which hangs) is refused at the condition."""
+    ruleset = _wide_ruleset(3)
+    values = ", ".join(str(v) for v in range(600))
+    cond = Condition(text=f"x in [{values}]", expr=conditions.parse(f"x in [{values}]"), pos=Position("t", 9, 5))
+    wide = dataclasses.replace(ruleset.conclusions[1], when=cond)
+    ruleset = dataclasses.replace(ruleset, conclusions=(ruleset.conclusions[0], wide, ruleset.conclusions[2]))
+    with pytest.raises(CompileError) as info:
+        compile_ruleset(ruleset)
+    assert info.value.diagnostic.pos == Position("t", 9, 5)
+    assert "with the condition of 'c1', more than 480 different tests follow one test" in str(info.value)
 
 
 def test_deep_case_patterns_are_split() -> None:
@@ -146,5 +158,5 @@ def test_too_many_attributes_is_a_compile_error() -> None:
     ruleset = RuleSet(id="many", title="m", version="1", as_of=__import__("datetime").date(2026, 1, 1),
                       jurisdiction="j", description="d", areas=(("a", "A"),), questions=questions,
                       conclusions=conclusions, issues=(), authorities=(), path="many")
-    with pytest.raises(CompileError, match="questions; the engine takes at most"):
+    with pytest.raises(CompileError, match="questions; the rules engine takes at most"):
         compile_ruleset(ruleset)

@@ -505,7 +505,8 @@ def leaves() -> st.SearchStrategy[Expr]:
         st.builds(lambda n, op, v: Compare(name=n, op=op, value=v), names_st,
                   st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), literal_st),
         st.builds(lambda n, vs, neg: In(name=n, values=tuple(vs), negated=neg), names_st,
-                  st.lists(literal_st, min_size=1, max_size=3), st.booleans()),
+                  st.lists(literal_st, min_size=1, max_size=3, unique_by=lambda v: (isinstance(v, bool), v)),
+                  st.booleans()),
         st.builds(lambda n, v: Contains(name=n, value=v), names_st, text_st),
         st.builds(lambda n: Known(name=n), names_st),
     )

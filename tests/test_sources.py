@@ -326,6 +326,15 @@ def test_ragged_rows_are_reported_and_trailing_empty_cells_are_fine() -> None:
     assert problems(items["R-5"]) == [("ragged.csv:6:6", "'lpr, or maybe not' is not a choice of 'citizenship'")]
 
 
+def test_short_row_before_a_role_column_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    """A row that stops before the title (or id, notes, as_of) column is reported short, not an IndexError."""
+    sheet = tmp_path / "short.csv"
+    sheet.write_text("citizen,title\nunknown\n", encoding="utf-8")
+    [item] = items_of(sheet, rules_dirs=[MINI_RULES], ruleset="mini")
+    assert item.label == "short row 2"
+    assert problems(item) == [("short.csv:2:8", "this row has 1 cells but the header has 2")]
+
+
 def test_stray_and_unclosed_quotes_are_located() -> None:
     """Text after a closing quote, and a quote that never closes, are reported where they happen."""
     items = items_of(BATCH / "quotes.csv", ruleset=FLAGSHIP)

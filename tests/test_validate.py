@@ -161,6 +161,19 @@ def test_problems_in_several_files_are_all_reported(tmp_path: Path) -> None:
     ]
 
 
+def test_issue_id_that_is_also_a_conclusion_id_is_refused(tmp_path: Path) -> None:
+    """An issue and a conclusion with one id would share one result in the engine ("proved both true and false")."""
+    directory = tmp_path / "clash"
+    directory.mkdir()
+    source = (MINI_RULES / "mini" / "ruleset.yaml").read_text(encoding="utf-8")
+    (directory / "ruleset.yaml").write_text(source.replace("id: mini", "id: clash").replace(
+        "  - id: late_notice", "  - id: protected"), encoding="utf-8")
+    [diag] = diagnostics_of(lambda: load_ruleset_dir(directory))
+    assert (diag.pos.line, diag.pos.col) == (72, 9)
+    assert diag.message == "the issue id 'protected' is also a conclusion's"
+    assert diag.hint is not None and diag.hint.startswith("rename one; the conclusion is at ")
+
+
 def test_directory_without_ruleset_yaml(tmp_path: Path) -> None:
     """A directory with no ruleset.yaml is refused with a clear message."""
     found = diagnostics_of(lambda: load_ruleset_dir(tmp_path))

@@ -7,7 +7,8 @@ conclusions are put in disjunctive normal form over the conclusions, and every t
 joins the case fact with constant-only patterns on derived facts ``{kind: derived, name, value}``.
 
 Only a small whitelisted subset of durable's JSON language is emitted, and the engine limits measured in
-``durable-rules.md`` §3 are checked here, so no rule set reaches a crash or a hang in the engine. This
+``durable-rules.md`` §3 (kept in :mod:`transferlaw.limits`, with margins) are checked here, so no rule set
+reaches a crash or a hang in the engine. Each limit is reported at the condition whose rules go past it. This
 module never imports durable.
 """
 
@@ -25,6 +26,12 @@ from .compiled import CompiledRuleSet
 from .errors import CompileError
 from .errors import Diagnostic
 from .errors import Position
+from .limits import MAX_FACT_KEYS
+from .limits import MAX_GROUPS as MAX_GROUPS
+from .limits import MAX_JOIN
+from .limits import MAX_RULES
+from .limits import MAX_STACK
+from .limits import MAX_TERMS
 from .model import And
 from .model import Compare
 from .model import Condition
@@ -37,16 +44,6 @@ from .model import Not
 from .model import Or
 from .model import Ref
 from .model import RuleSet
-
-# engine limits (durable-rules.md §3), with a margin
-MAX_RULES = 4000
-MAX_PATTERNS = 480          # distinct patterns: bounds the children of any alpha node (hang at > 512)
-MAX_SAME_PATTERN = 240      # rules sharing one identical pattern list (error 108 at > 256)
-MAX_NEX = 120               # $nex siblings (error 107 at > 128)
-MAX_GROUPS = 14             # $and/$or groups in one pattern (error 113 at 16)
-MAX_JOIN = 15               # facts in one join (error 304 at > 16)
-MAX_ATTRIBUTES = 240        # keys of the case fact (error 302 at > 253)
-MAX_TERMS = 64              # DNF terms of one condition
 
 _NEGATE = {"==": "$neq", "!=": "$eq", "<": "$gte", "<=": "$gt", ">": "$lte", ">=": "$lt"}
 _OPERATOR = {"==": "$eq", "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
@@ -76,6 +73,7 @@ def _and(parts: list[Formula]) -> Formula:
         if part == TRUE:
             continue
         flat.extend(part[1] if part[0] == "and" else [part])
+    flat = list(dict.fromkeys(flat))  # a repeated test would be a repeated node in the engine
     if not flat:
         return TRUE
     return flat[0] if len(flat) == 1 else ("and", tuple(flat))
@@ -89,6 +87,7 @@ def _or(parts: list[Formula]) -> Formula:
         if part == FALSE:
             continue
         flat.extend(part[1] if part[0] == "or" else [part])
+    flat = list(dict.fromkeys(flat))  # repeated alternatives would each be pushed on the engine's walk stack
     if not flat:
         return FALSE
     return flat[0] if len(flat) == 1 else ("or", tuple(flat))
@@ -278,8 +277,9 @@ class _Emitter:
 
     def emit(self, ident: str, want: bool, cond: Condition, literals: list[tuple[str, bool]],
              case: dict[str, Any] | None) -> None:
-        if len(literals) + 1 > MAX_JOIN:
-            raise self.fail(cond, f"the condition of '{ident}' joins more than {MAX_JOIN} conclusions",
+        if len(literals) + 1 > MAX_JOIN:  # the case fact and the conclusions' derived facts
+            raise self.fail(cond, f"the condition of '{ident}' joins {len(literals)} conclusions in one "
+                            f"alternative; the rules engine joins at most {MAX_JOIN - 1}",
                             "combine some of them into one conclusion")
         patterns: list[dict[str, Any]] = []
         if case is not None or not literals:
@@ -291,29 +291,44 @@ class _Emitter:
             self.derived.add((name, value))
             patterns.append({f"d{index}": {"$and": [{"kind": "derived"}, {"name": name},
                                                     {"value": value}]}})
+        if len(self.rules) + 2 >= MAX_RULES:  # the sentinel and init rules come last
+            raise self.fail(cond, f"the rule set needs more than {MAX_RULES:,} engine rules; they run out at the "
+                            f"condition of '{ident}'", "simplify conditions (each alternative is a rule), or split "
+                            "the rule set")
         name = f"{'T' if want else 'F'}.{ident}.{len(self.rules)}"
         self.rules[name] = {"all": patterns}
         self.actions[name] = (ident, want)
 
 
+def _fixed() -> dict[str, dict[str, Any]]:
+    """The rules every compiled rule set ends with (see :mod:`transferlaw.compiled`)."""
+    return {SENTINEL: {"pri": SENTINEL_PRI, "all": [{"m": {"kind": "case"}}]}, INIT: {"all": [{"m": {"kind": "init"}}]}}
+
+
 def compile_ruleset(ruleset: RuleSet) -> CompiledRuleSet:
-    """Compile ``ruleset``; raise :class:`CompileError` if it exceeds an engine limit."""
+    """Compile ``ruleset``; raise :class:`CompileError`, at the condition that goes past it, if it exceeds an
+    engine limit."""
     emitter = _Emitter(ruleset)
-    for conclusion in ruleset.conclusions:
-        emitter.target(conclusion.id, conclusion.when)
-    for issue in ruleset.issues:
-        emitter.target(issue.id, issue.when)
+    targets = [(c.id, c.when) for c in ruleset.conclusions] + [(i.id, i.when) for i in ruleset.issues]
+    for ident, cond in targets:
+        emitter.target(ident, cond)
     rules, buckets = fanout.add_buckets(emitter.rules)
-    rules[SENTINEL] = {"pri": SENTINEL_PRI, "all": [{"m": {"kind": "case"}}]}
-    rules[INIT] = {"all": [{"m": {"kind": "init"}}]}
-    attributes = tuple(sorted(_attributes(ruleset)))
+    rules.update(_fixed())
+    attributes = _attributes(ruleset, targets, len(buckets))
     lists = frozenset(q.id for q in ruleset.questions if q.type == "multi" and q.id in attributes)
-    check_limits(rules, attributes + buckets, lists, ruleset)
+    check_limits(rules, dict(targets), emitter.actions, ruleset)
     bound = fanout.stack_bound(rules, buckets)
-    if bound > fanout.STACK - 4:
-        raise CompileError(Diagnostic(Position(ruleset.path or ruleset.id), "the rule set's conditions are too "
-                                      f"broad for the rules engine (a case could match {bound} tests at once)",
-                                      "split the rule set or simplify conditions"))
+    if bound > MAX_STACK:
+        message = (f"a case could match {bound} tests at once in the rules engine, more than {MAX_STACK} (it fails "
+                   f"beyond {fanout.STACK})")
+        rule, weight = fanout.heaviest(rules)
+        if weight > fanout.GROUP and rule in emitter.actions:  # mostly one condition's doing: point at it
+            ident = emitter.actions[rule][0]
+            raise CompileError(Diagnostic(dict(targets)[ident].pos, f"with the condition of '{ident}', {message}",
+                                          "an 'or' of many different questions matches many tests at once: split "
+                                          "it into conclusions"))
+        raise CompileError(Diagnostic(Position(ruleset.path or ruleset.id), f"the rule set's conditions are too "
+                                      f"broad: {message}", "split the rule set or simplify conditions"))
     digest = hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:12]
     return CompiledRuleSet(
         name=f"{ruleset.id}@{digest}", rules=rules, actions=emitter.actions,
@@ -321,47 +336,40 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleSet:
     )
 
 
-def _attributes(ruleset: RuleSet) -> set[str]:
+def _attributes(ruleset: RuleSet, targets: list[tuple[str, Condition]], buckets: int) -> tuple[str, ...]:
+    """The questions conditions read (the case fact's keys, with sid, kind and the bucket tests), in order.
+
+    :raises CompileError: at the condition that reads one question too many for the engine's fact.
+    """
     from .conditions import names
 
-    found: set[str] = set()
-    for cond in [c.when for c in ruleset.conclusions] + [i.when for i in ruleset.issues]:
-        found.update(n for n in names(cond.expr) if n in ruleset.question_by_id)
-    return found
+    allowed = MAX_FACT_KEYS - 2 - buckets
+    found: dict[str, None] = {}
+    for ident, cond in targets:
+        found.update((n, None) for n in names(cond.expr) if n in ruleset.question_by_id)
+        if len(found) > allowed:
+            raise CompileError(Diagnostic(cond.pos, f"with the condition of '{ident}', conditions read "
+                                          f"{len(found)} questions; the rules engine takes at most {allowed}",
+                                          "test fewer questions in conditions, or split the rule set"))
+    return tuple(sorted(found))
 
 
-def check_limits(rules: dict[str, dict[str, Any]], attributes: tuple[str, ...],
-                 lists: frozenset[str], ruleset: RuleSet) -> None:
-    """Check the generated rules against the engine's limits and the operator whitelist."""
-    where = Position(ruleset.path or ruleset.id)
+def check_limits(rules: dict[str, dict[str, Any]], conditions: dict[str, Condition],
+                 actions: dict[str, tuple[str, bool]], ruleset: RuleSet) -> None:
+    """Check the generated rules against the operator whitelist and the sizes of durable's alpha network.
 
-    def fail(message: str) -> CompileError:
-        return CompileError(Diagnostic(where, message, "split the rule set or simplify conditions"))
-
-    if len(rules) > MAX_RULES:
-        raise fail(f"the rule set compiles to {len(rules)} engine rules; the limit is {MAX_RULES}")
-    if len(attributes) + len(lists) + 2 > MAX_ATTRIBUTES:
-        raise fail(f"conditions read {len(attributes)} questions; the engine takes at most "
-                   f"{MAX_ATTRIBUTES - 2 - len(lists)}")
-    patterns: dict[str, int] = {}
-    signatures: dict[str, int] = {}
-    nex = 0
+    :raises CompileError: at the condition of the first rule that durable could not take.
+    """
     for rule in rules.values():
-        signature = json.dumps([list(p.values())[0] for p in rule["all"]], sort_keys=True)
-        signatures[signature] = signatures.get(signature, 0) + 1
         for pattern in rule["all"]:
-            expr = list(pattern.values())[0]
-            key = json.dumps(expr, sort_keys=True)
-            patterns[key] = patterns.get(key, 0) + 1
-            nex += key.count('"$nex"')
-            _check_operators(expr)
-    if len(patterns) > MAX_PATTERNS:
-        raise fail(f"the rule set needs {len(patterns)} distinct engine patterns; the limit is "
-                   f"{MAX_PATTERNS}")
-    if max(signatures.values(), default=0) > MAX_SAME_PATTERN:
-        raise fail(f"more than {MAX_SAME_PATTERN} rules share one identical condition")
-    if nex > MAX_NEX:
-        raise fail(f"more than {MAX_NEX} known(...) tests; the engine takes at most {MAX_NEX}")
+            _check_operators(list(pattern.values())[0])
+    found = fanout.overflow(rules)
+    if found is not None:
+        ident = actions[found.rule][0] if found.rule in actions else None
+        if ident is None or ident not in conditions:
+            raise CompileError(Diagnostic(Position(ruleset.path or ruleset.id), found.message, found.hint))
+        raise CompileError(Diagnostic(conditions[ident].pos, f"with the condition of '{ident}', {found.message}",
+                                      found.hint))
 
 
 def _check_operators(expr: Any) -> None:

@@ -7,13 +7,16 @@ Our own lexer and recursive-descent parser; nothing is ever passed to ``eval``. 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import suggest
+from .limits import MAX_CONDITION_DEPTH as MAX_DEPTH
+from .limits import MAX_CONDITION_LENGTH as MAX_LENGTH
+from .limits import MAX_NUMBER
+from .limits import MIN_FRACTION
 from .model import And
 from .model import Compare
 from .model import Conclusion
@@ -30,8 +33,6 @@ from .model import Ref
 KEYWORDS = frozenset({"and", "or", "not", "in", "contains", "known", "true", "false"})
 RESERVED = KEYWORDS | {"unknown", "sid", "id", "kind"}
 ORDER_OPS = ("<", "<=", ">", ">=")
-MAX_DEPTH = 50
-MAX_LENGTH = 4000
 
 Literal = bool | int | float | str
 
@@ -87,7 +88,8 @@ _MISTAKES = {
 def tokenize(text: str) -> Iterator[Token]:
     """Split a condition into tokens."""
     if len(text) > MAX_LENGTH:
-        raise ConditionProblem(Problem(0, f"condition is longer than {MAX_LENGTH} characters"))
+        raise ConditionProblem(Problem(0, f"condition is longer than {MAX_LENGTH:,} characters",
+                                       "move part of it into a conclusion"))
     pos = 0
     while pos < len(text):
         for bad in ("&&", "||"):
@@ -114,7 +116,7 @@ def tokenize(text: str) -> Iterator[Token]:
         raw = m.group()
         value: Literal | None = None
         if kind == "number":
-            value = float(raw) if "." in raw else int(raw)
+            value = float(raw) if "." in raw or len(raw) > 30 else int(raw)  # a long one is out of range
         elif kind == "string":
             value = _unquote(raw)
         elif kind == "name" and raw in KEYWORDS:
@@ -288,8 +290,15 @@ class _Parser:
     def literal_list(self) -> tuple[Literal, ...]:
         self.expect("punct", "[", "'[' to start a list")
         values: list[Literal] = []
+        seen: set[tuple[bool, Literal]] = set()
         while not self.at("punct", "]"):
-            values.append(self.literal())
+            tok = self.tok
+            value = self.literal()
+            key = (isinstance(value, bool), value)
+            if key in seen:  # the engine would test it twice; at scale, a limit (durable-rules.md §3)
+                raise ConditionProblem(Problem(tok.start, f"{tok.text} is listed twice"))
+            seen.add(key)
+            values.append(value)
             if self.at("punct", ","):
                 self.take()
             elif not self.at("punct", "]"):
@@ -417,8 +426,11 @@ def _check_literal(value: Literal, q: Question, where: int, problems: list[Probl
     elif kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             problems.append(Problem(where, f"'{q.id}' is a number; compare it with a number"))
-        elif not math.isfinite(value) or abs(value) >= 1e15:
-            problems.append(Problem(where, "the number is too large"))
+        elif not abs(value) < MAX_NUMBER:  # no conversion: an integer of any length is refused
+            problems.append(Problem(where, "the number is too large", "numbers must be below 10^15"))
+        elif value != 0 and abs(value) < MIN_FRACTION:
+            problems.append(Problem(where, "the number is too small for the rules engine",
+                                    "write 0, or a number of at least 0.0001"))
     elif kind == "date":
         if not isinstance(value, str) or parse_date(value) is None:
             problems.append(Problem(where, f"'{q.id}' is a date; compare it with \"YYYY-MM-DD\""))

@@ -21,9 +21,10 @@ from pathlib import Path
 from .errors import Diagnostic
 from .errors import Position
 from .errors import SourceError
+from .limits import MAX_CSV_BYTES as MAX_CSV_BYTES
+from .limits import MAX_TEXT_LENGTH
 from .yamlio import decode
 
-MAX_CSV_BYTES = 64 * 1024 * 1024
 CELL = "\x00cell"
 """Path of a placeholder position (line = cell index, col = offset in the cell's value), resolved lazily."""
 
@@ -122,11 +123,15 @@ class Locator:
         return tuple(sorted(dict.fromkeys(located), key=lambda d: (d.pos, d.message)))
 
 
-def split_records(lines: list[str]) -> list[Record]:
+def split_records(lines: list[str], most: int | None = None) -> list[Record]:
+    """The CSV records of ``lines``; only the first ``most`` + 1 when ``most`` is given (enough to tell that
+    there are too many)."""
     reader = csv.reader(iter(lines), strict=True)
     records: list[Record] = []
     end = 0
     for row in itertools.count(1):
+        if most is not None and len(records) > most:
+            break
         try:
             cells = next(reader)
         except StopIteration:
@@ -153,6 +158,10 @@ def record_problem(loc: Locator, record: Record, last_line: int) -> Diagnostic:
         return Diagnostic(pos, "text after the closing quote of a quoted cell",
                           'put the whole cell in quotes and double any quote inside it ("")', source_line=line)
     pos, line = loc.at_index(0)
+    if record.error is not None and "field limit" in record.error:  # the csv module stops reading here
+        return Diagnostic(pos, f"a cell of this row is far longer than {MAX_TEXT_LENGTH:,} characters, so the "
+                          "file cannot be read past it", "shorten the cell, or check for a quote that never closes",
+                          source_line=line)
     return Diagnostic(pos, f"cannot read this row: {record.error}", source_line=line)
 
 
@@ -160,8 +169,8 @@ def read_csv(path: Path, display: str) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_CSV_BYTES:
-            raise SourceError(Diagnostic(Position(display), f"file is too large ({size} bytes; the limit is "
-                                         f"{MAX_CSV_BYTES})", "split it into several CSV files"))
+            raise SourceError(Diagnostic(Position(display), f"file is too large ({size:,} bytes; the limit is "
+                                         f"{MAX_CSV_BYTES:,})", "split it into several CSV files"))
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(Diagnostic(Position(display), f"cannot read: {exc.strerror}")) from exc

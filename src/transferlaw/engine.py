@@ -26,6 +26,8 @@ from .compiled import LIST_MARKER
 from .compiled import SENTINEL
 from .compiled import CompiledRuleSet
 from .errors import EngineError
+from .limits import MAX_INT as MAX_INT
+from .limits import MAX_STRING_BYTES as MAX_STRING_BYTES
 from .model import Value
 
 try:
@@ -39,8 +41,6 @@ else:
     IMPORT_ERROR = None
 
 _SID = "<sid>"  # a placeholder in the derived facts' JSON; sids are decimal numbers
-MAX_STRING_BYTES = 65_535
-MAX_INT = 2**53
 MAX_CACHED = 16
 _OK, _NOT_HANDLED, _OBSERVED = 0, 1, 2
 
@@ -207,7 +207,11 @@ class DurableEngine:
 
 
 def _check_scalar(name: str, value: object) -> None:
-    """Values the engine compares correctly: bools, safe ints, plain floats, short strings."""
+    """Values the engine compares correctly: bools, safe ints, plain floats, short strings.
+
+    The last line of defence: validated answers are far inside these limits (docs/rule-language.md, "Limits"),
+    so only a caller that builds facts by hand can reach one of these errors.
+    """
     if isinstance(value, bool):
         return
     if isinstance(value, int):

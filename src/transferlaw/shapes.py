@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ from .conditions import parse_date
 from .errors import Collector
 from .errors import Position
 from .errors import suggest
+from .limits import MAX_NUMBER
 from .yamlio import YList
 from .yamlio import YMap
 
@@ -56,10 +56,9 @@ def is_kind(value: Any, kind: str) -> bool:
     if kind == TEXT:
         return isinstance(value, str) and value.strip() != ""
     if kind == INT:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, int) and not isinstance(value, bool) and abs(value) < MAX_NUMBER
     if kind == NUMBER:
-        return (isinstance(value, (int, float)) and not isinstance(value, bool)
-                and math.isfinite(value))
+        return in_range(value)
     if kind == BOOL:
         return isinstance(value, bool)
     if kind == DATE:
@@ -71,6 +70,22 @@ def is_kind(value: Any, kind: str) -> bool:
     if kind == TEXT_LIST:
         return isinstance(value, YList) and all(isinstance(v, str) and v.strip() for v in value)
     raise ValueError(kind)
+
+
+def is_number(value: Any) -> bool:
+    """True for an int or a float (not a bool), whatever its size."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def in_range(value: Any) -> bool:
+    """True for a number that is finite and below :data:`~transferlaw.limits.MAX_NUMBER` in size.
+
+    Compares without converting, so an integer of any number of digits is refused, never an OverflowError.
+    """
+    return is_number(value) and abs(value) < MAX_NUMBER
+
+
+OUT_OF_RANGE = "out of range (numbers must be finite and below 10^15)"
 
 
 def check_mapping(node: Any, spec: Mapping[str, Field], what: str, out: Collector,
@@ -89,7 +104,9 @@ def check_mapping(node: Any, spec: Mapping[str, Field], what: str, out: Collecto
                 out.error(node.pos, f"{what} is missing the required key '{key}'")
             continue
         value = node[key]
-        if not is_kind(value, fld.kind):
+        if fld.kind in (NUMBER, INT) and is_number(value) and not in_range(value):
+            out.error(node.at(key), f"'{key}' is {OUT_OF_RANGE}")
+        elif not is_kind(value, fld.kind):
             expected = _EXPECTED.get(fld.kind, fld.kind)
             got = "empty text" if isinstance(value, str) and not value.strip() else describe(value)
             out.error(node.at(key), f"'{key}' must be {expected}, got {got}")

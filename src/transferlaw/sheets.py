@@ -49,6 +49,9 @@ from .errors import SourceError
 from .errors import TransferlawError
 from .errors import display_path
 from .errors import suggest
+from .limits import MAX_CSV_COLUMNS
+from .limits import MAX_CSV_ROWS
+from .limits import MAX_TEXT_LENGTH
 from .model import Case
 from .model import Question
 from .model import RuleSet
@@ -161,7 +164,7 @@ def load_mapping(path: Path) -> MappingFile:
 class _Reader:
     """Reads one question's answers from cells, with lookups built once per spreadsheet."""
 
-    __slots__ = ("q", "kind", "lookup", "units", "translations")
+    __slots__ = ("q", "kind", "lookup", "units", "translations", "commas")
 
     def __init__(self, q: Question) -> None:
         self.q = q
@@ -171,6 +174,8 @@ class _Reader:
         unit = _norm(q.unit or "")
         self.units = tuple(u for u in dict.fromkeys((unit, unit.removesuffix("s"))) if u)  # "months", "month"
         self.translations: dict[str, Value | None] = {}
+        self.commas = max((label.count(",") for label in self.lookup), default=0)
+        """The most commas in a label (or translated text), so a cell is split in linear time."""
 
     def read(self, raw: str, cell: int, out: Collector) -> Value | None:
         """The answer in ``raw`` (None when unknown or wrong; a wrong answer is reported to ``out``)."""
@@ -227,7 +232,7 @@ class _Reader:
                       f"write a number{unit} in digits, e.g. 12 or 2.5")
             return None
         digits = digits.replace(",", "")
-        number = float(digits) if "." in digits else int(digits)
+        number = float(digits) if "." in digits or len(digits) > 30 else int(digits)  # a long one is out of range
         return fact_value(self.q, number, Scalar(cell_at(cell, lead), None, text, _INT), out)
 
     def _multi(self, raw: str, text: str, key: str, cell: int, lead: int, out: Collector) -> Value | None:
@@ -265,7 +270,7 @@ class _Reader:
         index = 0
         while index < len(parts):
             end = index + 1
-            for stop in range(len(parts), index + 1, -1):
+            for stop in range(min(len(parts), index + 1 + self.commas), index + 1, -1):
                 joined = _norm(raw[starts[index]:starts[stop] - 1])
                 if joined in self.lookup or joined in self.translations:
                     end = stop
@@ -292,6 +297,7 @@ class _Reader:
             if not found.diagnostics:
                 learned[norm] = value
         self.translations = learned
+        self.commas = max([self.commas, *(text.count(",") for text in learned)])
 
 
 # --- the sheet expander -------------------------------------------------------------------------
@@ -386,7 +392,12 @@ class _Sheet:
                          problems=tuple(problems))
 
     def items(self) -> Iterator[SheetItem]:
-        records = split_records(self.lines)
+        records = split_records(self.lines, MAX_CSV_ROWS + 1)
+        if len(records) > MAX_CSV_ROWS + 1:
+            yield self.failed("", self.display, [Diagnostic(
+                Position(self.display, records[MAX_CSV_ROWS + 1].line, 1),
+                f"the file has more than {MAX_CSV_ROWS:,} rows", "split it into several CSV files")])
+            return
         rest = iter(records)
         header = next((r for r in rest if r.error or any(c.strip() for c in r.cells)), None)
         if header is None:
@@ -418,9 +429,17 @@ class _Sheet:
         """Work out what each column holds; every header problem, located (in the CSV or the mapping)."""
         loc = Locator(self.display, self.lines, header)
         out = Collector()
+        if len(header.cells) > MAX_CSV_COLUMNS:
+            where, line = loc.at(MAX_CSV_COLUMNS)
+            return (Diagnostic(where, f"the header row has more than {MAX_CSV_COLUMNS:,} columns", source_line=line),)
         mapping = self.owner.mapping
         targets: list[tuple[int, str, str, Position | None]] = []
         for index, head in enumerate(header.cells):
+            if len(head) > MAX_TEXT_LENGTH:
+                where, line = loc.at(index)
+                out.diagnostics.append(Diagnostic(where, f"the cell is longer than {MAX_TEXT_LENGTH:,} characters",
+                                                  source_line=line))
+                continue
             name = " ".join(head.split())
             if not name:
                 self.unnamed.append(index)
@@ -522,6 +541,11 @@ class _Sheet:
         if not any(c.strip() for c in cells):
             return None
         out = Collector()
+        if any(len(c) > MAX_TEXT_LENGTH for c in cells):  # each reported, then read as empty
+            for index, cell in enumerate(cells):
+                if len(cell) > MAX_TEXT_LENGTH:
+                    out.error(cell_at(index), f"the cell is longer than {MAX_TEXT_LENGTH:,} characters")
+            cells = ["" if len(c) > MAX_TEXT_LENGTH else c for c in cells]
         ruleset = self.ruleset(cells, record, out) if self.shape(cells, out) else None
         facts = self.facts(cells, ruleset, out) if ruleset is not None else {}
         title = " ".join(self.cell(cells, "title").split()) or default_title
@@ -541,8 +565,9 @@ class _Sheet:
                          ruleset=ruleset)
 
     def cell(self, cells: list[str], role: str) -> str:
+        """The cell of ``role`` ("" when the sheet has no such column, or this row is too short for it)."""
         index = self.roles.get(role)
-        return cells[index] if index is not None else ""
+        return cells[index] if index is not None and index < len(cells) else ""
 
     def shape(self, cells: list[str], out: Collector) -> bool:
         """False (and a problem) when the row's cells do not line up with the header's columns."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,10 @@ from .errors import Position
 from .errors import SourceError
 from .errors import display_path
 from .errors import suggest
+from .limits import MAX_CHOICES
+from .limits import MAX_NUMBER as MAX_NUMBER
+from .limits import MAX_TEXT_LENGTH as MAX_TEXT
+from .limits import MIN_FRACTION
 from .model import Case
 from .model import MemoMeta
 from .model import Question
@@ -21,11 +24,14 @@ from .model import Value
 from .shapes import ANY
 from .shapes import DATE
 from .shapes import MAP
+from .shapes import OUT_OF_RANGE
 from .shapes import TEXT
 from .shapes import Field
 from .shapes import check_mapping
 from .shapes import describe
 from .shapes import get_date
+from .shapes import in_range
+from .shapes import is_number
 from .shapes import ok
 from .yamlio import Scalar
 from .yamlio import YamlDoc
@@ -39,8 +45,6 @@ CASE = {
 }
 MEMO = {"to": Field(TEXT), "from": Field(TEXT), "re": Field(TEXT), "privileged": Field(ANY)}
 DEFAULT_LEGEND = "PRIVILEGED & CONFIDENTIAL \u2014 ATTORNEY WORK PRODUCT"
-MAX_NUMBER = 1e15
-MAX_TEXT = 20_000
 UNKNOWN = "unknown"
 _YAML_BOOL_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false"}
 
@@ -165,7 +169,7 @@ def fact_value(q: Question, value: Any, meta: Scalar | YMap | YList, out: Collec
         return None
     text = meta.raw if isinstance(meta, Scalar) else str(value)
     if len(text) > MAX_TEXT:
-        out.error(pos, f"'{q.id}' is longer than {MAX_TEXT} characters")
+        out.error(pos, f"'{q.id}' is longer than {MAX_TEXT:,} characters")
         return None
     return text.strip()
 
@@ -173,7 +177,9 @@ def fact_value(q: Question, value: Any, meta: Scalar | YMap | YList, out: Collec
 def _shown(value: Any) -> str:
     if isinstance(value, (YMap, YList)):
         return describe(value)
-    return repr(value) if isinstance(value, str) else str(value).lower()
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 60 else repr(value[:60]) + "..."
+    return str(value).lower()
 
 
 def _choice(q: Question, value: Any, pos: Position, out: Collector) -> str | None:
@@ -190,6 +196,10 @@ def _multi(q: Question, value: Any, meta: Scalar | YMap | YList, out: Collector)
     if not isinstance(value, YList):
         out.error(meta.pos, f"'{q.id}' takes a list of choices, got {describe(value)}",
                   "write [] for none, or [a, b]")
+        return None
+    if len(value) > MAX_CHOICES:  # more than any question has choices: not checked item by item
+        out.error(value.at(MAX_CHOICES), f"'{q.id}' lists more than {MAX_CHOICES} items",
+                  f"it has {len(q.choices)} choices; list each at most once")
         return None
     chosen: set[str] = set()
     good = True
@@ -211,14 +221,14 @@ def _multi(q: Question, value: Any, meta: Scalar | YMap | YList, out: Collector)
 
 
 def _number(q: Question, value: Any, pos: Position, out: Collector) -> int | float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_number(value):
         out.error(pos, f"'{q.id}' takes a number, got {_shown(value)}")
         return None
-    if not math.isfinite(value) or abs(value) >= MAX_NUMBER:
-        out.error(pos, f"'{q.id}' is out of range (numbers must be finite and below 10^15)")
+    if not in_range(value):
+        out.error(pos, f"'{q.id}' is {OUT_OF_RANGE}")
         return None
     if isinstance(value, float):
-        if value != 0 and abs(value) < 1e-4:
+        if value != 0 and abs(value) < MIN_FRACTION:
             out.error(pos, f"'{q.id}' is too small to be meaningful; round it")
             return None
         if value.is_integer():

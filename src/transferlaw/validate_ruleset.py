@@ -19,6 +19,13 @@ from .errors import SourceError
 from .errors import ValidationFailed
 from .errors import display_path
 from .errors import suggest
+from .limits import MAX_AREAS
+from .limits import MAX_CHOICES
+from .limits import MAX_ID_LENGTH
+from .limits import MAX_LIST_ITEMS
+from .limits import MAX_RULESET_FILES
+from .limits import MAX_TESTS
+from .limits import SECTION_CAPS
 from .model import AUTHORITY_KINDS
 from .model import SEVERITIES
 from .model import Authority
@@ -54,7 +61,6 @@ IDENT = re.compile(r"[a-z][a-z0-9_]*\Z")
 SLUG = re.compile(r"[a-z0-9][a-z0-9.-]*\Z")
 QUESTION_TYPES = ("boolean", "choice", "multi", "number", "date", "text")
 SECTIONS = ("questions", "conclusions", "issues", "authorities")
-MAX_ITEMS = 2000
 
 META = {
     "id": Field(TEXT, True), "title": Field(TEXT, True), "version": Field(TEXT, True),
@@ -110,6 +116,7 @@ def load_ruleset_dir(directory: Path) -> RuleSet:
     if not (directory / "ruleset.yaml").is_file():
         raise ValidationFailed([Diagnostic(Position(shown), "not a rule set: no ruleset.yaml here")])
     definition, _ = rule_set_files(directory)
+    _check_file_count(definition, "", out)
     gathered = _Gathered()
     for path in definition:
         doc = _load(path, out)
@@ -132,14 +139,35 @@ def load_ruleset_tests(directory: Path, ruleset: RuleSet) -> tuple[RuleTest, ...
     """
     out = Collector()
     gathered = _Gathered()
-    for path in rule_set_files(directory)[1]:
+    files = rule_set_files(directory)[1]
+    _check_file_count(files, "test ", out)
+    for path in files:
         doc = _load(path, out)
         if doc is not None:
             _gather_tests(doc, gathered, out)
+    if len(gathered.tests) > MAX_TESTS:
+        out.error(gathered.tests[MAX_TESTS].node.pos, f"more than {MAX_TESTS:,} tests in the rule set",
+                  "keep the tests that pin down distinct results")
+        del gathered.tests[MAX_TESTS:]
     builder = _Builder(out, directory)
     tests = [t for t in (builder.test(item, ruleset) for item in gathered.tests) if t]
     out.raise_if_errors()
     return tuple(tests)
+
+
+def _check_file_count(files: list[Path], kind: str, out: Collector) -> None:
+    """Report, and drop, the YAML files of a rule set past :data:`~transferlaw.limits.MAX_RULESET_FILES`."""
+    if len(files) > MAX_RULESET_FILES:
+        out.error(Position(display_path(files[MAX_RULESET_FILES])), f"more than {MAX_RULESET_FILES} {kind}files in "
+                  "the rule set", "merge some of them")
+        del files[MAX_RULESET_FILES:]
+
+
+def _capped(items: YMap | YList, cap: int, what: str, out: Collector) -> None:
+    """Report a located list or mapping longer than ``cap`` at its first item past the cap."""
+    if len(items) > cap:
+        pos = items.key_pos[list(items)[cap]] if isinstance(items, YMap) else items.at(cap)
+        out.error(pos, f"more than {cap:,} {what}")
 
 
 def _load(path: Path, out: Collector) -> YamlDoc | None:
@@ -200,6 +228,9 @@ class _Builder:
         if not ok(node, "id", TEXT):
             return None
         ident = str(node["id"])
+        if len(ident) > MAX_ID_LENGTH:
+            self.out.error(node.at("id"), f"the {what} id is longer than {MAX_ID_LENGTH} characters")
+            return None
         if not pattern.match(ident) or (pattern is IDENT and ("__" in ident
                                                               or ident in conditions.RESERVED)):
             rule = ("lower-case letters, digits and _, starting with a letter; not a reserved word"
@@ -250,17 +281,21 @@ class _Builder:
         assert g.meta is not None and g.meta_doc is not None
         meta = g.meta
         ruleset_id = str(meta.get("id", ""))
-        if ok(meta, "id", TEXT) and not SLUG.match(ruleset_id):
+        if ok(meta, "id", TEXT) and len(ruleset_id) > MAX_ID_LENGTH:
+            self.out.error(meta.at("id"), f"the rule-set id is longer than {MAX_ID_LENGTH} characters")
+        elif ok(meta, "id", TEXT) and not SLUG.match(ruleset_id):
             self.out.error(meta.at("id"), f"invalid rule-set id '{ruleset_id}'",
                            "lower-case letters, digits, '-' and '.', as in foreign-prison-transfer")
         elif ok(meta, "id", TEXT) and ruleset_id != self.directory.name:
             self.out.error(meta.at("id"), f"the rule-set id '{ruleset_id}' must equal its directory "
                            f"name '{self.directory.name}'")
         areas = self.areas(meta)
-        for section, items in g.sections.items():
-            if len(items) > MAX_ITEMS:
-                self.out.error(items[MAX_ITEMS].node.pos, f"more than {MAX_ITEMS} {section}")
-                return None
+        for section, items in g.sections.items():  # past a cap, report it and check only the items before
+            cap = SECTION_CAPS[section]
+            if len(items) > cap:
+                self.out.error(items[cap].node.pos, f"more than {cap:,} {section} in the rule set",
+                               "split the rule set")
+                del items[cap:]
         pairs = [(q, i) for q, i in ((self.question(i), i) for i in g.sections["questions"]) if q]
         vocab: dict[str, Question | Conclusion] = {q.id: q for q, _ in pairs}
         raw_conclusions = self.conclusion_stubs(g.sections["conclusions"], vocab)
@@ -302,8 +337,11 @@ class _Builder:
         if not ok(meta, "areas", MAP):
             return areas
         node = meta["areas"]
+        _capped(node, MAX_AREAS, "areas", self.out)
         for key, title in node.items():
-            if not IDENT.match(key):
+            if len(key) > MAX_ID_LENGTH:
+                self.out.error(node.key_pos[key], f"the area id is longer than {MAX_ID_LENGTH} characters")
+            elif not IDENT.match(key):
                 self.out.error(node.key_pos[key], f"invalid area id '{key}'",
                                "lower-case letters, digits and _")
             elif not isinstance(title, str) or not title.strip():
@@ -356,8 +394,11 @@ class _Builder:
         if not isinstance(mapping, YMap):
             return ()
         result: list[tuple[str, str]] = []
+        _capped(mapping, MAX_CHOICES, "choices", self.out)
         for value, label in mapping.items():
-            if not IDENT.match(value) or value in conditions.RESERVED:
+            if len(value) > MAX_ID_LENGTH:
+                self.out.error(mapping.key_pos[value], f"the choice value is longer than {MAX_ID_LENGTH} characters")
+            elif not IDENT.match(value) or value in conditions.RESERVED:
                 self.out.error(mapping.key_pos[value], f"invalid choice value '{value}'",
                                "lower-case letters, digits and _, starting with a letter; not a "
                                "reserved word")
@@ -460,6 +501,10 @@ class _Builder:
         if node is None:
             return None
         ident = self.claim_id(item, IDENT, "issue", self.issue_ids)
+        if ident is not None and isinstance(vocab.get(ident), Conclusion):  # one result per id in the engine
+            self.out.error(node.at("id"), f"the issue id '{ident}' is also a conclusion's",
+                           f"rename one; the conclusion is at {vocab[ident].pos}")
+            ident = None
         area = str(node.get("area", ""))
         if ok(node, "area", TEXT) and areas and area not in areas:
             self.out.error(node.at("area"), f"unknown area '{area}'",
@@ -472,6 +517,7 @@ class _Builder:
         cited: tuple[str, ...] = ()
         if ok(node, "authorities", TEXT_LIST):
             refs = node["authorities"]
+            _capped(refs, MAX_LIST_ITEMS, "authorities in one issue", self.out)
             for index, ref in enumerate(refs):
                 if ref not in authority_ids:
                     self.out.error(refs.at(index), f"unknown authority '{ref}'",
@@ -485,6 +531,7 @@ class _Builder:
         steps: list[Text] = []
         if ok(node, "next_steps", TEXT_LIST):
             steps_node = node["next_steps"]
+            _capped(steps_node, MAX_LIST_ITEMS, "next steps in one issue", self.out)
             for index, step in enumerate(steps_node):
                 meta = steps_node.meta[index]
                 assert isinstance(meta, Scalar)
@@ -572,6 +619,7 @@ class _Builder:
             if not isinstance(facts, YList) or not all(isinstance(f, str) for f in facts):
                 self.out.error(mapping.at(name), "expected a list of question ids")
                 continue
+            _capped(facts, MAX_LIST_ITEMS, "missing facts for one issue", self.out)
             for index, fact in enumerate(facts):
                 if fact not in ruleset.question_by_id:
                     self.out.error(facts.at(index), f"unknown question '{fact}'",

@@ -2,8 +2,9 @@
 
 PyYAML is called here and nowhere else. Only the safe schema is accepted (no tags that build objects),
 duplicate keys are errors (all of them reported), dates stay text until validation parses them, and
-anchors are shared rather than expanded, so an alias bomb costs nothing. PyYAML's 0-based marks become
-1-based positions in exactly one place, :func:`_pos`.
+anchors are shared rather than expanded, so an alias bomb costs nothing. The size limits of
+:mod:`transferlaw.limits` are checked here for every file: its size, nesting, number of values and the length
+of each text. PyYAML's 0-based marks become 1-based positions in exactly one place, :func:`_pos`.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from .errors import Collector
 from .errors import Diagnostic
 from .errors import Position
 from .errors import SourceError
+from .limits import MAX_FILE_BYTES
+from .limits import MAX_TEXT_LENGTH
+from .limits import MAX_YAML_DEPTH as MAX_DEPTH
+from .limits import MAX_YAML_NODES
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_DEPTH = 64
 
 _STR = "tag:yaml.org,2002:str"
 _SAFE_SCALAR_TAGS = {
@@ -92,10 +94,7 @@ def read_text(path: Path, display: str) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise SourceError(
-                Diagnostic(Position(display), f"file is too large ({size} bytes; the limit is "
-                           f"{MAX_FILE_BYTES})")
-            )
+            raise _too_large(display, size)
         data = path.read_bytes()
     except IsADirectoryError:
         raise SourceError(Diagnostic(Position(display), "is a directory, not a YAML file")) from None
@@ -104,6 +103,11 @@ def read_text(path: Path, display: str) -> str:
     except OSError as exc:
         raise SourceError(Diagnostic(Position(display), f"cannot read: {exc.strerror}")) from exc
     return decode(data, display)
+
+
+def _too_large(display: str, size: int) -> SourceError:
+    return SourceError(Diagnostic(Position(display), f"file is too large ({size:,} bytes; the limit is "
+                                  f"{MAX_FILE_BYTES:,})", "split it into several files"))
 
 
 def decode(data: bytes, display: str) -> str:
@@ -128,8 +132,10 @@ def load_file(path: Path, display: str | None = None) -> YamlDoc:
 
 def load_text(text: str, path: str) -> YamlDoc:
     """Parse YAML text; raise :class:`SourceError` or ``ValidationFailed`` with positions."""
+    if len(text) > MAX_FILE_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise _too_large(path, len(text.encode("utf-8", "surrogatepass")))
     try:
-        _check_depth(text, path)
+        _check_shape(text, path)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -151,16 +157,25 @@ def load_text(text: str, path: str) -> YamlDoc:
     return YamlDoc(path, root, lines)
 
 
-def _check_depth(text: str, path: str) -> None:
-    """Refuse nesting deeper than ``MAX_DEPTH`` before composing: libyaml's composer recurses in C, and a
-    small file of nested ``[`` would overflow the stack and crash the process. The event stream it is
-    built on does not recurse, so it is walked first, but only for text that could be that deep."""
-    if sum(text.count(c) for c in "[{-?:") <= MAX_DEPTH:
+def _check_shape(text: str, path: str) -> None:
+    """Refuse nesting deeper than ``MAX_DEPTH`` and more than ``MAX_YAML_NODES`` values before composing.
+
+    libyaml's composer recurses in C, and a small file of nested ``[`` would overflow the stack and crash the
+    process; a 5 MB file of one-character list items would take half a minute and most of a gigabyte to
+    compose. The event stream does not recurse and costs little, so it is walked first, but only for text
+    that could be that deep or hold that many values (each value takes at least one character).
+    """
+    if sum(text.count(c) for c in "[{-?:") <= MAX_DEPTH and len(text) < MAX_YAML_NODES:
         return
-    depth = 0
+    depth = nodes = 0
     too_deep = f"nested more than {MAX_DEPTH} levels deep"
     try:
         for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                nodes += 1
+                if nodes > MAX_YAML_NODES:
+                    raise SourceError(Diagnostic(_pos(path, event.start_mark), f"the file holds more than "
+                                                 f"{MAX_YAML_NODES:,} values", "split it into several files"))
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -241,6 +256,9 @@ class _Converter:
                 self.problems.error(key_pos, "a key must be a plain name, not a list or mapping")
                 continue
             name = str(key_node.value)
+            if len(name) > MAX_TEXT_LENGTH:
+                self.problems.error(key_pos, f"a key is longer than {MAX_TEXT_LENGTH:,} characters")
+                continue
             if name in mapping.key_pos:
                 first = mapping.key_pos[name]
                 self.problems.error(key_pos, f"duplicate key '{name}'",
@@ -257,12 +275,16 @@ class _Converter:
         if tag not in _SAFE_SCALAR_TAGS:
             self.problems.error(pos, f"the tag '{tag}' is not allowed", "remove the tag")
             return None
+        if len(node.value) > MAX_TEXT_LENGTH:
+            self.problems.error(pos, f"the text is longer than {MAX_TEXT_LENGTH:,} characters")
+            return None
         if tag in (_STR, "tag:yaml.org,2002:timestamp"):
             return str(node.value)
         try:
             return _CONSTRUCTOR.construct_object(node)
         except (yaml.YAMLError, ValueError, OverflowError):
-            self.problems.error(pos, f"cannot read the value {node.value!r}")
+            shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+            self.problems.error(pos, f"cannot read the value {shown!r}")
             return None
 
 
