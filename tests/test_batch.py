@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,11 +15,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from transferlaw import batch
 from transferlaw.cli import cli
 
+from . import crashers
 from .conftest import ROOT
 
 CASES = ROOT / "cases"
+FEW = sorted(CASES.glob("*.yaml"))[:6]  # keys are the file stems, in this order
 
 
 def _csv(path: Path, rows: int, bad_row: int | None = None) -> Path:
@@ -117,3 +121,110 @@ def test_interrupt_leaves_no_partial_file_and_rerun_resumes(tmp_path: Path) -> N
     assert rerun.returncode == 0, rerun.stderr
     assert "up to date" in rerun.stdout and len(list(out.glob("clients-*.json"))) == 400
     assert int(rerun.stdout.split(" written")[0]) <= 400 - len(done) + 1
+
+
+# --- crash isolation: real segfaults and hangs, injected through crashers.process_or_fault ------------------
+
+@pytest.fixture(scope="module")
+def few(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, bytes]]:
+    """A folder of six bundled cases, and the files a clean batch of it writes."""
+    folder = tmp_path_factory.mktemp("few")
+    for path in FEW:
+        shutil.copy(path, folder / path.name)
+    clean = tmp_path_factory.mktemp("clean")
+    result = batch.run([folder], batch.Options(outdir=clean, formats=("md", "json"), rules_dirs=None), jobs=1)
+    assert result.count("written") == 6
+    return folder, _files(clean)
+
+
+def _faulty_batch(folder: Path, out: Path, jobs: int, faults: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                  timeout: float | None = 60) -> batch.Result:
+    monkeypatch.setenv(crashers.PLAN, ",".join(f"{key}={fault}" for key, fault in faults.items()))
+    options = batch.Options(outdir=out, formats=("md", "json"), rules_dirs=None, timeout=timeout)
+    return batch.run([folder], options, jobs=jobs, func=crashers.process_or_fault)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("where", [pytest.param([0], id="first"), pytest.param([5], id="last"),
+                                   pytest.param([2, 3], id="two-in-a-row")])
+def test_a_segfaulting_case_fails_alone(where: list[int], few: tuple[Path, dict[str, bytes]], tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A case that segfaults its worker fails with the signal named; every other memo is written exactly as in
+    a clean batch, and -j 1 and -j 2 write the same files, summaries included."""
+    folder, clean = few
+    crashed = [FEW[n].stem for n in where]
+    written = {}
+    for jobs in (1, 2):
+        result = _faulty_batch(folder, tmp_path / str(jobs), jobs, dict.fromkeys(crashed, "segv"), monkeypatch)
+        assert result.totals == {"written": 6 - len(crashed), "skipped": 0, "failed": len(crashed)}
+        assert [o.key for o in result.failed] == crashed
+        for outcome in result.failed:
+            [problem] = outcome.problems
+            assert problem.endswith(f"{outcome.key}.yaml: the worker process died (signal 11, SIGSEGV) while "
+                                    "evaluating this case; the other cases were not affected")
+        written[jobs] = _files(tmp_path / str(jobs))
+    assert written[1] == written[2]
+    memos = {name: data for name, data in clean.items() if not name.startswith(("summary", "index"))}
+    assert {n: d for n, d in written[1].items() if n in memos} == {
+        n: d for n, d in memos.items() if n.rsplit(".", 1)[0] not in crashed}
+    summary = json.loads(written[1]["summary.json"])
+    assert [i["key"] for i in summary["items"] if i["status"] == "failed"] == crashed
+    assert all("SIGSEGV" in i["problems"][0] for i in summary["items"] if i["status"] == "failed")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_the_cli_reports_a_crash_and_a_hang_and_finishes_the_rest(few: tuple[Path, dict[str, bytes]],
+                                                                  tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """`transferlaw batch --timeout`: a segfault and a hang are reported by source, the others are written,
+    and the exit code is 1."""
+    folder, clean = few
+    crashed, hung = FEW[1].stem, FEW[4].stem
+    monkeypatch.setattr(batch, "process", crashers.process_or_fault)
+    monkeypatch.setenv(crashers.PLAN, f"{crashed}=segv,{hung}=hang")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["batch", str(folder), "-o", str(out), "-f", "md,json", "-j", "2",
+                                      "--timeout", "1"])
+    assert result.exit_code == 1
+    assert f"{crashed}.yaml: the worker process died (signal 11, SIGSEGV) while evaluating this case" in result.stderr
+    assert (f"{hung}.yaml: evaluating this case took longer than 1 s (--timeout), so its worker process was "
+            "stopped; the other cases were not affected") in result.stderr
+    assert result.stdout.startswith("4 written, 0 up to date, 2 failed")
+    written = _files(out)
+    for name, data in clean.items():
+        if name.rsplit(".", 1)[0] in (crashed, hung):
+            assert name not in written
+        elif not name.startswith(("summary", "index")):
+            assert written[name] == data, name
+    rows = list(csv.DictReader(written["summary.csv"].decode().splitlines()))
+    assert [(r["key"], r["status"]) for r in rows if r["status"] == "failed"] == [(crashed, "failed"), (hung, "failed")]
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_timeout_is_documented() -> None:
+    """--timeout and the crash isolation appear in `transferlaw batch --help` and in the README."""
+    help_text = " ".join(CliRunner().invoke(cli, ["batch", "--help"]).stdout.split())
+    assert "--timeout SECONDS" in help_text and "a case that crashes its worker" in help_text
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "--timeout SECONDS" in readme and "segfault" in readme
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_in_a_terminal_stops_the_workers_quietly(tmp_path: Path) -> None:
+    """SIGINT to the whole process group, as a terminal sends it: no traceback from any worker, no partial
+    file, and the batch stops promptly."""
+    sheet = _csv(tmp_path / "clients.csv", 300)
+    out = tmp_path / "out"
+    child = subprocess.Popen([sys.executable, "-m", "transferlaw", "batch", str(sheet), "-o", str(out), "-f", "md,json",
+                              "--ruleset", "foreign-prison-transfer", "-j", "2"], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(out.glob("clients-*.json"))) < 20:
+        time.sleep(0.05)
+    os.killpg(child.pid, signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+    assert child.returncode != 0
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert not list(out.glob(".*.tmp"))
+    for path in out.glob("clients-*.json"):
+        json.loads(path.read_text())

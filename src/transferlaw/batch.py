@@ -3,9 +3,11 @@
 Each item (a case file, or one row of a spreadsheet, from :mod:`transferlaw.sources`) is evaluated and
 rendered in each requested format to ``OUTDIR/<key>.<format>``. Outputs newer than their input are skipped
 unless forced, so a batch that was interrupted resumes where it stopped; every file is written to a
-temporary name and renamed, so an interruption never leaves a partial file. Work is spread over worker
-processes; results come back in input order, so the summaries (``summary.csv``, ``summary.json``,
-``index.html``) and every memo are byte-identical whatever the number of workers.
+temporary name and renamed, so an interruption never leaves a partial file. Items are always evaluated in
+worker processes (:mod:`transferlaw.workers`, even with one job): a case that crashes its worker (a segfault
+in durable_rules' C core) or runs past the time limit fails alone, and the batch goes on. Results come back
+in input order, so the summaries (``summary.csv``, ``summary.json``, ``index.html``) and every memo are
+byte-identical whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -14,13 +16,11 @@ import csv
 import json
 import os
 import tempfile
-from collections import deque
 from collections.abc import Callable
+from collections.abc import Generator
 from collections.abc import Iterable
-from collections.abc import Iterator
 from collections.abc import Sequence
-from concurrent.futures import Future
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import api
+from . import workers
 from .errors import TransferlawError
 from .model import Case
 from .model import MemoMeta
@@ -39,12 +40,13 @@ from .sources import Item
 from .sources import expand
 
 SUMMARY_FILES = ("summary.csv", "summary.json", "index.html")
-CHUNK = 16
+TIMEOUT = 120.0
+"""Seconds one case may take by default before its worker is stopped (durable_rules can hang in C)."""
 
 
 @dataclass(frozen=True)
 class Options:
-    """What every item is rendered with (picklable: it travels to the worker processes)."""
+    """What every item is rendered with, and how long it may take (picklable: it travels to the workers)."""
 
     outdir: Path
     formats: tuple[str, ...]
@@ -53,6 +55,8 @@ class Options:
     date: str | None = None
     meta: MemoMeta | None = None
     engine: api.EngineChoice = "auto"
+    timeout: float | None = TIMEOUT
+    """Seconds one case may take before its worker is stopped and the case failed (None or 0: no limit)."""
 
 
 @dataclass
@@ -106,7 +110,7 @@ def work_of(item: Item) -> Work:
 
 
 def process(item: Work, options: Options) -> Outcome:
-    """Evaluate one item and write its memos (in a worker, or in this process with --jobs 1)."""
+    """Evaluate one item and write its memos (in a worker process)."""
     title = item.case.title if item.case is not None else item.label
     outcome = Outcome(key=item.key, source=item.source, title=title, status="written")
     if item.case is None or item.ruleset_dir is None:
@@ -158,33 +162,24 @@ def _fresh(target: Path, input_mtime: float) -> bool:
     return found.st_mtime >= input_mtime and found.st_size > 0  # empty: a write lost in a power cut
 
 
-def _run_chunk(items: list[Work], options: Options) -> list[Outcome]:
-    return [process(item, options) for item in items]
-
-
-def _chunks(items: Iterable[Work], size: int) -> Iterator[list[Work]]:
-    chunk: list[Work] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def run(inputs: Sequence[Path], options: Options, *, jobs: int = 1, mapping: Path | None = None,
-        ruleset: str | None = None, progress: Callable[[Outcome], None] | None = None) -> Result:
-    """Run a batch. Items stream through with a bounded number in flight, and the summaries are written a
-    row at a time to temporary files that replace the last batch's only at the end, so memory does not grow
-    with the number of cases and an interrupted batch leaves the previous summaries intact."""
+        ruleset: str | None = None, progress: Callable[[Outcome], None] | None = None,
+        func: Callable[[Work, Options], Outcome] | None = None) -> Result:
+    """Run a batch. Items stream through ``jobs`` worker processes with a bounded number in flight, and the
+    summaries are written a row at a time to temporary files that replace the last batch's only at the end,
+    so memory does not grow with the number of cases and an interrupted batch leaves the previous summaries
+    intact. ``func`` does each item (default :func:`process`; a module-level function, for tests).
+
+    :raises workers.WorkersFailed: when the worker processes cannot start.
+    """
     options.outdir.mkdir(parents=True, exist_ok=True)
     _RULESETS.clear()
     items = (work_of(item) for item in expand(inputs, list(options.rules_dirs) if options.rules_dirs else None,
                                               mapping=mapping, ruleset=ruleset))
     result = Result()
-    with Summaries(options.outdir) as summaries:
-        for outcome in _outcomes(items, options, jobs):
+    outcomes = _outcomes(items, options, jobs, func or process)
+    with Summaries(options.outdir) as summaries, closing(outcomes):  # closing: the workers stop on Ctrl-C
+        for outcome in outcomes:
             result.add(outcome)
             summaries.add(outcome)
             if progress is not None:
@@ -194,20 +189,26 @@ def run(inputs: Sequence[Path], options: Options, *, jobs: int = 1, mapping: Pat
     return result
 
 
-def _outcomes(items: Iterable[Work], options: Options, jobs: int) -> Iterator[Outcome]:
-    """Outcomes in input order; with workers, at most a few chunks per worker are in flight at once."""
-    if jobs <= 1:
-        for item in items:
-            yield process(item, options)
-        return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        pending: deque[Future[list[Outcome]]] = deque()
-        for chunk in _chunks(items, CHUNK):
-            pending.append(pool.submit(_run_chunk, chunk, options))
-            if len(pending) >= 4 * jobs:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+def _outcomes(items: Iterable[Work], options: Options, jobs: int,
+              func: Callable[[Work, Options], Outcome]) -> Generator[Outcome, None, None]:
+    """Outcomes in input order, from worker processes; a case whose worker died or ran out of time fails."""
+    with closing(workers.imap(func, items, options, jobs=jobs, timeout=options.timeout)) as results:
+        for item, result in results:
+            yield result if isinstance(result, Outcome) else _failed(item, result)
+
+
+def _failed(item: Work, failure: workers.Failure) -> Outcome:
+    """The outcome of a case that has none: its worker died or ran out of time, or transferlaw failed."""
+    if failure.kind == "died":
+        problem = f"the worker process died ({failure.reason}) while evaluating this case"
+    elif failure.kind == "timeout":
+        problem = (f"evaluating this case took longer than {failure.reason} (--timeout), so its worker process "
+                   "was stopped")
+    else:
+        problem = f"internal error while evaluating this case, please report it: {failure.reason}"
+    title = item.case.title if item.case is not None else item.label
+    return Outcome(key=item.key, source=item.source, title=title, status="failed",
+                   problems=[f"{item.source}: {problem}; the other cases were not affected"])
 
 
 # --- summaries ----------------------------------------------------------------------------------

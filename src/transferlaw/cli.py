@@ -488,6 +488,8 @@ def grade(settings: Settings, case: str, answers: Path | None, class_dir: Path |
               help="Comma-separated memo formats.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: one per core); results are identical for any number.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS",
+              help="Stop a case that runs longer than this and report it failed (0: no limit).")
 @click.option("--force", is_flag=True, help="Rewrite memos even when they are newer than their input.")
 @click.option("--mapping", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="YAML that renames spreadsheet columns to question ids and translates values.")
@@ -499,14 +501,18 @@ def grade(settings: Settings, case: str, answers: Path | None, class_dir: Path |
 @pass_settings
 @reports_errors
 def batch(settings: Settings, /, inputs: tuple[Path, ...], outdir: Path, formats: str, jobs: int | None,
-          force: bool, mapping: Path | None, ruleset_id: str | None, date: str | None, rules: tuple[Path, ...],
-          engine: api.EngineChoice, **memo: Any) -> None:
+          timeout: float, force: bool, mapping: Path | None, ruleset_id: str | None, date: str | None,
+          rules: tuple[Path, ...], engine: api.EngineChoice, **memo: Any) -> None:
     """Write memos for many cases: case files, folders of them, or spreadsheets (CSV, one case per row).
 
     Every memo is written atomically to OUTDIR/<case>.<format>; memos newer than their input are kept
     (so an interrupted batch resumes) unless --force. A bad file or row is reported and the batch goes on;
     the exit code is 1 at the end if anything failed. OUTDIR also gets summary.csv, summary.json and
     index.html (one row per case, with links to its memos).
+
+    Cases run in worker processes, also with -j 1: a case that crashes its worker (a segfault in the rules
+    engine, say) or runs longer than --timeout is reported failed, a new worker takes over, and every other
+    memo is still written.
 
     \b
     Example:
@@ -520,7 +526,8 @@ def batch(settings: Settings, /, inputs: tuple[Path, ...], outdir: Path, formats
                                f"choose from {', '.join(api.FORMATS)}")
     dirs = _rules(settings, rules)
     options = api.batch_options(outdir=outdir, formats=chosen, rules_dirs=tuple(dirs) if dirs else None,
-                                force=force, date=date, meta=memo_meta(**memo), engine=engine)
+                                force=force, date=date, meta=memo_meta(**memo), engine=engine,
+                                timeout=timeout or None)
     with click.progressbar(length=api.estimate_batch(inputs), label="cases", file=sys.stderr, show_pos=True,
                            hidden=not sys.stderr.isatty()) as bar:
         result = api.run_batch(list(inputs), options, jobs=jobs or api.default_jobs(), mapping=mapping,
