@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -52,3 +53,25 @@ def run_isolated(code: str, timeout: float = 120) -> subprocess.CompletedProcess
     prelude = f"import sys; sys.path.insert(0, {env_path!r})\n"
     return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True,
                           text=True, timeout=timeout)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``pytest -m fuzz`` is the long fuzzing run: ten times the examples of the default run."""
+    if "fuzz" in (config.getoption("markexpr") or "") and "TRANSFERLAW_FUZZ_EXAMPLES" not in os.environ:
+        os.environ["TRANSFERLAW_FUZZ_EXAMPLES"] = "1500"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """After a run that fuzzed: inputs tried per target, how many ended in a located error, the slowest."""
+    fuzz = sys.modules.get("tests.test_fuzz")
+    stats = getattr(fuzz, "STATS", None)
+    if not stats:
+        return
+    terminalreporter.section("fuzzing")
+    total = 0
+    for target, (tried, located, slowest, what) in sorted(stats.items()):
+        total += tried
+        terminalreporter.write_line(f"{target}: {tried} inputs, {located} located errors, slowest {slowest:.3f} s "
+                                    f"({what})")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    terminalreporter.write_line(f"total: {total} inputs; peak memory of the test process {peak:.0f} MB")

@@ -232,3 +232,27 @@ def test_bad_memo_block_is_located(runner: CliRunner, tmp_path: Path) -> None:
     assert code == 1
     assert "case.yaml:4:3: unknown key 'too' in 'memo' (did you mean 'to'?)" in err
     assert "case.yaml:5:15: 'privileged' must be true, false or the legend's text" in err
+
+
+LONG = "x" * 300  # longer than any file system takes for one name: Path.is_file() raises ENAMETOOLONG
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["check", LONG], f"no rule set '{LONG}'"),
+    (["test", LONG], f"no rule set '{LONG}'"),
+    (["--rules", LONG, "run", str(ROOT / "cases" / "many-unknowns.yaml")], "no such rules directory"),
+    (["run", LONG], "cannot read"),
+    (["explain", LONG, "us_citizen"], "cannot read"),
+    (["batch", LONG, "-o", "{tmp}/out"], "no such file or folder"),
+    (["run", str(ROOT / "cases" / "many-unknowns.yaml"), "-o", f"{LONG}/memo.md"], "cannot write"),
+    (["new", f"{LONG}/rules"], "cannot create the folder"),
+    (["new", "/etc/passwd/rules"], "cannot create the folder: Not a directory"),
+])
+def test_paths_the_system_cannot_take_are_input_errors(runner: CliRunner, tmp_path: Path, args: list[str],
+                                                       message: str) -> None:
+    """Found by fuzzing: a file name too long for the file system raised OSError from Path.is_file()."""
+    result = runner.invoke(cli, [a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert result.exit_code == 1, result.output
+    assert not isinstance(result.exception, OSError)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr

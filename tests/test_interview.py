@@ -212,6 +212,7 @@ def test_parse_choice(mini: RuleSet, raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(("raw", "fragment"), [
     ("4", "no choice 4"), ("0", "no choice 0"), ("county", "not a choice"), ("federl", "did you mean 'federal'"),
+    ("²", "not a choice"), ("9" * 5000, "no choice 999999999…"),  # found by fuzzing: int() refused both
 ])
 def test_parse_choice_errors(mini: RuleSet, raw: str, fragment: str) -> None:
     """A wrong choice says why and what the question accepts."""

@@ -7,6 +7,7 @@ asserts the message (and hint) fragment, the file, the line and, where it is mea
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -16,6 +17,7 @@ import pytest
 from transferlaw import api
 from transferlaw.errors import Diagnostic
 from transferlaw.errors import SourceError
+from transferlaw.errors import TransferlawError
 from transferlaw.errors import ValidationFailed
 from transferlaw.model import RuleSet
 from transferlaw.validate_case import case_from_mapping
@@ -290,3 +292,19 @@ def test_fact_values_that_are_accepted(mini: RuleSet, facts: str, expected: dict
     doc = load_text(f"ruleset: mini\ntitle: T\nfacts:\n  {facts}\n", "c.yaml")
     case = case_from_mapping(doc.root, mini, "c.yaml")
     assert dict(case.facts) == expected
+
+
+def test_test_case_paths_the_system_cannot_take_are_located(tmp_path: Path) -> None:
+    """Found by fuzzing: a test's `case:` too long for the file system, or with a NUL byte, raised OSError."""
+    rules = tmp_path / "mini"
+    (rules / "tests").mkdir(parents=True)
+    shutil.copy(MINI_RULES / "mini" / "ruleset.yaml", rules / "ruleset.yaml")
+    (rules / "tests" / "basic.yaml").write_text(
+        "tests:\n"
+        f"  - name: long\n    case: {'x' * 300}.yaml\n    expect: {{issues: {{exile: raised}}}}\n"
+        '  - name: nul\n    case: "a\\0b"\n    expect: {issues: {exile: raised}}\n', encoding="utf-8")
+    with pytest.raises(TransferlawError) as info:
+        api.load_tests(rules)
+    report = info.value.report()
+    assert "basic.yaml:3:11: no case file 'xxx" in report
+    assert "basic.yaml:6:11: no case file 'a\\x00b'" in report

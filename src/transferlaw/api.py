@@ -17,6 +17,7 @@ from . import cache
 from . import document
 from . import engine as durable
 from . import evaluate as evaluation_
+from . import paths
 from . import render as render_
 from . import sensitivity as sensitivity_
 from .conditions import parse_date
@@ -75,10 +76,10 @@ def find_rulesets(rules_dirs: Sequence[Path] | None = None) -> dict[str, Path]:
     """Rule-set ids and their directories: each DIR is a rule set, or holds rule sets one level down."""
     found: dict[str, Path] = {}
     for base in rules_dirs or default_rules_dirs():
-        if not base.is_dir():
+        if not paths.is_dir(base):
             raise SourceError(Diagnostic(Position(display_path(base)), "no such rules directory"))
-        candidates = [base] if (base / "ruleset.yaml").is_file() else sorted(
-            p for p in base.iterdir() if (p / "ruleset.yaml").is_file())
+        candidates = [base] if paths.is_file(base / "ruleset.yaml") else sorted(
+            p for p in base.iterdir() if paths.is_file(p / "ruleset.yaml"))
         for path in candidates:
             found.setdefault(path.name, path)
     return found
@@ -98,7 +99,7 @@ def _stamp(directory: Path) -> tuple[tuple[str, float, int], ...]:
 def ruleset_dir(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> Path:
     """The directory of a rule set given as a directory path or as an id."""
     path = Path(ref)
-    if (path / "ruleset.yaml").is_file():
+    if paths.is_file(path / "ruleset.yaml"):
         return path
     available = find_rulesets(rules_dirs)
     if str(ref) not in available:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import api
+from . import paths
 from . import workers
 from .errors import TransferlawError
 from .model import Case
@@ -265,7 +266,7 @@ def estimate(inputs: Sequence[Path]) -> int:
     """About how many cases the inputs hold (case files, plus one per spreadsheet line), for a progress bar."""
     total = 0
     for path in inputs:
-        if path.is_dir():
+        if paths.is_dir(path):
             total += sum(1 for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
         elif path.suffix.lower() == ".csv":
             try:

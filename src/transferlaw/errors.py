@@ -9,6 +9,7 @@
       EngineError                    the rules engine failed or disagreed with itself
       OutputError                    an output could not be written (exists, no permission, ...)
       interview.AnswerError          an interview answer the question does not accept (the interview asks again)
+      workers.WorkersFailed          a batch's worker processes cannot start at all
 
 Foreign exceptions (PyYAML, Jinja, durable_rules) are translated where those libraries are called, and
 nowhere else.
@@ -17,10 +18,22 @@ nowhere else.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+
+# Characters that would let text from a user's file move the cursor, recolour or reorder a terminal, or
+# break a message into lines: C0 and C1 controls (but tab and newline), bidirectional and invisible
+# formatting characters, line and paragraph separators, lone surrogates. (Tab is harmless.)
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069"
+                          "\ufeff\ufff9-\ufffb\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that could garble a terminal shown as an escape (``\\x1b``)."""
+    return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -33,8 +46,8 @@ class Position:
 
     def __str__(self) -> str:
         if self.line <= 0:
-            return self.path
-        return f"{self.path}:{self.line}:{max(self.col, 1)}"
+            return printable(self.path)
+        return f"{printable(self.path)}:{self.line}:{max(self.col, 1)}"
 
     def shifted(self, lines: int = 0, col: int | None = None, cols: int = 0) -> Position:
         """Return a position moved down by ``lines`` and to column ``col`` (or right by ``cols``)."""
@@ -54,14 +67,15 @@ class Diagnostic:
 
     def format(self, *, excerpt: bool = False) -> str:
         """Render as ``path:line:col: message (hint)``, optionally with the source line and a caret."""
-        text = f"{self.pos}: {self.message}"
+        text = f"{self.pos}: {printable(self.message)}"
         if self.severity != "error":
-            text = f"{self.pos}: {self.severity}: {self.message}"
+            text = f"{self.pos}: {self.severity}: {printable(self.message)}"
         if self.hint:
-            text += f" ({self.hint})"
+            text += f" ({printable(self.hint)})"
         if excerpt and self.source_line is not None and self.pos.col > 0:
-            caret = " " * (self.pos.col - 1) + "^"
-            text += f"\n    {self.source_line.rstrip()}\n    {caret}"
+            line = self.source_line.rstrip()
+            caret = " " * len(printable(line[:self.pos.col - 1])) + "^"
+            text += f"\n    {printable(line)}\n    {caret}"
         return text
 
 

@@ -158,11 +158,10 @@ def _pick(question: Question, text: str) -> str:
     """One choice, by id, by 1-based number, or by a unique case-insensitive start of its label."""
     choices = question.choices
     lowered = text.lower()
-    if text.isdigit():
-        number = int(text)
-        if 1 <= number <= len(choices):
-            return choices[number - 1][0]
-        raise AnswerError(f"there is no choice {number}: {accepted(question)}")
+    if text.isascii() and text.isdigit():  # not "²": str.isdigit accepts digits int() refuses
+        if len(text) < 10 and 1 <= int(text) <= len(choices):
+            return choices[int(text) - 1][0]
+        raise AnswerError(f"there is no choice {text if len(text) < 10 else text[:9] + '…'}: {accepted(question)}")
     for value, label in choices:
         if lowered in (value.lower(), label.lower()):
             return value

@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from . import paths
 from .errors import OutputError
 from .errors import display_path
 
@@ -17,15 +18,15 @@ def write_output(path: Path, text: str | bytes, force: bool = False, *, sync: bo
     calls :func:`sync_all` once at the end instead of paying for a disk flush per memo.
     """
     shown = display_path(path)
-    if path.is_dir():
+    if paths.is_dir(path):
         raise OutputError(f"{shown}: is a directory")
-    if path.exists() and not force:
+    if paths.exists(path) and not force:
         raise OutputError(f"{shown}: already exists (use --force to overwrite)")
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise OutputError(f"{shown}: cannot write: {exc.strerror}") from exc
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise OutputError(f"{shown}: cannot write: {getattr(exc, 'strerror', None) or exc}") from exc
     try:
         data = text.encode("utf-8") if isinstance(text, str) else text
         with os.fdopen(fd, "wb") as handle:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import paths
 from .errors import Diagnostic
 from .errors import OutputError
 from .errors import Position
@@ -158,13 +159,17 @@ def create(directory: Path, *, force: bool = False) -> list[Path]:
         ".schemas/ruleset.schema.json": schema_text("ruleset"),
         ".schemas/case.schema.json": schema_text("case"),
     }
-    existing = [name for name in files if (directory / name).exists()]
+    existing = [name for name in files if paths.exists(directory / name)]
     if existing and not force:
         raise OutputError(f"{display_path(directory)}: would overwrite {', '.join(existing)} (use --force)")
     written = []
     for name, text in files.items():
         path = directory / name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (OSError, ValueError) as exc:
+            raise OutputError(f"{display_path(path.parent)}: cannot create the folder: "
+                              f"{getattr(exc, 'strerror', None) or exc}") from exc
         write_output(path, text, force=True)
         written.append(path)
     return written

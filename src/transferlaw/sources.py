@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import api
+from . import paths
 from .errors import CompileError
 from .errors import Diagnostic
 from .errors import Position
@@ -145,7 +146,7 @@ class _Expander:
 
     def one(self, path: Path) -> Iterator[Item]:
         display = display_path(path)
-        if path.is_dir():
+        if paths.is_dir(path):
             files = self.case_files(path)
             if not files:
                 yield self.failed(path.name, display, path.name, mtime_of(path), [Diagnostic(
@@ -154,7 +155,7 @@ class _Expander:
                 yield from self.once(file, self.case_file)
             return
         suffix = path.suffix.lower()
-        if not path.exists():
+        if not paths.exists(path):
             yield self.failed(path.stem, display, path.name, 0.0, [Diagnostic(Position(display),
                                                                               "no such file or folder")])
         elif suffix in CASE_SUFFIXES:

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import authored
 from . import conditions
+from . import paths
 from .errors import Collector
 from .errors import Diagnostic
 from .errors import Position
@@ -557,7 +558,7 @@ class _Builder:
             self.out.error(node.pos, "a test needs either 'case' (a path) or 'facts', not both")
         elif ok(node, "case", TEXT):
             path = Path(item.doc.path).parent / str(node["case"])
-            if path.is_file():
+            if paths.is_file(path):
                 case = self._collect(lambda: _load_case_file(path, ruleset), node.at("case"))
             else:
                 self.out.error(node.at("case"), f"no case file '{node['case']}'",
