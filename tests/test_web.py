@@ -23,6 +23,8 @@ from transferlaw.web.store import Store
 
 from .conftest import MINI_RULES
 from .conftest import ROOT
+from .test_security import active_html
+from .test_security import active_markdown
 
 TODAY = dt.date(2026, 3, 1)
 
@@ -459,3 +461,145 @@ def test_what_if_on_a_multi_question_offers_none_and_all(client: FlaskClient) ->
     page = client.get(where + "/whatif/other_nationalities").get_data(as_text=True)
     assert 'value="none"' in page and ">none</label>" in page
     assert client.get(where + "/whatif/other_nationalities?value=none").status_code == 200
+
+
+# --- security review (issue 8) ---------------------------------------------------------------------------
+
+def test_two_steps_on_one_interview_at_the_same_instant_do_not_overwrite_each_other(app: Flask) -> None:
+    """Two requests that read the same interview before either writes: one is recorded, the other is refused
+    with a note (409), never both recorded with the second silently undoing the first."""
+    import threading
+
+    with app.test_client() as first:
+        where = start(first)
+        csrf = token(first)
+        browser = first.get_cookie(security.COOKIE)
+        assert browser is not None
+        version = re.search(r'name="version" value="([0-9a-f]+)"', first.get(where).get_data(as_text=True))
+        assert version
+    both_read = threading.Barrier(2)
+    real = steps.answer
+
+    def answer_once_both_have_read(*args: object, **kwargs: object) -> steps.State:
+        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        both_read.wait(timeout=30)  # each request has read the interview and made its change
+        return result
+
+    statuses: dict[str, int] = {}
+
+    def send(name: str) -> None:
+        with app.test_client() as tab:
+            tab.set_cookie(security.COOKIE, browser.value)
+            statuses[name] = tab.post(where, data={"csrf": csrf, "question": "person_name", "action": "answer",
+                                                   "value": name, "version": version.group(1)}).status_code
+
+    import pytest as _pytest
+
+    with _pytest.MonkeyPatch.context() as patch:
+        patch.setattr(steps, "answer", answer_once_both_have_read)
+        tabs = [threading.Thread(target=send, args=(name,)) for name in ("Ada", "Grace")]
+        for tab in tabs:
+            tab.start()
+        for tab in tabs:
+            tab.join(timeout=60)
+    assert sorted(statuses.values()) == [303, 409]
+    winner = next(name for name, status in statuses.items() if status == 303)
+    loser = next(name for name, status in statuses.items() if status == 409)
+    with app.test_client() as again:
+        case_file = again.get(where + "/case.yaml").get_data(as_text=True)
+    assert winner in case_file and loser not in case_file
+
+
+def test_the_store_writes_a_change_only_at_the_revision_it_was_read(tmp_path: Path) -> None:
+    """Compare-and-swap: a write based on a stale read is refused and changes nothing."""
+    store = Store(tmp_path / "s")
+    ruleset = api.load_ruleset(MINI_RULES / "mini")
+    ident = store.create(steps.start(ruleset, "T", as_of=TODAY))
+    found = store.read(ident)
+    assert found is not None
+    state, revision = found
+    one = steps.retitle(state, "One")
+    two = steps.retitle(state, "Two")
+    assert store.replace(ident, one, revision)
+    assert not store.replace(ident, two, revision)  # read at the same revision: too late
+    assert store.get(ident) == one
+    assert store.read(ident) == (one, revision + 1)
+    assert not store.replace("A" * 24, one, 0)
+
+
+def test_a_store_from_before_revisions_still_opens(tmp_path: Path) -> None:
+    """A database written by an earlier version (no revision column) gains one and keeps its interviews."""
+    import sqlite3
+
+    directory = tmp_path / "s"
+    directory.mkdir()
+    ruleset = api.load_ruleset(MINI_RULES / "mini")
+    state = steps.start(ruleset, "Old", as_of=TODAY)
+    from transferlaw.web.store import _dump
+
+    with sqlite3.connect(directory / "interviews.sqlite3") as db:
+        db.execute("CREATE TABLE interviews (id TEXT PRIMARY KEY, state TEXT NOT NULL, updated TEXT NOT NULL)")
+        db.execute("INSERT INTO interviews VALUES (?, ?, ?)", ("B" * 24, _dump(state), "2026-01-01"))
+    store = Store(directory)
+    assert store.read("B" * 24) == (state, 0)
+    assert store.replace("B" * 24, steps.retitle(state, "New"), 0)
+
+
+EVIL = ["<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "javascript:alert(1)",
+        "{{ 7*7 }}", "' onmouseover='alert(1)"]
+
+
+def _evil_rules(tmp_path: Path, payload: str) -> Path:
+    """The mini rule set with ``payload`` in every text a page can show."""
+    import yaml
+
+    data = yaml.safe_load((MINI_RULES / "mini" / "ruleset.yaml").read_text(encoding="utf-8"))
+    data["title"] = data["description"] = data["jurisdiction"] = payload
+    data["areas"] = {area: payload for area in data["areas"]}
+    for question in data["questions"]:
+        question["prompt"] = question["help"] = payload
+        if "choices" in question:
+            question["choices"] = {value: payload + value for value in question["choices"]}
+    for item in data["conclusions"]:
+        item["title"] = payload
+    for issue in data["issues"]:
+        issue["title"] = payload
+        issue["rule"] = issue["counterargument"] = payload.replace("{{", "{{ '{{' }}")
+        issue["application"] = "{{ case.title }} {{ answer.name }}"
+    for authority in data["authorities"]:
+        authority["citation"] = authority["proposition"] = payload
+    rules = tmp_path / "rules"
+    (rules / "mini").mkdir(parents=True)
+    (rules / "mini" / "ruleset.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return rules
+
+
+@pytest.mark.parametrize("payload", EVIL)
+def test_every_page_escapes_what_a_rule_set_and_a_case_say(tmp_path: Path, payload: str) -> None:
+    """Rule-set text (titles, prompts, help, choices, rendered texts, citations) and case text (title, text
+    answers) never reach a page, a memo or a download as markup."""
+    app = create_app([_evil_rules(tmp_path, payload)], tmp_path / "state", today=lambda: TODAY)
+    with app.test_client() as client:
+        where = start(client, payload, ruleset="mini")
+        assert post(client, where, question="name", action="answer", value=payload) == 303
+        pages = ["", "/memo", "/memo.html", "/explain/exile", "/whatif/citizen?value=yes", "/download/html", "/x"]
+        for path in pages:
+            response = client.get(where + path)
+            assert response.status_code == (404 if path == "/x" else 200), path
+            html = response.get_data(as_text=True)
+            assert active_html(html, own="/") == [], path
+            if "{{" in payload:
+                assert payload in html or path == "/x", path  # shown as written, never run
+        assert active_html(client.get("/").get_data(as_text=True), own="/") == []
+        markdown = client.get(where + "/download/md").get_data(as_text=True)
+        assert active_markdown(markdown) == []
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "..\\..\\boot.ini", "a\x00b.yaml",
+                                  "<script>.yaml", "x" * 5000 + ".yaml"])
+def test_an_upload_name_is_only_shown_never_used_as_a_path(client: FlaskClient, tmp_path: Path, name: str) -> None:
+    """An uploaded file's name names no file: whatever it says, nothing is read or written there, and it is
+    shown escaped."""
+    status, page = upload(client, name, b"ruleset: nope\ntitle: x\n")
+    assert status == 400 and "unknown rule set" in page
+    assert "<script>" not in page and "/etc/" not in page and "..\\" not in page

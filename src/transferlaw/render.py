@@ -1,7 +1,10 @@
 """Render the memo document as Markdown, HTML (trusted Jinja templates) or JSON.
 
 Templates come from a user's directory first (``--templates``), then the bundled ``templates/``. Jinja
-errors in a template are translated here into located errors.
+errors in a template are translated here into located errors. The templates are trusted, the memo's text is
+not (it comes from rule sets and cases): HTML templates escape every value they print (autoescaping), and
+Markdown templates pass every value through :func:`md_safe`, so that no text can become active HTML when the
+Markdown is rendered.
 """
 
 from __future__ import annotations
@@ -17,15 +20,76 @@ from .errors import Position
 from .errors import SourceError
 from .errors import display_path
 from .resources import bytecode_cache
+from .resources import code_flavour
 from .resources import templates_dir
 
 FORMATS = ("md", "html", "json")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]>#|!~])")
 _ENVS: dict[tuple[str, ...], jinja2.Environment] = {}
+
+_MD_ENTITY = re.compile(r"&(?!amp;|lt;|#123;|#33;)(?=#?[0-9A-Za-z]+;)")
+_MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+_MD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MD_LINK = re.compile(r"(\][(:])([\s<]*)([A-Za-z][A-Za-z0-9+.-]*):")
+_MD_SCHEMES = frozenset({"http", "https", "mailto"})
+_MD_RISKY = re.compile(r"[<&{\]!\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""A character one of the rules of :func:`md_safe` acts on (most texts have none)."""
+_MD_URL = re.compile(r"https?://[^\s<>\x00-\x1f\x7f]+\Z")
+
+
+def md_safe(value: object) -> object:
+    """Text that cannot become active HTML in a Markdown renderer, whatever the renderer lets through (raw
+    HTML, as Python-Markdown and markdown-it with ``html: true`` do; attribute lists; template tags):
+
+    - no ``<`` that could open a tag, a comment or an autolink: it becomes ``&lt;``;
+    - no character reference that could spell one: ``&#60;`` becomes ``&amp;#60;`` (text), except the
+      ``&amp;``, ``&lt;``, ``&#123;`` and ``&#33;`` this function writes itself;
+    - no ``{``, which starts Python-Markdown attribute lists (``{: onclick=…}``) and the template tags of
+      tools that run Jinja or Liquid over Markdown: it becomes ``&#123;``;
+    - no images, which a renderer would fetch (a web beacon): ``![`` becomes ``&#33;[``;
+    - no link to anything but http(s) and mailto: ``](javascript:`` becomes ``](javascript%3A``, a harmless
+      relative link;
+    - no control characters.
+
+    Markdown syntax itself (emphasis, lists, links to web pages) is kept. Applying it twice changes nothing, so
+    it finalizes every value a Markdown template prints, macros' output included. Other values pass
+    unchanged."""
+    if not isinstance(value, str):
+        return value
+    done = _MD_DONE.get(value)
+    if done is None:
+        done = _md_safe(value) if _MD_RISKY.search(value) else value
+        if len(_MD_DONE) < _MD_KEEP and len(value) < 1000:
+            _MD_DONE[value] = done
+    return done
+
+
+_MD_DONE: dict[str, str] = {}
+_MD_KEEP = 20_000
+"""Texts already made safe: a batch prints the same prompts and titles in every memo (bounded)."""
+
+
+def _md_safe(value: str) -> str:
+    text = _MD_CONTROL.sub("", value)
+    text = _MD_ENTITY.sub("&amp;", text)
+    text = _MD_TAG.sub("&lt;", text).replace("{", "&#123;").replace("![", "&#33;[")
+    return _MD_LINK.sub(_md_link, text)
+
+
+def _md_link(match: re.Match[str]) -> str:
+    scheme = match.group(3)
+    if scheme.lower() in _MD_SCHEMES:
+        return match.group(0)
+    return f"{match.group(1)}{match.group(2)}{scheme}%3A"
+
+
+def md_url(value: object) -> bool:
+    """Whether ``value`` is a web address that can be printed as a Markdown autolink (``<https://…>``)."""
+    return isinstance(value, str) and _MD_URL.match(value) is not None
 
 
 def md_escape(value: object) -> str:
-    """Escape Markdown syntax in text that came from a case."""
+    """Escape Markdown syntax in text that came from a case (``<`` is left to :func:`md_safe`)."""
     return _MD_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
 
 
@@ -51,24 +115,27 @@ def md_inline(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def _env(extra: Path | None) -> jinja2.Environment:
+def _env(extra: Path | None, markdown: bool = False) -> jinja2.Environment:
+    """The environment for HTML templates (autoescaped), or for Markdown ones (every value :func:`md_safe`)."""
     dirs = ([str(extra)] if extra is not None else []) + [str(templates_dir())]
-    key = tuple(dirs)
+    key = (*dirs, "md" if markdown else "html")
     env = _ENVS.get(key)
     if env is None:
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(dirs),
             undefined=jinja2.StrictUndefined,
-            autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
+            autoescape=not markdown,
+            finalize=md_safe if markdown else None,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
-            bytecode_cache=bytecode_cache(),
+            bytecode_cache=bytecode_cache(code_flavour("md" if markdown else "html", Path(__file__))),
         )
         env.filters["md_escape"] = md_escape
         env.filters["md_cell"] = md_cell
         env.filters["md_block"] = md_block
         env.filters["md_inline"] = md_inline
+        env.tests["md_url"] = md_url
         _ENVS[key] = env
     return env
 
@@ -78,10 +145,10 @@ def render(document: dict[str, Any], fmt: str, templates: Path | None = None) ->
     if fmt == "json":
         return render_json(document).decode("utf-8")
     name = f"memo.{fmt}.j2"
-    env = _env(templates)
+    env = _env(templates, markdown=fmt == "md")
     try:
         template = env.get_template(name)
-        text = template.render(memo=document)
+        text = template.render(memo=_heading_as_text(document))
     except jinja2.TemplateNotFound as exc:
         raise SourceError(Diagnostic(Position(display_path(templates or templates_dir())),
                                      f"template '{exc.name}' not found")) from exc
@@ -93,13 +160,41 @@ def render(document: dict[str, Any], fmt: str, templates: Path | None = None) ->
     return text.rstrip("\n") + "\n"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Half of a UTF-16 pair, alone: not Unicode text. None comes from a file (each is decoded strictly), but a
+command-line argument that is not UTF-8 arrives with them (``--to``, ``--legend``): they print as U+FFFD."""
+
+
+def _heading_as_text(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with lone surrogates in its heading (the only text taken from the command line) replaced."""
+    heading = document.get("heading")
+    if isinstance(heading, dict) and any(isinstance(v, str) and _SURROGATE.search(v) for v in heading.values()):
+        return {**document, "heading": _whole(heading)}
+    return document
+
+
+def _whole(value: Any) -> Any:
+    """``value`` with every lone surrogate in its texts replaced by U+FFFD (:data:`_SURROGATE`)."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_whole(k): _whole(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_whole(v) for v in value]
+    return value
+
+
 def render_json(document: dict[str, Any]) -> bytes:
     """The document as UTF-8 JSON, indented by two spaces, ending in a newline. orjson writes the same bytes
     as ``json.dumps(document, indent=2, ensure_ascii=False)`` (except that exponents drop the ``+``, as in
     ``1e16``), about fifteen times faster."""
     import orjson  # only when JSON is asked for: it costs a Markdown run's start-up nothing
 
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    option = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+    try:
+        return orjson.dumps(document, option=option)
+    except TypeError:  # a lone surrogate (orjson refuses it): the same document with U+FFFD in its place
+        return orjson.dumps(_whole(document), option=option)
 
 
 def index_parts(templates: Path | None = None) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -25,10 +26,25 @@ RULESET_ID = re.compile(r"[a-z0-9][a-z0-9.-]*\Z")
 
 
 def rule_set_files(directory: Path) -> tuple[list[Path], list[Path]]:
-    """The YAML files of a rule set (definition files, test files), in sorted order."""
+    """The YAML files of a rule set (definition files, test files), in sorted order.
+
+    A rule set is read from its own directory only: a file (or an ``issues/`` or ``tests/`` folder) that is a
+    symbolic link to something outside it is refused, so that a rule set from someone else cannot make
+    transferlaw read, and quote in its error messages, a file elsewhere on the computer.
+    """
     definition = sorted(p for p in directory.glob("*.yaml") if p.is_file())
     definition += sorted(p for p in (directory / "issues").glob("*.yaml") if p.is_file())
     tests = sorted(p for p in (directory / "tests").glob("*.yaml") if p.is_file())
+    root = directory.resolve()
+    for path in (*definition, *tests):
+        if not path.resolve().is_relative_to(root):
+            from .errors import Diagnostic
+            from .errors import Position
+            from .errors import SourceError
+            from .errors import display_path
+
+            raise SourceError(Diagnostic(Position(display_path(path)), "is a link to a file outside the rule set",
+                                         "a rule set is read only from its own directory: copy the file in"))
     return definition, tests
 
 
@@ -73,10 +89,12 @@ class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
 
 
 def cache_dir(name: str) -> Path | None:
-    """A private per-user cache directory (like __pycache__), or None when disabled or unwritable.
+    """A private per-user cache directory (like __pycache__), or None when disabled, unwritable or not private.
 
     ``TRANSFERLAW_CACHE_DIR`` chooses the directory; ``TRANSFERLAW_NO_CACHE=1`` turns caching off. The
-    directory is created with mode 0700: only its owner may write what later runs load from it.
+    directory is created with mode 0700: only its owner may write what later runs load from it. What is
+    cached there is run (compiled templates) or unpickled (rule sets), so a directory that already exists
+    and that another user owns, or that others may write to, is not used at all.
     """
     if os.environ.get("TRANSFERLAW_NO_CACHE"):
         return None
@@ -85,17 +103,43 @@ def cache_dir(name: str) -> Path | None:
     path = Path(base) / name
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(path):
+            return None
     except OSError:
         return None
     return path
 
 
-_BYTECODE: list[jinja2.BytecodeCache | None] = []
+def _private(path: Path) -> bool:
+    """Whether only the current user can write to ``path`` (always true where there are no Unix users)."""
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # pragma: no cover - Windows
+        return True
+    info = path.stat()
+    return info.st_uid == getuid() and not info.st_mode & 0o022
 
 
-def bytecode_cache() -> jinja2.BytecodeCache | None:
-    """A cache of compiled Jinja templates (memo templates and rule-set texts), or None."""
-    if not _BYTECODE:
+_BYTECODE: dict[str, jinja2.BytecodeCache | None] = {}
+
+
+def bytecode_cache(flavour: str) -> jinja2.BytecodeCache | None:
+    """A cache of compiled Jinja templates, or None; one per ``flavour`` (:func:`code_flavour`).
+
+    Jinja keys its cache on a template's name and source only, but the code it compiles also depends on the
+    environment (the sandbox's checks, a ``finalize`` function): each environment has its own flavour, so
+    code compiled for one is never loaded into another, nor code compiled by an older transferlaw."""
+    if flavour not in _BYTECODE:
         directory = cache_dir("jinja")
-        _BYTECODE.append(_QuietBytecodeCache(str(directory)) if directory is not None else None)
-    return _BYTECODE[0]
+        _BYTECODE[flavour] = (_QuietBytecodeCache(str(directory), f"__jinja2_{flavour}_%s.cache")
+                              if directory is not None else None)
+    return _BYTECODE[flavour]
+
+
+def code_flavour(name: str, source: Path) -> str:
+    """``name`` and a fingerprint of Jinja's version and of the module at ``source`` that configures the
+    environment: it changes whenever either could change the code Jinja compiles."""
+    try:
+        code = source.read_bytes()
+    except OSError:  # pragma: no cover - a module without its source: never reuse a cache entry
+        code = os.urandom(16)
+    return f"{name}-" + hashlib.sha256(jinja2.__version__.encode("ascii") + b"\0" + code).hexdigest()[:16]

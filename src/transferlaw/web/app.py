@@ -96,15 +96,33 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
         return api.load_ruleset(found[ident])
 
     def interview_of(ident: str) -> tuple[steps.State, RuleSet]:
-        state = store.get(ident)
-        if state is None:
-            abort(404, "There is no interview at this address. It may have been started on another computer.")
-        ruleset = ruleset_of(state.ruleset)
-        fitted, dropped = steps.refit(ruleset, state)
-        if dropped:  # the rule set changed since: keep what still fits, and say what was taken out
-            store.put(ident, fitted)
-            g.dropped = [ruleset.question_by_id[q].prompt if q in ruleset.question_by_id else q for q in dropped]
-        return fitted, ruleset
+        state, ruleset, _ = read(ident)
+        return state, ruleset
+
+    def read(ident: str) -> tuple[steps.State, RuleSet, int]:
+        """The interview, its rule set and the revision it was read at (a change is written only if the
+        interview is still at that revision: :meth:`Store.replace`)."""
+        for _ in range(3):
+            found = store.read(ident)
+            if found is None:
+                abort(404, "There is no interview at this address. It may have been started on another computer.")
+            state, revision = found
+            ruleset = ruleset_of(state.ruleset)
+            fitted, dropped = steps.refit(ruleset, state)
+            if not dropped:
+                return state, ruleset, revision
+            if store.replace(ident, fitted, revision):  # the rule set changed: keep what still fits, say so
+                g.dropped = [ruleset.question_by_id[q].prompt if q in ruleset.question_by_id else q
+                             for q in dropped]
+                return fitted, ruleset, revision + 1
+        return fitted, ruleset, revision  # pragma: no cover - refitted by three other requests meanwhile
+
+    def conflict(ident: str) -> Response:
+        """The interview as it now stands, with a note that the step just sent was not recorded."""
+        state, ruleset = interview_of(ident)
+        return page("interview.html", 409, **interview_context(
+            ident, state, ruleset, error="This interview changed in another tab or window, so that answer "
+                                        "was not recorded. Here is where it stands now."))
 
     def case_of(state: steps.State) -> Case:
         return Case(ruleset=state.ruleset, title=state.title, facts=dict(state.facts), as_of=state.as_of,
@@ -229,14 +247,12 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
 
     @app.post("/i/<ident>")
     def step(ident: str) -> Response:
-        state, ruleset = interview_of(ident)
+        state, ruleset, revision = read(ident)
         action = request.form.get("action", "answer")
         question_id = request.form.get("question", "")
         sent = request.form.get("version")
         if action != "title" and sent is not None and sent != steps.version(state):
-            return page("interview.html", 409, **interview_context(
-                ident, state, ruleset, error="This interview changed in another tab or window, so that answer "
-                                             "was not recorded. Here is where it stands now."))
+            return conflict(ident)
         try:
             if action == "back":
                 state = steps.back(state)
@@ -253,7 +269,8 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
         except AnswerError as exc:
             return page("interview.html", 400, **interview_context(
                 ident, state, ruleset, error=str(exc), entered=request.form.getlist("value")))
-        store.put(ident, state)
+        if not store.replace(ident, state, revision):  # another request changed it since it was read
+            return conflict(ident)
         return redirect(url_for("interview", ident=ident) + "#question", 303)  # type: ignore[return-value]
 
     def raw_answer(ruleset: RuleSet, question_id: str) -> str:
@@ -323,25 +340,27 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
 
     # --- what if ------------------------------------------------------------------------------------
 
-    def changed(ident: str, fact: str, chosen: str | None) -> tuple[steps.State, RuleSet, Question, steps.State | None]:
-        """The interview, its rule set, the question ``fact``, and the interview with ``chosen`` as its answer."""
-        state, ruleset = interview_of(ident)
+    def changed(ident: str, fact: str,
+                chosen: str | None) -> tuple[steps.State, RuleSet, Question, steps.State | None, int]:
+        """The interview, its rule set, the question ``fact``, the interview with ``chosen`` as its answer, and
+        the revision the interview was read at."""
+        state, ruleset, revision = read(ident)
         question = ruleset.question_by_id.get(fact)
         if question is None or question.type == "text":
             abort(404, f"There is no question “{fact}” to change.")
         if chosen is None:
-            return state, ruleset, question, None
+            return state, ruleset, question, None, revision
         value = choice_value(question, ruleset, chosen)
         if value is None:
             after = replace(steps.skip(state, fact), asked=state.asked)
         else:
             after = steps.change(ruleset, state, fact, steps.answer_text(value))
-        return state, ruleset, question, after
+        return state, ruleset, question, after, revision
 
     @app.get("/i/<ident>/whatif/<fact>")
     def what_if(ident: str, fact: str) -> Response:
         chosen = request.args.get("value")
-        state, ruleset, question, after = changed(ident, fact, chosen)
+        state, ruleset, question, after, _ = changed(ident, fact, chosen)
         changes = None
         if after is not None:
             program = kleene.program(ruleset)
@@ -353,9 +372,10 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
 
     @app.post("/i/<ident>/whatif/<fact>")
     def apply_what_if(ident: str, fact: str) -> Response:
-        _, _, _, state = changed(ident, fact, request.form.get("value", ""))
+        _, _, _, state, revision = changed(ident, fact, request.form.get("value", ""))
         assert state is not None
-        store.put(ident, state)
+        if not store.replace(ident, state, revision):  # another request changed it since it was read
+            return conflict(ident)
         return redirect(url_for("memo", ident=ident), 303)  # type: ignore[return-value]
 
     return app

@@ -1,7 +1,10 @@
 """Keep web interviews on disk (SQLite), each under an unguessable id, so they survive reloads and restarts.
 
 Every interview is its own row: two tabs, each with its own interview, never share or overwrite state.
-The store also holds the app's secret (for CSRF tokens), created once, readable only by its owner.
+Each row carries a revision, and a change is written only if the row is still at the revision it was read
+at (compare-and-swap): two requests on one interview at the same instant cannot both read it, change it and
+write, the second silently undoing the first; the second is told, and the page shows the interview as it
+now stands. The store also holds the app's secret (for CSRF tokens), created once, readable only by its owner.
 """
 
 from __future__ import annotations
@@ -41,7 +44,10 @@ class Store:
             with self._connect() as db:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("CREATE TABLE IF NOT EXISTS interviews (id TEXT PRIMARY KEY, state TEXT NOT NULL, "
-                           "updated TEXT NOT NULL)")
+                           "updated TEXT NOT NULL, revision INTEGER NOT NULL DEFAULT 0)")
+                columns = {row[1] for row in db.execute("PRAGMA table_info(interviews)")}
+                if "revision" not in columns:  # a store written before revisions were kept
+                    db.execute("ALTER TABLE interviews ADD COLUMN revision INTEGER NOT NULL DEFAULT 0")
             os.chmod(self.path, 0o600)
             self.secret = self._secret()
         except (OSError, sqlite3.Error) as exc:
@@ -76,26 +82,40 @@ class Store:
     def create(self, state: State) -> str:
         """Keep a new interview; its id (24 random URL-safe characters)."""
         ident = secrets.token_urlsafe(18)
-        self.put(ident, state)
+        with self._lock, self._connect() as db:
+            db.execute("INSERT INTO interviews (id, state, updated, revision) VALUES (?, ?, ?, 0)",
+                       (ident, _dump(state), _now()))
         return ident
 
     def get(self, ident: str) -> State | None:
         """The interview with this id, or None (also for anything that is not an id)."""
+        found = self.read(ident)
+        return found[0] if found is not None else None
+
+    def read(self, ident: str) -> tuple[State, int] | None:
+        """The interview with this id and its revision (for :meth:`replace`), or None."""
         if not ID.match(ident):
             return None
         with self._lock, self._connect() as db:
-            row = db.execute("SELECT state FROM interviews WHERE id = ?", (ident,)).fetchone()
+            row = db.execute("SELECT state, revision FROM interviews WHERE id = ?", (ident,)).fetchone()
         if row is None:
             return None
         try:
-            return _load(row[0])
+            return _load(row[0]), int(row[1])
         except (ValueError, KeyError, TypeError, AttributeError):  # a damaged row: as good as missing
             return None
 
-    def put(self, ident: str, state: State) -> None:
+    def replace(self, ident: str, state: State, revision: int) -> bool:
+        """Write ``state`` if the interview is still at ``revision`` (then it moves to the next one); False,
+        writing nothing, if another request changed it since it was read."""
         with self._lock, self._connect() as db:
-            db.execute("INSERT OR REPLACE INTO interviews (id, state, updated) VALUES (?, ?, ?)",
-                       (ident, _dump(state), dt.datetime.now(dt.UTC).isoformat()))
+            cursor = db.execute("UPDATE interviews SET state = ?, updated = ?, revision = revision + 1 "
+                                "WHERE id = ? AND revision = ?", (_dump(state), _now(), ident, revision))
+            return cursor.rowcount == 1
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
 
 
 def _dump(state: State) -> str:
