@@ -228,3 +228,17 @@ def test_ctrl_c_in_a_terminal_stops_the_workers_quietly(tmp_path: Path) -> None:
     assert not list(out.glob(".*.tmp"))
     for path in out.glob("clients-*.json"):
         json.loads(path.read_text())
+
+
+def test_summary_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
+    """A title from someone else's spreadsheet such as =HYPERLINK(...) is written so a spreadsheet shows it as text."""
+    sheet = tmp_path / "hostile.csv"
+    sheet.write_text('title,citizenship\n"=HYPERLINK(""http://evil.example"",""x"")",us_citizen_birth\n'
+                     "+1+1,lpr\n@SUM(A1),lpr\nPlain,lpr\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["batch", str(sheet), "--ruleset", "foreign-prison-transfer", "-o", str(out),
+                                      "-f", "json"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((out / "summary.csv").read_text(encoding="utf-8").splitlines()))
+    assert [r["title"] for r in rows] == ["'=HYPERLINK(\"http://evil.example\",\"x\")", "'+1+1", "'@SUM(A1)", "Plain"]
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["items"][0]["title"].startswith("=HYPER")

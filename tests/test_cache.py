@@ -39,6 +39,16 @@ def test_any_byte_changed_is_a_different_key(tmp_path: Path) -> None:
     assert _key(directory) != before
 
 
+def test_changed_code_is_a_different_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule set validated by an older transferlaw (same version number, other checks) is not reused."""
+    directory = tmp_path / "mini"
+    shutil.copytree(MINI_RULES / "mini", directory, ignore=shutil.ignore_patterns("tests"))
+    before = _key(directory)
+    assert len(cache.code_stamp()) == 64
+    monkeypatch.setattr(cache, "code_stamp", lambda: "other code")
+    assert _key(directory) != before
+
+
 def test_corrupt_entry_is_a_miss(tmp_path: Path) -> None:
     """A damaged cache file is ignored, not an error."""
     directory = tmp_path / "mini"

@@ -25,6 +25,7 @@ from click.testing import Result
 from transferlaw import authored
 from transferlaw import render
 from transferlaw import resources
+from transferlaw import sandbox
 from transferlaw.cli import cli
 from transferlaw.errors import Position
 from transferlaw.errors import SourceError
@@ -151,11 +152,7 @@ def active_markdown(text: str) -> list[str]:
     found += ["attribute list or template tag"] if "{" in text else []
     found += ["image"] if "![" in text else []
     found += [f"control character {c!r}" for c in re.findall(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)]
-    for module, renders in (("markdown", _python_markdown), ("markdown_it", _markdown_it)):
-        try:
-            __import__(module)
-        except ImportError:
-            continue
+    for module, renders in (("markdown", _python_markdown), ("markdown_it", _markdown_it)):  # test extras
         found += [f"{module}: {item}" for item in active_html(renders(text)) if not item.startswith("<img ")]
     return found
 
@@ -339,8 +336,8 @@ MARKUP = [
     "![beacon](https://attacker.example/pixel.png)",
     "<!-- --><?php ?><!DOCTYPE x>",
     "javascript:alert(1)",
-    "a\x01b\x0bc\x7fd",
 ]
+CONTROL_TEXT = "a\x01b\x0bc\x7fd"  # refused where it is read (YAML text, CSV cells), so never reaches a memo
 
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
@@ -353,6 +350,8 @@ def test_rule_set_text_cannot_become_active_in_a_memo(tmp_path: Path, field: Fie
         result, memo = run_memo(tmp_path, rules=with_field(field, payload), fmt=fmt)
         assert result.exit_code == 0, (payload, result.stderr)
         assert_inert(memo, fmt)
+    result, _ = run_memo(tmp_path, rules=with_field(field, CONTROL_TEXT), fmt=fmt)
+    assert result.exit_code == 1 and "the text holds the control character U+0001" in result.stderr
 
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
@@ -366,6 +365,10 @@ def test_case_text_cannot_become_active_in_a_memo(tmp_path: Path, field: Field, 
         result, memo = run_memo(tmp_path, rules=rules, case=case, fmt=fmt)
         assert result.exit_code == 0, (payload, result.stderr)
         assert_inert(memo, fmt)
+    case = yaml.safe_load(yaml.safe_dump(CASE))
+    _put(case, field, CONTROL_TEXT)
+    result, _ = run_memo(tmp_path, rules=rules, case=case, fmt=fmt)
+    assert result.exit_code == 1 and "the text holds the control character U+0001" in result.stderr
 
 
 @pytest.mark.parametrize("payload", MARKUP)
@@ -406,18 +409,22 @@ def test_a_batch_index_links_only_to_its_own_files(tmp_path: Path) -> None:
 
 CONTROL = r"a\x00b\x01c\x08d\x0be\x0cf\x0eg\x1fh\x7fi\ufffej\uffffk"
 """Characters XML 1.0 cannot carry, as YAML double-quoted escapes."""
+NONCHARACTERS = r"i\ufffej\uffffk"
+"""The ones YAML text may hold (the control characters are refused when the file is read)."""
 
 
 @pytest.mark.parametrize("field", CASE_FIELDS, ids=_name)
 def test_control_characters_in_a_case_give_a_valid_word_file(tmp_path: Path, field: Field) -> None:
-    """Characters XML cannot carry (python-docx refuses them) in any case text: the Word memo is written
-    without them, and its XML parses."""
+    """Characters XML cannot carry (python-docx refuses them) in any case text: control characters are
+    refused when the case is read; the others are left out of the Word memo, and its XML parses."""
     from xml.dom import minidom
 
     case = yaml.safe_load(yaml.safe_dump(CASE))
     _put(case, field, "MARKER")
-    text = yaml.safe_dump(case, allow_unicode=True).replace("MARKER", f'"{CONTROL}"', 1)
-    result, memo = run_memo(tmp_path, case=text, fmt="docx")
+    text = yaml.safe_dump(case, allow_unicode=True)
+    result, _ = run_memo(tmp_path, case=text.replace("MARKER", f'"{CONTROL}"', 1), fmt="docx")
+    assert result.exit_code == 1 and "the text holds the control character U+0000" in result.stderr
+    result, memo = run_memo(tmp_path, case=text.replace("MARKER", f'"{NONCHARACTERS}"', 1), fmt="docx")
     assert result.exit_code == 0, result.stderr
     with zipfile.ZipFile(io.BytesIO(memo)) as package:
         for name in package.namelist():
@@ -504,7 +511,7 @@ def test_a_cases_ruleset_is_an_id_never_a_path(tmp_path: Path, ident: str) -> No
     secret.mkdir()
     (secret / "ruleset.yaml").write_text(yaml.safe_dump({**MINI, "id": "secret"}), encoding="utf-8")
     result, memo = run_memo(tmp_path / "work", case={**CASE, "ruleset": ident})
-    assert_located_refusal(result, "unknown rule set")
+    assert_located_refusal(result, "unknown rule set", "control character")  # NUL: refused as it is read
     assert memo == b""
 
 
@@ -573,7 +580,7 @@ def test_compiled_templates_are_cached_per_environment_and_version(tmp_path: Pat
     first = resources.code_flavour("authored", module)
     module.write_text("two", encoding="utf-8")
     assert resources.code_flavour("authored", module) != first
-    caches = [authored._ENV.bytecode_cache, render._env(None, markdown=True).bytecode_cache,
+    caches = [sandbox.ENV.bytecode_cache, render._env(None, markdown=True).bytecode_cache,
               render._env(None).bytecode_cache]
     if all(cache is not None for cache in caches):  # caching is on in the test run (conftest)
         assert len({getattr(cache, "pattern", None) for cache in caches}) == 3

@@ -413,3 +413,15 @@ def test_ten_thousand_rows_expand_quickly_and_faithfully(tmp_path: Path) -> None
     for n in (0, 1, len(cases) - 1, 9_999):
         got = items[n].case
         assert got is not None and dict(got.facts) == dict(cases[n % len(cases)].facts)
+
+
+def test_control_characters_in_cells_are_located(tmp_path: Path) -> None:
+    """A control character in a cell (from a pasted terminal log, an old export) is refused at its place."""
+    sheet = tmp_path / "x.csv"
+    sheet.write_bytes(b'title,citizen\n"a\x1bb",true\nok,"tr\x07ue"\nfine,true\n')
+    items = items_of(sheet, rules_dirs=[MINI_RULES], ruleset="mini")
+    assert [problems(i) for i in items] == [
+        [("x.csv:2:3", "the cell holds the control character U+001B")],
+        [("x.csv:3:7", "the cell holds the control character U+0007")],
+        [],
+    ]

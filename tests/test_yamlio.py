@@ -428,3 +428,28 @@ def test_locate_in_multiline_plain_scalar_stays_in_the_file() -> None:
     offset = doc.root["when"].index("=")
     pos = locate_in_scalar(doc.lines, doc.root.meta["when"], offset)
     assert pos in (Position("f.yaml", 3, 13), Position("f.yaml", 2, 7))
+
+
+@pytest.mark.parametrize(("text", "where", "code"), [
+    ("title: a\x1bb\n", "1:9", "001B"),
+    ("title: ok\nfacts:\n  x: \"a\x07b\"\n", "3:8", "0007"),
+    ("a: 1\n\x00\n", "2:1", "0000"),
+])
+def test_characters_yaml_refuses_are_located(text: str, where: str, code: str) -> None:
+    """PyYAML's reader reports a control character by offset only; the message gives its line and column."""
+    with pytest.raises(SourceError) as info:
+        load_text(text, "f.yaml")
+    assert info.value.report() == (f"f.yaml:{where}: the character U+{code} is not allowed in YAML text (delete it, "
+                                   "or write it as an escape such as \\x1b inside double quotes)")
+
+
+def test_control_characters_written_as_escapes_are_refused() -> None:
+    """A double-quoted escape can still write a control character: refused, so none reaches a memo or a terminal."""
+    with pytest.raises(ValidationFailed) as info:
+        load_text('title: "a\\eb"\nfacts:\n  name: "x\\x07"\n  ok: "tab\\there\\nnew line"\n', "f.yaml")
+    assert info.value.report().splitlines() == [
+        "f.yaml:1:8: the text holds the control character U+001B (remove it; tabs and line breaks are the only "
+        "control characters allowed)",
+        "f.yaml:3:9: the text holds the control character U+0007 (remove it; tabs and line breaks are the only "
+        "control characters allowed)",
+    ]

@@ -27,6 +27,7 @@ from .errors import Position
 from .errors import SourceError
 from .errors import TransferlawError
 from .errors import display_path
+from .errors import quoted
 from .errors import suggest
 from .model import Case
 from .model import Evaluation
@@ -103,7 +104,7 @@ def ruleset_dir(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> Pa
         return path
     available = find_rulesets(rules_dirs)
     if str(ref) not in available:
-        raise SourceError(Diagnostic(Position(str(ref)), f"no rule set '{ref}'",
+        raise SourceError(Diagnostic(Position(quoted(str(ref))[1:-1]), f"no rule set {quoted(str(ref))}",
                                      suggest(str(ref), available)
                                      or "available: " + ", ".join(sorted(available))))
     return available[str(ref)]
@@ -143,7 +144,7 @@ def load_case(source: str | Path, rules_dirs: Sequence[Path] | None = None,
     ident, pos = ruleset_id_of(doc)
     available = find_rulesets(rules_dirs)
     if not RULESET_ID.match(ident) or ident not in available:
-        raise SourceError(Diagnostic(pos, f"unknown rule set '{ident}'",
+        raise SourceError(Diagnostic(pos, f"unknown rule set {quoted(ident)}",
                                      suggest(ident, available)
                                      or "available: " + ", ".join(sorted(available))))
     ruleset = load_ruleset(available[ident])

@@ -218,6 +218,15 @@ CSV_COLUMNS = ("key", "source", "title", "status", "raised_high", "raised_medium
                "not_raised", "outputs", "problems")
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """A text for summary.csv that a spreadsheet program shows as text, never runs as a formula: a title such
+    as ``=HYPERLINK(...)`` from someone else's spreadsheet gets a leading apostrophe (OWASP's advice)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 class Summaries:
     """summary.csv, summary.json and index.html, written as outcomes arrive and renamed into place at the end."""
 
@@ -239,8 +248,9 @@ class Summaries:
         return self
 
     def add(self, o: Outcome) -> None:
-        self.csv.writerow([o.key, o.source, o.title, o.status, o.raised["high"], o.raised["medium"],
-                           o.raised["low"], o.undetermined, o.not_raised, " ".join(o.outputs), " | ".join(o.problems)])
+        self.csv.writerow([_cell(o.key), _cell(o.source), _cell(o.title), o.status, o.raised["high"],
+                           o.raised["medium"], o.raised["low"], o.undetermined, o.not_raised, " ".join(o.outputs),
+                           _cell(" | ".join(o.problems))])
         item = json.dumps(asdict(o), ensure_ascii=False, indent=2).replace("\n", "\n    ")
         self.files["summary.json"][1].write(("\n    " if self.first else ",\n    ") + item)
         self.files["index.html"][1].write(str(self.parts.row(o)))

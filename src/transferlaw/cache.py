@@ -4,12 +4,15 @@ Validating and compiling the flagship rule set (YAML, conditions, a Jinja parse 
 durable_rules rules) costs more than the rest of a memo; a command-line run therefore keeps the validated
 model and its compiled rules in the user's private cache directory, and reuses them while no file of the
 rule set, nor transferlaw itself, has changed. The key covers every file's path and bytes, the transferlaw
-version and the displayed path (positions in error messages are relative to the working directory).
+version, a stamp of transferlaw's own modules (so a rule set validated by older checks is never reused, even
+in a development checkout where the version number stays the same) and the displayed path (positions in
+error messages are relative to the working directory).
 Anything wrong with a cache entry means a miss, never an error.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -24,9 +27,19 @@ from .resources import cache_dir
 FORMAT = 3
 
 
+@functools.cache
+def code_stamp() -> str:
+    """The name, size and modification time of every module of this package (a stat each, no reading)."""
+    stamps = []
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        info = path.stat()
+        stamps.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
+    return hashlib.sha256("\n".join(stamps).encode()).hexdigest()
+
+
 def key(files: list[Path], shown: str) -> str:
-    """The cache key of a rule set: its files' paths and bytes, our version and its displayed path."""
-    digest = hashlib.sha256(f"{__version__}\0{FORMAT}\0{shown}".encode())
+    """The cache key of a rule set: its files' paths and bytes, our version and code, its displayed path."""
+    digest = hashlib.sha256(f"{__version__}\0{FORMAT}\0{code_stamp()}\0{shown}".encode())
     for path in files:
         digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0")
         digest.update(path.read_bytes() + b"\0")

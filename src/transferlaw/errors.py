@@ -36,6 +36,11 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
+def quoted(text: str, limit: int = 60) -> str:
+    """``text`` in single quotes for a message, cut to ``limit`` characters (an id can be 20,000 long)."""
+    return f"'{text}'" if len(text) <= limit else f"'{text[:limit]}…'"
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Position:
     """A place in a file: 1-based line and column."""

@@ -13,6 +13,8 @@ module that reads the input: :mod:`yamlio`, :mod:`validate_ruleset`, :mod:`valid
 
 from __future__ import annotations
 
+import re
+
 # --- files ---------------------------------------------------------------------------------------
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -31,6 +33,10 @@ MAX_CSV_COLUMNS = 1_000
 """Cells in a CSV row."""
 
 # --- text and numbers (any file) -----------------------------------------------------------------
+
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Characters no text may hold (all C0 and C1 controls but tab and line breaks): in a memo printed to a
+terminal they would move the cursor or change colours, and Word refuses them."""
 
 MAX_TEXT_LENGTH = 20_000
 """Characters in any text: a YAML string or key, a text answer, a CSV cell."""

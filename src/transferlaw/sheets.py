@@ -49,6 +49,7 @@ from .errors import SourceError
 from .errors import TransferlawError
 from .errors import display_path
 from .errors import suggest
+from .limits import CONTROL_CHARACTER
 from .limits import MAX_CSV_COLUMNS
 from .limits import MAX_CSV_ROWS
 from .limits import MAX_TEXT_LENGTH
@@ -546,6 +547,13 @@ class _Sheet:
                 if len(cell) > MAX_TEXT_LENGTH:
                     out.error(cell_at(index), f"the cell is longer than {MAX_TEXT_LENGTH:,} characters")
             cells = ["" if len(c) > MAX_TEXT_LENGTH else c for c in cells]
+        if any(CONTROL_CHARACTER.search(c) for c in cells):  # each reported, then read as empty
+            for index, cell in enumerate(cells):
+                control = CONTROL_CHARACTER.search(cell)
+                if control is not None:
+                    out.error(cell_at(index, control.start()),
+                              f"the cell holds the control character U+{ord(control.group()):04X}", "remove it")
+            cells = ["" if CONTROL_CHARACTER.search(c) else c for c in cells]
         ruleset = self.ruleset(cells, record, out) if self.shape(cells, out) else None
         facts = self.facts(cells, ruleset, out) if ruleset is not None else {}
         title = " ".join(self.cell(cells, "title").split()) or default_title

@@ -19,6 +19,7 @@ from .errors import Position
 from .errors import SourceError
 from .errors import ValidationFailed
 from .errors import display_path
+from .errors import quoted
 from .errors import suggest
 from .limits import MAX_AREAS
 from .limits import MAX_CHOICES
@@ -558,10 +559,15 @@ class _Builder:
             self.out.error(node.pos, "a test needs either 'case' (a path) or 'facts', not both")
         elif ok(node, "case", TEXT):
             path = Path(item.doc.path).parent / str(node["case"])
-            if paths.is_file(path):
+            if Path(str(node["case"])).is_absolute() or path.suffix.lower() not in (".yaml", ".yml"):
+                # a rule set shared between classes must not make `check` read (and quote) any file it likes
+                self.out.error(node.at("case"),
+                               f"'case' must be a relative path to a .yaml case file, got {quoted(str(node['case']))}",
+                               "the path is relative to this test file")
+            elif paths.is_file(path):
                 case = self._collect(lambda: _load_case_file(path, ruleset), node.at("case"))
             else:
-                self.out.error(node.at("case"), f"no case file '{node['case']}'",
+                self.out.error(node.at("case"), f"no case file {quoted(str(node['case']))}",
                                "the path is relative to this test file")
         elif ok(node, "facts", MAP):
             title = str(node.get("name", "test"))

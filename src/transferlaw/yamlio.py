@@ -19,6 +19,7 @@ from .errors import Collector
 from .errors import Diagnostic
 from .errors import Position
 from .errors import SourceError
+from .limits import CONTROL_CHARACTER
 from .limits import MAX_FILE_BYTES
 from .limits import MAX_TEXT_LENGTH
 from .limits import MAX_YAML_DEPTH as MAX_DEPTH
@@ -144,6 +145,8 @@ def load_text(text: str, path: str) -> YamlDoc:
         if exc.context and exc.problem and problem.startswith("but "):
             problem = f"{exc.context.strip()}, {problem}"
         raise SourceError(Diagnostic(pos, f"invalid YAML: {problem}")) from exc
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: located by its offset
+        raise SourceError(_bad_character(text, path, exc)) from exc
     except yaml.YAMLError as exc:
         raise SourceError(Diagnostic(Position(path), f"invalid YAML: {exc}")) from exc
     except RecursionError as exc:
@@ -155,6 +158,15 @@ def load_text(text: str, path: str) -> YamlDoc:
     root = converter.convert(node, 0)
     converter.problems.raise_if_errors()
     return YamlDoc(path, root, lines)
+
+
+def _bad_character(text: str, path: str, exc: yaml.reader.ReaderError) -> Diagnostic:
+    at = exc.position
+    line = text.count("\n", 0, at) + 1
+    col = at - (text.rfind("\n", 0, at) + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+    return Diagnostic(Position(path, line, col), f"the character U+{code:04X} is not allowed in YAML text",
+                      "delete it, or write it as an escape such as \\x1b inside double quotes")
 
 
 def _check_shape(text: str, path: str) -> None:
@@ -277,6 +289,11 @@ class _Converter:
             return None
         if len(node.value) > MAX_TEXT_LENGTH:
             self.problems.error(pos, f"the text is longer than {MAX_TEXT_LENGTH:,} characters")
+            return None
+        control = CONTROL_CHARACTER.search(node.value)
+        if control is not None:  # only an escape in a double-quoted string can write one
+            self.problems.error(pos, f"the text holds the control character U+{ord(control.group()):04X}",
+                                "remove it; tabs and line breaks are the only control characters allowed")
             return None
         if tag in (_STR, "tag:yaml.org,2002:timestamp"):
             return str(node.value)
