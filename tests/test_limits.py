@@ -572,6 +572,24 @@ def test_engine_limit_at_the_limit_runs_and_past_it_is_located(name: str, reques
     assert info.value.diagnostic.format() == message
 
 
+def test_every_condition_past_a_limit_is_reported_at_once() -> None:
+    """Two conditions over the engine's limits: both located in one error (and in `transferlaw check`)."""
+    n = limits.MAX_JOIN
+    ruleset = _ruleset([_boolean(i) for i in range(n)] + [_X],
+                       [_conclusion(f"c{i}", f"q{i}", i + 1) for i in range(n)],
+                       [_issue("all", "x == 1 and " + " and ".join(f"c{i}" for i in range(n)), n + 1),
+                        _issue("terms", " and ".join(f"(c{2 * i} or c{2 * i + 1})" for i in range(7)), n + 2)])
+    with pytest.raises(CompileError) as info:
+        compile_ruleset(ruleset)
+    assert [d.format() for d in info.value.diagnostics] == [
+        f"limits.yaml:{n + 1}:11: the condition of 'all' joins 15 conclusions in one alternative; the rules engine "
+        "joins at most 14 (combine some of them into one conclusion)",
+        f"limits.yaml:{n + 2}:11: the condition of 'terms' is too complex for the rules engine (more than 64 "
+        "alternatives) (move part of it into a conclusion)",
+    ]
+    assert info.value.report().count("\n") == 1
+
+
 def groups_ruleset(depth: int) -> RuleSet:
     """``q0 and (q1 or (q2 and (q3 or ...)))``, nested ``depth`` deep: one engine pattern per group of nesting."""
     text = f"q{depth}"

@@ -310,8 +310,16 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleSet:
     engine limit."""
     emitter = _Emitter(ruleset)
     targets = [(c.id, c.when) for c in ruleset.conclusions] + [(i.id, i.when) for i in ruleset.issues]
+    failed: list[Diagnostic] = []
     for ident, cond in targets:
-        emitter.target(ident, cond)
+        try:
+            emitter.target(ident, cond)
+        except CompileError as exc:  # go on: every condition past a limit is reported at once
+            failed.extend(exc.diagnostics)
+            if len(emitter.rules) + 2 >= MAX_RULES:  # out of rules: the ones after would all say so
+                break
+    if failed:
+        raise CompileError(failed)
     rules, buckets = fanout.add_buckets(emitter.rules)
     rules.update(_fixed())
     attributes = _attributes(ruleset, targets, len(buckets))

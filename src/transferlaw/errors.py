@@ -121,14 +121,16 @@ class ValidationFailed(TransferlawError):
 
 
 class CompileError(TransferlawError):
-    """A valid rule set that cannot be expressed within the durable_rules engine's limits."""
+    """A valid rule set that cannot be expressed within the durable_rules engine's limits (every condition
+    that goes past one, reported at once)."""
 
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(diagnostic.format())
-        self.diagnostic = diagnostic
+    def __init__(self, diagnostics: Diagnostic | Iterable[Diagnostic]) -> None:
+        self.diagnostics = (diagnostics,) if isinstance(diagnostics, Diagnostic) else tuple(diagnostics)
+        self.diagnostic = self.diagnostics[0]
+        super().__init__("\n".join(d.format() for d in self.diagnostics))
 
-    def __reduce__(self) -> tuple[type[CompileError], tuple[Diagnostic]]:
-        return (type(self), (self.diagnostic,))
+    def __reduce__(self) -> tuple[type[CompileError], tuple[tuple[Diagnostic, ...]]]:
+        return (type(self), (self.diagnostics,))
 
 
 class EngineError(TransferlawError):

@@ -80,7 +80,7 @@ def check(directory: Path) -> Report:
     try:
         compile_ruleset(ruleset)
     except CompileError as exc:
-        found.append(exc.diagnostic)
+        found.extend(exc.diagnostics)
     found.extend(warnings(ruleset))
     return Report(display_path(directory), tuple(sorted(found, key=lambda d: (d.pos, d.message))), ruleset)
 

@@ -123,7 +123,9 @@ class _Keys:
 def _problems(exc: TransferlawError, display: str) -> tuple[Diagnostic, ...]:
     if isinstance(exc, ValidationFailed):
         return exc.diagnostics
-    if isinstance(exc, (SourceError, CompileError)):
+    if isinstance(exc, CompileError):
+        return exc.diagnostics
+    if isinstance(exc, SourceError):
         return (exc.diagnostic,)
     return (Diagnostic(Position(display), str(exc)),)
 
