@@ -31,10 +31,16 @@ FORMAT = 3
 def code_stamp() -> str:
     """The name, size and modification time of every module of this package (a stat each, no reading)."""
     stamps = []
-    for path in sorted(Path(__file__).parent.rglob("*.py")):
-        info = path.stat()
-        stamps.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
-    return hashlib.sha256("\n".join(stamps).encode()).hexdigest()
+    folders = [os.path.dirname(__file__)]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.name.endswith(".py"):
+                    info = entry.stat()
+                    stamps.append(f"{entry.path}:{info.st_size}:{info.st_mtime_ns}")
+                elif entry.is_dir() and entry.name != "__pycache__":
+                    folders.append(entry.path)
+    return hashlib.sha256("\n".join(sorted(stamps)).encode()).hexdigest()
 
 
 def key(files: list[Path], shown: str) -> str:
