@@ -367,40 +367,32 @@ def _ruleset_and_case(directory: Path, rng: random.Random) -> None:
     _render_all(case, loaded)
 
 
-def _rules_dir(workdir: Path) -> Path:
+def _try_ruleset(workdir: Path, target: str, data: bytes, seed: random.Random) -> None:
+    """Write ``data`` as the mini rule set, then load it and run a case generated for it."""
     directory = workdir / "rules" / "mini"
     directory.mkdir(parents=True, exist_ok=True)
-    return directory
+    (directory / "ruleset.yaml").write_bytes(data)
+    attempt(target, [directory / "ruleset.yaml", directory.parent / "case.yaml"],
+            lambda: _ruleset_and_case(directory, seed))
 
 
 @FUZZ
 @given(seed=st.randoms(use_true_random=False), value=values(), extra=st.sampled_from(["", "whne", "ids", "x"]))
 def test_mutated_rulesets(workdir: Path, seed: random.Random, value: Any, extra: str) -> None:
-    directory = _rules_dir(workdir)
-    target = directory / "ruleset.yaml"
-    target.write_bytes(dump(structural_mutation(MINI_DOC, seed, value, extra)))
-    attempt("rule sets (structural)", [target, directory.parent / "case.yaml"],
-            lambda: _ruleset_and_case(directory, seed))
+    _try_ruleset(workdir, "rule sets (structural)", dump(structural_mutation(MINI_DOC, seed, value, extra)), seed)
 
 
 @FUZZ
 @given(seed=st.randoms(use_true_random=False), condition=conditions, template=templates)
 def test_random_conditions_and_templates(workdir: Path, seed: random.Random, condition: str, template: str) -> None:
-    directory = _rules_dir(workdir)
-    target = directory / "ruleset.yaml"
-    target.write_bytes(dump(_conditioned(MINI_DOC, seed, condition, template)))
-    attempt("rule sets (conditions, templates)", [target, directory.parent / "case.yaml"],
-            lambda: _ruleset_and_case(directory, seed))
+    _try_ruleset(workdir, "rule sets (conditions, templates)",
+                 dump(_conditioned(MINI_DOC, seed, condition, template)), seed)
 
 
 @FUZZ
 @given(seed=st.randoms(use_true_random=False))
 def test_mangled_ruleset_text(workdir: Path, seed: random.Random) -> None:
-    directory = _rules_dir(workdir)
-    target = directory / "ruleset.yaml"
-    target.write_bytes(text_mutation(MINI_RULESET, seed))
-    attempt("rule sets (textual)", [target, directory.parent / "case.yaml"],
-            lambda: _ruleset_and_case(directory, seed))
+    _try_ruleset(workdir, "rule sets (textual)", text_mutation(MINI_RULESET, seed), seed)
 
 
 @FUZZ
