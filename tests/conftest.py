@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -57,7 +58,8 @@ def run_isolated(code: str, timeout: float = 120) -> subprocess.CompletedProcess
 
 def pytest_configure(config: pytest.Config) -> None:
     """``pytest -m fuzz`` is the long fuzzing run: ten times the examples of the default run."""
-    if "fuzz" in (config.getoption("markexpr") or "") and "TRANSFERLAW_FUZZ_EXAMPLES" not in os.environ:
+    selected = re.sub(r"not\s+fuzz", "", config.getoption("markexpr") or "")  # "-m 'not fuzz'" is no long run
+    if re.search(r"\bfuzz\b", selected) and "TRANSFERLAW_FUZZ_EXAMPLES" not in os.environ:
         os.environ["TRANSFERLAW_FUZZ_EXAMPLES"] = "1500"
 
 

@@ -9,13 +9,14 @@ import pytest
 
 from transferlaw import api
 from transferlaw import cache
+from transferlaw.errors import TransferlawError
 from transferlaw.errors import display_path
 from transferlaw.resources import rule_set_files
 
 from .conftest import MINI_RULES
 
 
-def _key(directory: Path) -> str:
+def _key(directory: Path) -> str | None:
     return cache.key(rule_set_files(directory)[0], display_path(directory))
 
 
@@ -47,6 +48,18 @@ def test_changed_code_is_a_different_key(tmp_path: Path, monkeypatch: pytest.Mon
     assert len(cache.code_stamp()) == 64
     monkeypatch.setattr(cache, "code_stamp", lambda: "other code")
     assert _key(directory) != before
+
+
+def test_a_file_past_the_size_limit_is_not_read_for_the_key(tmp_path: Path) -> None:
+    """Found by review: the key read every file before the loader's size check (a 1.5 GB file took 3 GB)."""
+    directory = tmp_path / "mini"
+    shutil.copytree(MINI_RULES / "mini", directory, ignore=shutil.ignore_patterns("tests"))
+    assert _key(directory) is not None
+    with open(directory / "zz.yaml", "wb") as handle:  # sparse: costs no disk space
+        handle.truncate(1024**3)
+    assert _key(directory) is None
+    with pytest.raises(TransferlawError, match="file is too large"):
+        api.load_ruleset(directory)
 
 
 def test_corrupt_entry_is_a_miss(tmp_path: Path) -> None:

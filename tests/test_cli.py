@@ -257,3 +257,16 @@ def test_paths_the_system_cannot_take_are_input_errors(runner: CliRunner, tmp_pa
     assert not isinstance(result.exception, OSError)
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["run"], ["explain", "-", "us_citizen"], ["sensitivity"],
+                                     ["whatif", "-", "--set", "age_years=30"]])
+def test_stdin_that_is_not_utf8_or_too_large_is_located(runner: CliRunner, command: list[str]) -> None:
+    """Found by review: non-UTF-8 bytes on stdin raised UnicodeEncodeError inside PyYAML, and stdin was read whole."""
+    args = command if "-" in command else [*command, "-"]
+    result = runner.invoke(cli, args, input=b"ruleset: foreign-prison-transfer\ntitle: \xff\n")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("-:2:8: the file is not valid UTF-8 text (save it as UTF-8)")
+    result = runner.invoke(cli, args, input=b"a" * (6 * 1024 * 1024))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("-: file is too large (6,291,456 bytes; the limit is 5,242,880)")

@@ -320,3 +320,19 @@ def test_test_case_must_be_a_relative_yaml_path(tmp_path: Path, case: str) -> No
         api.load_tests(rules)
     assert (f"basic.yaml:3:11: 'case' must be a relative path to a .yaml case file, got '{case}' (the path is "
             "relative to this test file)") in info.value.report()
+
+
+def test_test_case_through_a_link_to_another_kind_of_file_is_refused(tmp_path: Path) -> None:
+    """Found by review: cases/evil.yaml -> private.txt made `check` read and quote the text file."""
+    rules = tmp_path / "mini"
+    (rules / "tests").mkdir(parents=True)
+    shutil.copy(MINI_RULES / "mini" / "ruleset.yaml", rules / "ruleset.yaml")
+    (tmp_path / "private.txt").write_text("secret: 1\n", encoding="utf-8")
+    (rules / "cases").mkdir()
+    (rules / "cases" / "evil.yaml").symlink_to(tmp_path / "private.txt")
+    (rules / "tests" / "basic.yaml").write_text(
+        "tests:\n  - name: t\n    case: ../cases/evil.yaml\n    expect: {issues: {exile: raised}}\n", encoding="utf-8")
+    with pytest.raises(TransferlawError) as info:
+        api.load_tests(rules)
+    assert "'case' must be a relative path to a .yaml case file, got '../cases/evil.yaml'" in info.value.report()
+    assert "secret" not in info.value.report()

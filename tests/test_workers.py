@@ -120,6 +120,16 @@ def test_workers_that_cannot_start_are_an_error(monkeypatch: pytest.MonkeyPatch)
         list(imap(crashers.square_or_fault, range(10), 0, jobs=2))
 
 
+def test_a_worker_the_system_cannot_start_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Out of processes or file handles (OSError from fork or Pipe): WorkersFailed, not a traceback."""
+    def refuse(self: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refuse)
+    with pytest.raises(workers.WorkersFailed, match="cannot start a worker process: Resource temporarily unavailable"):
+        list(imap(crashers.square_or_fault, range(3), 0, jobs=1))
+
+
 def test_exit_codes_are_described() -> None:
     """Signals are named (SIGKILL suggests memory), exit codes are numbers."""
     assert workers.describe(-11) == "signal 11, SIGSEGV"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import sys
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from . import evaluate as evaluation_
 from . import paths
 from . import render as render_
 from . import sensitivity as sensitivity_
+from . import yamlio
 from .conditions import parse_date
 from .errors import Diagnostic
 from .errors import OutputError
@@ -119,15 +121,15 @@ def load_ruleset(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> R
     if cached is not None and cached[0] == stamp:
         return cached[1]
     definition, _ = rule_set_files(path)
-    disk_key = cache.key(definition, display_path(path))
-    cached_pair = cache.load(disk_key)
+    disk_key = cache.key(definition, display_path(path))  # None: not to be cached
+    cached_pair = cache.load(disk_key) if disk_key is not None else None
     if cached_pair is None:
         from .compile import compile_ruleset  # the validator and compiler load only on a cache miss
         from .validate_ruleset import load_ruleset_dir
 
         ruleset = load_ruleset_dir(path)
         compiled = compile_ruleset(ruleset)  # engine-limit errors surface when the rule set loads
-        if cache.key(definition, display_path(path)) == disk_key:  # unchanged while loading
+        if disk_key is not None and cache.key(definition, display_path(path)) == disk_key:  # unchanged meanwhile
             cache.store(disk_key, ruleset, compiled)
     else:
         ruleset, compiled = cached_pair
@@ -149,6 +151,11 @@ def load_case(source: str | Path, rules_dirs: Sequence[Path] | None = None,
                                      or "available: " + ", ".join(sorted(available))))
     ruleset = load_ruleset(available[ident])
     return case_from_mapping(doc.root, ruleset, shown), ruleset
+
+
+def read_stdin() -> str:
+    """Case text from standard input: at most the file size limit, UTF-8, located errors like a file's."""
+    return yamlio.read_stream(sys.stdin.buffer, "-")
 
 
 def load_upload(text: str, name: str,

@@ -34,6 +34,7 @@ from .errors import TransferlawError
 from .model import Case
 from .model import MemoMeta
 from .model import RuleSet
+from .output import make_dir
 from .output import sync_all
 from .output import write_output
 from .render import index_parts
@@ -173,8 +174,8 @@ def run(inputs: Sequence[Path], options: Options, *, jobs: int = 1, mapping: Pat
 
     :raises workers.WorkersFailed: when the worker processes cannot start.
     """
-    options.outdir.mkdir(parents=True, exist_ok=True)
-    _RULESETS.clear()
+    make_dir(options.outdir)
+    _RULESETS.clear()  # workers fork from this process: they must not inherit rule sets an earlier call loaded
     items = (work_of(item) for item in expand(inputs, list(options.rules_dirs) if options.rules_dirs else None,
                                               mapping=mapping, ruleset=ruleset))
     result = Result()

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from . import __version__
 from .compiled import CompiledRuleSet
+from .limits import MAX_FILE_BYTES
+from .limits import MAX_RULESET_FILES
 from .model import RuleSet
 from .resources import cache_dir
 
@@ -43,12 +45,22 @@ def code_stamp() -> str:
     return hashlib.sha256("\n".join(sorted(stamps)).encode()).hexdigest()
 
 
-def key(files: list[Path], shown: str) -> str:
-    """The cache key of a rule set: its files' paths and bytes, our version and code, its displayed path."""
+def key(files: list[Path], shown: str) -> str | None:
+    """The cache key of a rule set: its files' paths and bytes, our version and code, its displayed path.
+
+    None when the rule set is not to be cached: the cache is off, or a file cannot be read or is past the
+    size limits (so a huge file is refused by the loader, which checks sizes before reading, not read here)."""
+    if cache_dir("rulesets") is None or len(files) > MAX_RULESET_FILES:
+        return None
     digest = hashlib.sha256(f"{__version__}\0{FORMAT}\0{code_stamp()}\0{shown}".encode())
-    for path in files:
-        digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+    try:
+        for path in files:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                return None
+            digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    except OSError:
+        return None
     return digest.hexdigest()
 
 

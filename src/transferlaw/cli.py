@@ -136,7 +136,7 @@ def run(settings: Settings, /, case: str, rules: tuple[Path, ...], fmt: str, out
     _, warning = api.choose_engine(engine)
     if warning:
         click.echo(warning, err=True)
-    text = sys.stdin.read() if case == "-" else None
+    text = api.read_stdin() if case == "-" else None
     loaded, ruleset = api.load_case(case, _rules(settings, rules), text)
     evaluation = api.evaluate_case(loaded, ruleset, engine)
     data = api.render_memo_bytes(evaluation, fmt, date, templates, memo_meta(**memo))
@@ -307,7 +307,7 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["text", "jso
 
 
 def _load(settings: Settings, case: str, rules: tuple[Path, ...]) -> tuple[Any, Any]:
-    text = sys.stdin.read() if case == "-" else None
+    text = api.read_stdin() if case == "-" else None
     return api.load_case(case, _rules(settings, rules), text)
 
 

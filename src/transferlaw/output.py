@@ -11,6 +11,15 @@ from .errors import OutputError
 from .errors import display_path
 
 
+def make_dir(path: Path) -> None:
+    """Create the folder ``path`` (and its parents) or raise :class:`OutputError` saying why not."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise OutputError(f"{display_path(path)}: cannot create the folder: "
+                          f"{getattr(exc, 'strerror', None) or exc}") from exc
+
+
 def write_output(path: Path, text: str | bytes, force: bool = False, *, sync: bool = True) -> None:
     """Write ``text`` to ``path`` atomically; refuse to replace an existing file unless ``force``.
 

@@ -30,7 +30,8 @@ _ENVS: dict[tuple[str, ...], jinja2.Environment] = {}
 _MD_ENTITY = re.compile(r"&(?!amp;|lt;|#123;|#33;)(?=#?[0-9A-Za-z]+;)")
 _MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")
 _MD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_MD_LINK = re.compile(r"(\][(:])([\s<]*)([A-Za-z][A-Za-z0-9+.-]*):")
+_MD_LINK = re.compile(r"(\][(:])([\s<]*)([A-Za-z][A-Za-z0-9+.\\-]*?)\\?:")
+"""A link destination's scheme, also spelled with backslash escapes (``javascript\\:``), which renderers undo."""
 _MD_SCHEMES = frozenset({"http", "https", "mailto"})
 _MD_RISKY = re.compile(r"[<&{\]!\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """A character one of the rules of :func:`md_safe` acts on (most texts have none)."""
@@ -77,8 +78,8 @@ def _md_safe(value: str) -> str:
 
 
 def _md_link(match: re.Match[str]) -> str:
-    scheme = match.group(3)
-    if scheme.lower() in _MD_SCHEMES:
+    scheme = match.group(3).replace("\\", "")
+    if scheme.lower() in _MD_SCHEMES and match.group(0).endswith(f"{match.group(3)}:"):
         return match.group(0)
     return f"{match.group(1)}{match.group(2)}{scheme}%3A"
 

@@ -10,6 +10,7 @@ from .errors import OutputError
 from .errors import Position
 from .errors import SourceError
 from .errors import display_path
+from .output import make_dir
 from .output import write_output
 from .resources import RULESET_ID
 from .resources import schema_text
@@ -165,11 +166,7 @@ def create(directory: Path, *, force: bool = False) -> list[Path]:
     written = []
     for name, text in files.items():
         path = directory / name
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except (OSError, ValueError) as exc:
-            raise OutputError(f"{display_path(path.parent)}: cannot create the folder: "
-                              f"{getattr(exc, 'strerror', None) or exc}") from exc
+        make_dir(path.parent)
         write_output(path, text, force=True)
         written.append(path)
     return written

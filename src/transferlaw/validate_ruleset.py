@@ -559,7 +559,7 @@ class _Builder:
             self.out.error(node.pos, "a test needs either 'case' (a path) or 'facts', not both")
         elif ok(node, "case", TEXT):
             path = Path(item.doc.path).parent / str(node["case"])
-            if Path(str(node["case"])).is_absolute() or path.suffix.lower() not in (".yaml", ".yml"):
+            if Path(str(node["case"])).is_absolute() or not _yaml_name(path):
                 # a rule set shared between classes must not make `check` read (and quote) any file it likes
                 self.out.error(node.at("case"),
                                f"'case' must be a relative path to a .yaml case file, got {quoted(str(node['case']))}",
@@ -651,6 +651,15 @@ def _expand(names: set[str], vocab: conditions.Vocabulary) -> set[str]:
         if isinstance(item, Conclusion) and item.title:  # stubs (no title yet) have no condition
             stack.extend(conditions.names(item.when.expr))
     return seen
+
+
+def _yaml_name(path: Path) -> bool:
+    """Whether ``path``, and the file a symbolic link there leads to, are named ``*.yaml`` or ``*.yml``."""
+    try:
+        target = path.resolve()
+    except (OSError, ValueError, RuntimeError):  # a name the system cannot take, a loop of links
+        return False
+    return all(p.suffix.lower() in (".yaml", ".yml") for p in (path, target))
 
 
 def _opt_text(node: YMap, key: str) -> str | None:

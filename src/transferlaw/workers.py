@@ -310,6 +310,12 @@ class _Pool(Generic[T, A, R]):
         self.workers.insert(index, self.start())
 
     def start(self) -> _Worker:
+        try:
+            return self._start()
+        except OSError as exc:  # out of processes or file handles: say so, as the batch's one error
+            raise WorkersFailed(f"cannot start a worker process: {exc.strerror or exc}") from exc
+
+    def _start(self) -> _Worker:
         ours, theirs = self.context.Pipe()
         inherited: tuple[int, ...] = ()
         if self.context.get_start_method() == "fork":  # the child gets copies of the parent's pipe ends
@@ -319,6 +325,9 @@ class _Pool(Generic[T, A, R]):
         was_blocked = _mask_sigint(True)  # no Ctrl-C reaches the child before it ignores SIGINT
         try:
             process.start()
+        except BaseException:
+            ours.close()
+            raise
         finally:
             _mask_sigint(was_blocked)
             theirs.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from typing import BinaryIO
 
 import yaml
 
@@ -111,6 +112,14 @@ def _too_large(display: str, size: int) -> SourceError:
                                   f"{MAX_FILE_BYTES:,})", "split it into several files"))
 
 
+def read_stream(stream: BinaryIO, display: str = "-") -> str:
+    """Read YAML text from a byte stream (stdin): at most the size limit, decoded like a file."""
+    data = stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_large(display, len(data) + len(stream.read()))
+    return decode(data, display)
+
+
 def decode(data: bytes, display: str) -> str:
     """Decode UTF-8 (with or without a BOM) or raise a located error at the first bad byte."""
     try:
@@ -146,7 +155,10 @@ def load_text(text: str, path: str) -> YamlDoc:
             problem = f"{exc.context.strip()}, {problem}"
         raise SourceError(Diagnostic(pos, f"invalid YAML: {problem}")) from exc
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow: located by its offset
-        raise SourceError(_bad_character(text, path, exc)) from exc
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        raise SourceError(_bad_character(text, path, code)) from exc
+    except UnicodeEncodeError as exc:  # a lone surrogate: text that was never valid UTF-8
+        raise SourceError(_bad_character(text, path, ord(text[exc.start]))) from exc
     except yaml.YAMLError as exc:
         raise SourceError(Diagnostic(Position(path), f"invalid YAML: {exc}")) from exc
     except RecursionError as exc:
@@ -160,13 +172,14 @@ def load_text(text: str, path: str) -> YamlDoc:
     return YamlDoc(path, root, lines)
 
 
-def _bad_character(text: str, path: str, exc: yaml.reader.ReaderError) -> Diagnostic:
-    at = exc.position
+def _bad_character(text: str, path: str, code: int) -> Diagnostic:
+    """The first ``chr(code)`` in ``text``, which the reader refused (it reports a byte offset under libyaml,
+    a character offset without it: finding the character itself is right for both)."""
+    at = max(text.find(chr(code)), 0)
     line = text.count("\n", 0, at) + 1
     col = at - (text.rfind("\n", 0, at) + 1) + 1
-    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
     return Diagnostic(Position(path, line, col), f"the character U+{code:04X} is not allowed in YAML text",
-                      "delete it, or write it as an escape such as \\x1b inside double quotes")
+                      "delete it")
 
 
 def _check_shape(text: str, path: str) -> None:
@@ -270,6 +283,11 @@ class _Converter:
             name = str(key_node.value)
             if len(name) > MAX_TEXT_LENGTH:
                 self.problems.error(key_pos, f"a key is longer than {MAX_TEXT_LENGTH:,} characters")
+                continue
+            control = CONTROL_CHARACTER.search(name)
+            if control is not None:
+                self.problems.error(key_pos, f"the key holds the control character U+{ord(control.group()):04X}",
+                                    "remove it")
                 continue
             if name in mapping.key_pos:
                 first = mapping.key_pos[name]
