@@ -30,6 +30,7 @@ from .errors import SourceError
 from .errors import TransferlawError
 from .errors import display_path
 from .errors import quoted
+from .errors import shortened
 from .errors import suggest
 from .model import Case
 from .model import Evaluation
@@ -106,7 +107,7 @@ def ruleset_dir(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> Pa
         return path
     available = find_rulesets(rules_dirs)
     if str(ref) not in available:
-        raise SourceError(Diagnostic(Position(quoted(str(ref))[1:-1]), f"no rule set {quoted(str(ref))}",
+        raise SourceError(Diagnostic(Position(shortened(str(ref))), f"no rule set {quoted(str(ref))}",
                                      suggest(str(ref), available)
                                      or "available: " + ", ".join(sorted(available))))
     return available[str(ref)]

@@ -36,9 +36,14 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
+def shortened(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters for a message (an id can be 20,000 long)."""
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
 def quoted(text: str, limit: int = 60) -> str:
-    """``text`` in single quotes for a message, cut to ``limit`` characters (an id can be 20,000 long)."""
-    return f"'{text}'" if len(text) <= limit else f"'{text[:limit]}…'"
+    """``text`` in single quotes for a message, cut to ``limit`` characters."""
+    return f"'{shortened(text, limit)}'"
 
 
 @dataclass(frozen=True, slots=True, order=True)
