@@ -7,6 +7,8 @@ sandbox's own surface (:func:`~transferlaw.sandbox.template`, :func:`~transferla
 
 from __future__ import annotations
 
+from typing import Any
+
 import jinja2
 import pytest
 
@@ -116,12 +118,104 @@ def test_the_whole_output_is_capped() -> None:
 def test_each_rendering_has_its_own_budget() -> None:
     """Work is counted per rendering: a text using over half the budget renders again and again, while one
     using more than all of it is refused."""
-    value = "a" * 600_000  # each comparison of it with itself costs 1,200,020 of MAX_WORK
-    within = sandbox.template("{{ x == x }}" * 5)
+    value = "a" * 600_000  # each comparison of it with itself costs 1,200,020 of MAX_WORK, printing it 24
+    within = sandbox.template("{{ x == x }}" * 2)
     for _ in range(3):
-        assert sandbox.run(within, {"x": value}) == "True" * 5
+        assert sandbox.run(within, {"x": value}) == "True" * 2
     with pytest.raises(sandbox.LimitExceeded, match="the text does too much work"):
-        sandbox.run(sandbox.template("{{ x == x }}" * 9), {"x": value})
+        sandbox.run(sandbox.template("{{ x == x }}" * 3), {"x": value})
+
+
+def _work(compiled: jinja2.Template, context: dict[str, Any]) -> int:
+    """The work rendering ``compiled`` counts, read from the budget :func:`sandbox.run` keeps."""
+    budget = sandbox._Budget()
+    token = sandbox._BUDGET.set(budget)
+    try:
+        "".join(compiled.generate(context))
+    finally:
+        sandbox._BUDGET.reset(token)
+    return budget.work
+
+
+def test_a_loop_item_counts_the_code_it_runs() -> None:
+    """Each item of a loop counts ITEM, NODE for each node of the code it runs (LOOKUP for a lookup) and the
+    characters of text it writes; each printed value counts ITEM and its size."""
+    compiled = sandbox.template("{% for a in 'xyz' %}{{ case.title }}.{% endfor %}")
+    code = 4 * sandbox.NODE + sandbox.LOOKUP + len(".")  # a, the output, case, '.'; case.title
+    expected = 3 * (sandbox.ITEM + code) + 3 * (sandbox.ITEM + len("Doe"))
+    assert _work(compiled, {"case": {"title": "Doe"}}) == expected == 480
+
+
+# --- the budget: code that once ran outside it ---------------------------------------------------------
+
+_LOOPS, _END = "{% for a in 'x' * 300 %}{% for b in 'x' * 300 %}", "{% endfor %}{% endfor %}"  # 90,000 items
+_NESTED = "{% set t = (1, 1) %}" + "{% set t = (t, t) %}" * 60  # a tuple of 2**61 numbers, built in 60 steps
+_TWINS = "{% set t = (1, 1) %}{% set u = (1, 1) %}" + "{% set t = (t, t) %}{% set u = (u, u) %}" * 8
+_MACROS = ("{% macro m0() %}" + "{% set k = case.title %}" * 100 + "{% endmacro %}"
+           + "".join(f"{{% macro m{i}() %}}{f'{{{{ m{i - 1}() }}}}' * 10}{{% endmacro %}}" for i in range(1, 7))
+           + "{{ m6() }}")  # a million runs of m0, through six macros that each call the one before ten times
+_DISTINCT = "".join(chr(0x100 + i) for i in range(3000))  # punycode's time grows with their number squared
+
+
+@pytest.mark.parametrize("source", [
+    pytest.param(_LOOPS + "{% set k = case.title %}" * 200 + _END, id="nested-loops-with-set"),
+    pytest.param(_LOOPS + "{% set k = facts.citizen %}{% set k = facts['custodian'] %}" + _END, id="lookups"),
+    pytest.param(_LOOPS + "{% set k = -1 - 1 / 1 // 1 if b and b or not b else 0 %}" + _END, id="operators"),
+    pytest.param(_LOOPS + "{% set k = [" + "1, " * 1000 + "{'a': b}] %}" + _END, id="big-literals"),
+    pytest.param(_LOOPS + "{{ loop.index }}" + _END, id="printing-loop-index"),
+    pytest.param("{% for a in 'x' * 300 recursive %}{% if loop.depth < 3 %}{{ loop('y' * 300) }}{% endif %}"
+                 "{% endfor %}", id="recursive-loop"),
+    pytest.param("{% for a in 'x' * 3000 recursive %}{{ loop('') }}{% else %}"
+                 + "{% set k = case.title %}" * 50 + "{% endfor %}", id="recursive-loop-else"),
+    pytest.param(_MACROS, id="macros-calling-macros"),
+    pytest.param("{% set l = [1] * 50000 %}{% for a in 'x' * 1000 %}{% set k = l[1:] %}{% endfor %}",
+                 id="slices"),
+    pytest.param("{% set l = [1] * 10000 %}{% for a in 'x' * 1000 %}{% set k = l"
+                 + "|map(attribute='real')" * 20 + "|list %}{% endfor %}", id="chained-filters"),
+    pytest.param(_NESTED + "{{ facts[t] is defined }}", id="looking-up-a-nested-tuple"),
+    pytest.param(_NESTED + "{% set d = {t: 1} %}", id="a-nested-tuple-as-a-key"),
+    pytest.param("{% macro m() %}{% endmacro %}" + _NESTED + "{{ m(" + ", ".join(["t"] * 100) + ") }}",
+                 id="measuring-many-arguments"),
+    pytest.param(_NESTED + "{{ 'x'.encode(t) }}", id="a-nested-tuple-as-an-encoding"),
+    pytest.param(_TWINS + "{% set l = [(u, 1)] * 100 %}{% for a in 'x' * 1000 %}{% set k = l.count((t, 2)) %}"
+                 "{% endfor %}", id="list-methods-comparing-items"),
+    pytest.param("{{ (('<a>' * 100000)|safe).striptags() }}", id="striptags"),
+    pytest.param("{{ '" + _DISTINCT + "'.encode('punycode') }}", id="punycode"),
+    pytest.param("{{ ([[1] * 100] * 1000)|sum(start=[]) }}", id="adding-lists"),
+])
+def test_code_that_once_ran_outside_the_budget_is_refused(source: str) -> None:
+    """Loop items and macro runs count the code they run (sets, lookups, operators, literals, printing);
+    recursive loops count each item; slices, keys and arguments are measured, and measuring stops with
+    the budget; filters and methods whose time grows faster than their input count that too. Each of these
+    texts once rendered without counting all it did (grown to the 20,000-character limit of a text, such
+    texts ran for seconds to hours); now each is refused, located at the text."""
+    err = render_error(source)
+    assert err.pos == POS
+    assert err.diagnostic.message == ("refused: the text does too much work (a loop that runs too long, or "
+                                      "values too large)")
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("{{ (9 ** 64) ** 64 }}", "refused: the number would have more than 1,000 digits"),
+    ("{{ ('9' * 2000)|int }}", "refused: the number would have more than 1,000 digits"),
+    ("{{ facts|pprint }}", "template syntax error: No filter named 'pprint'."),
+])
+def test_numbers_are_short_and_pprint_is_not_offered(source: str, message: str) -> None:
+    """Arithmetic on long numbers slows with the square of their length, so a number may have at most
+    MAX_DIGITS digits, however it is made; ``pprint`` (whose time grows with a value's nesting) is not a
+    filter of the sandbox."""
+    err = render_error(source)
+    assert err.pos == POS
+    assert err.diagnostic.message == message
+
+
+def test_a_busy_text_within_the_budget_still_renders() -> None:
+    """The budget leaves room for far more than rule-set text does (the bundled texts use at most about
+    1,500 of it): a thousand loop items, each with lookups, a filter and a condition."""
+    source = ("{% for c in facts.conditions * 1000 %}{{ loop.index }}. {{ c|upper }}"
+              "{% if not loop.last %}; {% endif %}{% endfor %}")
+    out = authored.render(Text(source=source, pos=POS), CONTEXT)
+    assert out.startswith("1. CROWDING; 2. CROWDING;") and out.endswith("1000. CROWDING")
 
 
 def test_compiling_runs_nothing() -> None:

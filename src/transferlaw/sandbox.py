@@ -2,15 +2,16 @@
 
 :data:`ENV` is Jinja's ``ImmutableSandboxedEnvironment`` with ``StrictUndefined``, without Jinja's globals,
 refusing to include, import or extend another template, and printing only data (text, numbers, lists and
-mappings of them). Every rendering (:func:`run`) has a budget of time and memory: each value a text builds or
-prints, each call, filter, test, loop item and comparison is measured, and going past a limit
-(:data:`MAX_VALUE`, :data:`MAX_WORK`, :data:`MAX_DIGITS`, :data:`MAX_FORMAT_WIDTH`) raises
-:class:`LimitExceeded`. The errors raised here are Jinja's and the text's own, unlocated:
+mappings of them). Every rendering (:func:`run`) has a budget of time and memory: each value a text builds,
+reads or prints and each call, filter, test, comparison and operator is measured when it runs, and the code
+each loop item and run of a macro executes is weighed when the text compiles (:class:`_Guard`). Past a
+limit, :class:`LimitExceeded` is raised. The errors raised here are Jinja's and the text's own, unlocated:
 :mod:`transferlaw.authored` turns them into located errors.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextvars
 import hashlib
 import operator
@@ -18,9 +19,11 @@ import re
 import string
 from collections.abc import Callable
 from collections.abc import ItemsView
+from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import KeysView
 from collections.abc import Mapping
+from collections.abc import Sized
 from collections.abc import ValuesView
 from pathlib import Path
 from typing import Any
@@ -42,16 +45,24 @@ from .resources import code_flavour
 MAX_VALUE = 1_000_000
 """The most characters any one value a text builds or prints may hold (a list counts its items' characters),
 and the most its whole output may hold."""
-MAX_WORK = 10_000_000
-"""The most work one rendering of a text may do, added up: the sizes of the values it builds (each measured
-before it is built), :data:`STEP` for each call, filter, test and run of a macro, and :data:`ITEM` for each
-item a loop takes or comparison it makes: well under a second of work."""
+MAX_WORK = 3_000_000
+"""The most work one rendering of a text may do, added up: the sizes of the values it builds, reads or prints
+(:func:`_size`, measured before they are built), :data:`STEP` for each call, filter, test and run of a macro,
+:data:`ITEM` for each loop item, comparison, operator and printed value, and the code each loop item and run
+of a macro executes (:data:`NODE`, :data:`LOOKUP`). docs/rule-language.md gives the slowest text measured."""
 STEP = 200
-"""The work counted for each call, filter, test, and run of a macro or call block."""
+"""The work counted for each call, filter, test, and run of a macro, call block or block."""
 ITEM = 20
-"""The work counted for each item a loop takes and each comparison a text makes."""
-MAX_DIGITS = 10_000
-"""The most digits a number a text computes may have."""
+"""The work counted for each item a loop takes, comparison, arithmetic operation and printed value."""
+NODE = 4
+"""The work counted, for each loop item and each run of a macro, for each node of the code it runs: a name,
+a constant, an operator, an item of a list, a ``{% set %}``…, besides the characters of text it writes."""
+LOOKUP = 100
+"""The same for an attribute or item lookup (``case.title``, ``loop.index``), which the sandbox checks, and
+for defining a macro."""
+MAX_DIGITS = 1_000
+"""The most digits a number a text computes may have (arithmetic on longer numbers slows with the square of
+their length)."""
 MAX_FORMAT_WIDTH = 1_000
 """The widest width or precision a format string (``'%5s'``, ``'{:>5}'``) may ask for."""
 
@@ -85,83 +96,126 @@ def _spend(amount: int) -> None:
             raise LimitExceeded("the text does too much work (a loop that runs too long, or values too large)")
 
 
+def _left() -> int:
+    """The work the current rendering may still do: no value is measured further than that."""
+    budget = _BUDGET.get()
+    return MAX_WORK if budget is None else max(MAX_WORK - budget.work, 0)
+
+
+# --- measuring values ------------------------------------------------------------------------------
+
 _CONTAINERS = (list, tuple, set, frozenset, Mapping, KeysView, ValuesView, ItemsView)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_CONTAINER = 8  # a list or mapping in :func:`_size`: its brackets and ", ", and as much again to read it
+_IN_A_LIST = {bool: 7, type(None): 7, float: 26}  # the most they print as, and ", "
 
 
-def _size(value: object, limit: int = MAX_WORK) -> int:
-    """How large ``value`` is when printed or copied: the characters of text, the digits of a number, and for
-    a list or mapping one per item plus the items' own sizes; counted no further than ``limit``."""
+def _size(value: object, limit: int | None = None) -> int:
+    """How large ``value`` is when printed, copied, compared or hashed: the characters of a text, the digits
+    of a number and, in a list or mapping, each item with its quotes and the ``, `` after it (an item held
+    twice counts twice: printing or comparing reads it twice). Counted no further than ``limit``, by default
+    the work left (:func:`_left`), so measuring a value never takes longer than the budget allows."""
     if isinstance(value, (str, bytes)):
         return len(value)
-    if isinstance(value, int):
-        return value.bit_length() * 3 // 10 + 1
-    if not isinstance(value, _CONTAINERS):
-        return 1
-    total, stack = 0, [value]
+    if type(value) in _SCALARS or not isinstance(value, _CONTAINERS):  # printed alone, without ", "
+        return _digits(value) + 1 if type(value) is int else _IN_A_LIST.get(type(value), 3) - 2
+    limit = _left() if limit is None else limit
+    total, stack = 0, [cast(Any, value)]
+    pop, push = stack.pop, stack.extend
     while stack and total <= limit:
-        item = stack.pop()
-        if isinstance(item, (str, bytes)):
-            total += len(item) + 1
-        elif isinstance(item, Mapping):
-            total += 1
-            stack.extend(item.keys())
-            stack.extend(item.values())
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            total += len(item) + 4
+        elif kind is int:
+            total += _digits(item) + 4
+        elif kind in _IN_A_LIST:
+            total += _IN_A_LIST[kind]
+        elif kind is list or kind is tuple:
+            total += _CONTAINER
+            push(item)
+        elif kind is dict or isinstance(item, Mapping):
+            total += _CONTAINER
+            push(item.keys())
+            push(item.values())
+        elif isinstance(item, (str, bytes)):
+            total += len(item) + 4
         elif isinstance(item, _CONTAINERS):
-            total += 1
-            stack.extend(item)
+            total += _CONTAINER
+            push(item)
         else:
-            total += _size(item)
+            total += _size(item) + 2
     return total
 
 
-def _amount(value: object) -> int:
-    """The size of an argument, where a number counts as much as it says (it may be a width or a count)."""
-    if isinstance(value, bool):
-        return 1
-    if isinstance(value, (int, float)):
-        return int(min(abs(value), MAX_WORK)) if value == value else 1
-    return _size(value)
+def _digits(value: int) -> int:
+    return value.bit_length() * 3 // 10 + 1  # the digits of value, or one more
 
 
-_PRINTABLE = (str, int, float, type(None))
+def _measure(values: Iterable[object], numbers: bool = False, limit: int | None = None) -> int:
+    """The sizes of ``values`` added up, measured together no further than ``limit`` (the work left); with
+    ``numbers``, a number counts as much as it says (it may be a width or a count: ``'x'.ljust(10**9)``)."""
+    left, total = _left() if limit is None else limit, 0
+    for value in values:
+        if numbers and isinstance(value, (int, float)) and not isinstance(value, bool):
+            total += int(min(abs(value), MAX_WORK)) if value == value else 1
+        else:
+            total += _size(value, left - total)
+        if total > left:
+            break
+    return total
 
 
 def _printable(value: object) -> None:
     """Refuse to print anything but data (text, numbers, lists and mappings of them): a function, a method or
-    another object would print its memory address, which differs from run to run."""
-    stack = [value]
-    seen = 0
-    while stack and seen <= MAX_VALUE:
-        item = stack.pop()
-        seen += 1
+    another object would print its memory address, which differs from run to run. Call it once the value's
+    size has been counted: it reads the value as far as that, and each list or mapping in it once."""
+    if type(value) in _SCALARS:
+        return
+    stack, seen = [value], set()
+    pop, push = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        if type(item) in _SCALARS or id(item) in seen:
+            continue
+        seen.add(id(item))
         if isinstance(item, (list, tuple)):
-            stack.extend(item)
+            if not _SCALARS.issuperset(map(type, item)):
+                push(item)
         elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            push(item.keys())
+            push(item.values())
         elif isinstance(item, Undefined):
             str(item)  # raises, as printing it alone would: an undefined name, or a refused attribute
-        elif not isinstance(item, _PRINTABLE):
+        elif not isinstance(item, (str, int, float)):
             raise SecurityError(f"a {type(item).__name__} cannot be printed, only text, numbers and lists")
 
 
 def _finalize(value: Any) -> Any:
     """Every printed value: only data, and no larger than :data:`MAX_VALUE`."""
-    if isinstance(value, str):
-        size = len(value)
-    else:
-        _printable(value)
-        size = _size(value, MAX_VALUE)
+    size = len(value) if isinstance(value, str) else _size(value, min(MAX_VALUE, _left()))
     if size > MAX_VALUE:
         raise LimitExceeded(f"the text would be longer than {MAX_VALUE:,} characters")
-    _spend(size)
+    _spend(ITEM + size)
+    _printable(value)
     return value
 
 
 def _checked(value: Any) -> Any:
-    """A value a call, filter or operator built: refused when larger than :data:`MAX_VALUE`."""
-    if _size(value, MAX_VALUE) > MAX_VALUE:
-        raise LimitExceeded(f"the value would be longer than {MAX_VALUE:,} characters")
+    """A value a call, filter or operator returned: refused when larger than :data:`MAX_VALUE` or, a number,
+    longer than :data:`MAX_DIGITS` digits (``'9' * 4000 | int``). Measuring a list or mapping reads it: that
+    is counted as work."""
+    if isinstance(value, (str, bytes)):
+        if len(value) > MAX_VALUE:
+            raise LimitExceeded(f"the value would be longer than {MAX_VALUE:,} characters")
+    elif type(value) is int:
+        if _digits(value) > MAX_DIGITS:
+            raise LimitExceeded(f"the number would have more than {MAX_DIGITS:,} digits")
+    elif type(value) not in _SCALARS and isinstance(value, _CONTAINERS):
+        size = _size(value, min(MAX_VALUE, _left()))
+        if size > MAX_VALUE:
+            raise LimitExceeded(f"the value would be longer than {MAX_VALUE:,} characters")
+        _spend(size)
     return value
 
 
@@ -170,8 +224,9 @@ _PRINTF = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|[0-9]+)?(?:\.(\*|[0-9]*))?")
 
 def _check_printf(fmt: str | bytes) -> int:
     """Refuse ``%`` formats asking for huge widths or precisions (or for them from the arguments, ``%*s``);
-    the number of places the arguments may be printed."""
+    the number of places the arguments may be printed. Reading each place counts :data:`ITEM`."""
     text = fmt.decode("latin-1") if isinstance(fmt, bytes) else fmt
+    _spend(ITEM * text.count("%"))
     places = 0
     for match in _PRINTF.finditer(text):
         places += 1
@@ -183,6 +238,7 @@ def _check_printf(fmt: str | bytes) -> int:
 
 def _check_format(fmt: str) -> int:
     """The same for ``str.format``: no huge widths, no widths taken from the arguments (``{:{}}``)."""
+    _spend(ITEM * (fmt.count("{") + fmt.count("}")))
     places = 0
     for _, field, spec, _ in string.Formatter().parse(fmt):
         if field is None:
@@ -194,56 +250,54 @@ def _check_format(fmt: str) -> int:
     return places
 
 
-def _digits(value: object) -> int:
-    return value.bit_length() * 3 // 10 + 1 if isinstance(value, int) else 1
-
-
 _SEQUENCES = (str, bytes, list, tuple)
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, with no globals, bounded in the time and memory a text may use.
+    """The immutable sandbox, with no globals, bounded in the time and memory a text may use (see the module
+    docstring). Texts may not include, import or extend other templates."""
 
-    Every call, filter, test, loop item, comparison and printed value is measured (:data:`MAX_WORK`,
-    :data:`MAX_VALUE`), including arithmetic that would build huge values (``'a' * 10**9``) and format
-    strings with huge widths (``'%1000000000s'``). Texts may not include, import or extend other templates.
-    """
-
-    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    intercepted_binops = frozenset({"*", "**", "+", "-", "/", "//", "%"})
 
     def __init__(self, **options: Any) -> None:
         super().__init__(finalize=_finalize, **options)
         self.globals.clear()  # range, dict, lipsum, cycler, joiner, namespace: rule-set text needs none
-        self.filters = {name: _guarded(name, cast("Callable[..., Any]", f)) for name, f in self.filters.items()}
+        self.filters = {name: _guarded(name, cast("Callable[..., Any]", f)) for name, f in self.filters.items()
+                        if name not in _REFUSED}
         self.tests = {name: _guarded(name, cast("Callable[..., Any]", f)) for name, f in self.tests.items()}
-        self.filters.update(_each=_each, _work=_work, _concat=_concat, _compare=_compare)
+        self.filters.update(_work=_work, _key=_key, _slice=_slice, _concat=_concat, _compare=_compare)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        """Arithmetic, measured: on numbers by their digits, on texts and lists by the size of the result."""
+        numbers = isinstance(left, int) and isinstance(right, int)
+        _spend(ITEM + (_digits(left) + _digits(right) if numbers else 0))
         if operator == "**":
             if isinstance(right, (int, float)) and not isinstance(right, bool) and abs(right) > 64:
                 raise LimitExceeded("the exponent is too large")
-            if isinstance(right, int) and _digits(left) * (abs(right) + 1) > MAX_DIGITS:
+            if numbers and _digits(left) * (abs(right) + 1) > MAX_DIGITS:
                 raise LimitExceeded(f"the number would have more than {MAX_DIGITS:,} digits")
         elif operator == "*":
             for seq, count in ((left, right), (right, left)):
                 if isinstance(seq, _SEQUENCES) and isinstance(count, int):
-                    if _size(seq) * max(count, 0) > MAX_VALUE:
+                    size = _size(seq) * max(count, 0)
+                    if size > MAX_VALUE:
                         raise LimitExceeded("the repeated value would be too long")
-                    _spend(_size(seq) * max(count, 0))
-            if isinstance(left, int) and isinstance(right, int) and _digits(left) + _digits(right) > MAX_DIGITS:
+                    _spend(size)
+            if numbers and _digits(left) + _digits(right) > MAX_DIGITS:
                 raise LimitExceeded(f"the number would have more than {MAX_DIGITS:,} digits")
         elif operator == "+":
             if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
-                size = _size(left) + _size(right)
+                size = _measure((left, right))
                 if size > MAX_VALUE:
                     raise LimitExceeded("the joined value would be too long")
                 _spend(size)
         elif operator == "%" and isinstance(left, (str, bytes)):
-            size = len(left) + _check_printf(left) * (1 + _size(right))
+            measured = _size(right)
+            size = len(left) + _check_printf(left) * (1 + measured)
             if size > MAX_VALUE:
                 raise LimitExceeded("the formatted text would be too long")
+            _spend(size + measured)
             _printable(right)
-            _spend(size)
         return _checked(super().call_binop(context, operator, left, right))
 
     def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
@@ -255,19 +309,26 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         wrapped = getattr(obj, "__wrapped__", None)  # the sandbox's stand-in for str.format / format_map
         owner = getattr(wrapped if wrapped is not None else obj, "__self__", None)
         if wrapped is not None and isinstance(owner, str):
-            for value in values:
-                _printable(value)
-            cost = len(owner) + _check_format(owner) * (1 + sum(_size(v) for v in values))
+            measured = _measure(values)
+            cost = len(owner) + _check_format(owner) * (1 + measured)
             if cost > MAX_VALUE:
                 raise LimitExceeded("the formatted text would be too long")
+            _spend(STEP + cost + measured)
+            for value in values:
+                _printable(value)
         elif isinstance(owner, (str, bytes)):  # text methods can multiply: replace, join, ljust, expandtabs
-            cost = (1 + len(owner)) * (1 + sum(_amount(v) for v in values))
-        else:
-            cost = 1 + (len(owner) if isinstance(owner, _CONTAINERS) else 0) + sum(_amount(v) for v in values)
-        _spend(STEP + cost)
+            size = 1 + len(owner) + _text_work(getattr(obj, "__name__", ""), owner, args, kwargs)
+            _spend(STEP + size * (1 + _measure(values, numbers=True, limit=_left() // size)))
+        else:  # a list's or mapping's own methods read its items: index, count, copy
+            read = (owner, *values) if isinstance(owner, _CONTAINERS) else values
+            _spend(STEP + 1 + _measure(read, numbers=True))
         return _checked(super().call(context, obj, *args, **kwargs))
 
     def getitem(self, obj: Any, argument: Any) -> Any:
+        """An item, measured: a slice by the size of the copy, a tuple key by its size (looking it up hashes
+        all of it); the lookup itself is counted with the code that makes it (:data:`LOOKUP`)."""
+        if isinstance(argument, tuple):
+            _spend(_size(argument))
         value = super().getitem(obj, argument)
         if isinstance(argument, slice):
             _spend(ITEM + _size(value))
@@ -278,59 +339,115 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         return super()._generate(_Guard().visit(source), name, filename, defer_init)
 
 
+# --- filters and tests -----------------------------------------------------------------------------
+
+_REFUSED = frozenset({"pprint"})  # its time grows with a value's size times its nesting; it prints Python
+_ITEMWISE = frozenset({"batch", "dictsort", "groupby", "items", "join", "map", "max", "min", "reject",
+                       "rejectattr", "select", "selectattr", "slice", "sort", "sum", "unique", "urlencode",
+                       "xmlattr"})
+"""Filters that run Python code for each item (each character of a text): :data:`ITEM` more for each."""
+_TEXT_WEIGHT = {"title": 8, "urlize": 50, "wordwrap": 16}
+"""Filters that run Python code for each word of a text: counted as this many times its length."""
+_SLOW_CODECS = frozenset({"punycode", "idna"})
+"""Encodings written in Python, whose time grows with the square of the text (``'…'.encode('punycode')``)."""
+
+
+def _text_work(name: str, text: str | bytes, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int:
+    """The work of the filter or text method ``name`` on ``text`` beyond reading it once: some run Python
+    code for each word, tag or entity, and ``striptags`` copies the whole text again for each tag."""
+    if name in _TEXT_WEIGHT:
+        return len(text) * (_TEXT_WEIGHT[name] - 1)
+    if name in ("striptags", "unescape"):
+        tags, entities = (text.count("<"), text.count("&")) if isinstance(text, str) else (0, 0)
+        return len(text) * tags * (name == "striptags") + ITEM * entities
+    encoding = args[0] if args else kwargs.get("encoding", "utf-8")
+    if name in ("encode", "decode") and isinstance(encoding, str):  # anything else fails on its own
+        try:
+            return len(text) * len(text) if codecs.lookup(encoding).name in _SLOW_CODECS else 0
+        except LookupError:
+            return 0
+    return 0
+
+
 def _guarded(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     """A filter or test that is measured like a call, and never run while a text is compiled (Jinja folds
-    constant expressions at compile time: ``'x' | center(10**9)`` would run there, outside any budget)."""
+    constant expressions at compile time: ``'x' | center(10**9)`` would run there, outside any budget). A
+    result produced item by item (``map``, ``select``…) counts :data:`ITEM` (times the size of the
+    arguments, as the filter does for each item) for each item taken from it, so a chain counts every stage."""
     passes = getattr(getattr(func, "jinja_pass_arg", None), "name", None)
-    stringifies = name in ("string", "join", "format", "pprint", "tojson", "xmlattr", "urlencode")
+    stringifies = name in ("string", "join", "format", "tojson", "xmlattr", "urlencode")
+    itemwise = name in _ITEMWISE
 
     @jinja2.pass_context
     def guarded(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
+        values = (*args, *kwargs.values())
+        factor = 1
+        if name == "format" and isinstance(value, str):
+            measured = _measure(values)
+            _spend(STEP + len(value) + (1 + _check_printf(value)) * (1 + measured))
+            for printed in values:
+                _printable(printed)
+        else:
+            size = 1 + _size(value)
+            if itemwise and isinstance(value, Sized):
+                size += ITEM * len(value)
+                if name in ("sort", "dictsort", "groupby"):
+                    size *= 1 + len(value).bit_length()  # n log n comparisons
+                elif name == "sum" and not isinstance(kwargs.get("start", args[1] if len(args) > 1 else 0),
+                                                      (int, float)):
+                    size *= 1 + len(value)  # adding lists copies the sum so far for each item
+            elif isinstance(value, str):
+                size += _text_work(name, value, args, kwargs)
+            factor = 1 + _measure(values, numbers=True, limit=_left() // size)
+            _spend(STEP + size * factor)
         if stringifies:
             _printable(value)
-        if name == "format" and isinstance(value, str):
-            cost = len(value) + _check_printf(value) * (1 + sum(_size(v) for v in (*args, *kwargs.values())))
-        else:
-            cost = (1 + _size(value)) * (1 + sum(_amount(v) for v in (*args, *kwargs.values())))
-        _spend(STEP + cost)
-        if passes == "context":
-            result = func(context, value, *args, **kwargs)
-        elif passes == "eval_context":
-            result = func(context.eval_ctx, value, *args, **kwargs)
-        elif passes == "environment":
-            result = func(context.environment, value, *args, **kwargs)
-        else:
-            result = func(value, *args, **kwargs)
-        return _checked(result)
+        passed = {"context": context, "eval_context": context.eval_ctx, "environment": context.environment}
+        result = func(passed[passes], value, *args, **kwargs) if passes else func(value, *args, **kwargs)
+        return _items(result, ITEM * factor) if isinstance(result, Iterator) else _checked(result)
 
     guarded.__name__ = guarded.__qualname__ = f"guarded_{name}"
     return guarded
 
 
-@jinja2.pass_context
-def _each(context: Context, iterable: Any, cost: int) -> Iterator[Any]:
-    """The items of a ``for`` loop, each counted with the text its body writes (:class:`_Guard`)."""
-    for item in iterable:
+def _items(iterator: Iterator[Any], cost: int) -> Iterator[Any]:
+    for item in iterator:  # each counts as it is taken
         _spend(cost)
         yield item
 
 
+# --- what the syntax tree is rewritten to call (:class:`_Guard`) ------------------------------------
+
 @jinja2.pass_context
-def _work(context: Context, value: str, cost: int) -> str:
-    """Counts one run of a macro or call block with the text its body writes (:class:`_Guard`)."""
+def _work(context: Context, value: Any, cost: int) -> Any:
+    """``value``, counting ``cost``: the work of one loop item, or one run of a macro, call block or block."""
     _spend(cost)
     return value
 
 
 @jinja2.pass_context
+def _key(context: Context, value: Any) -> Any:
+    """A key of a ``{…}`` mapping a text builds, measured: a tuple is hashed, all of it."""
+    if isinstance(value, tuple):
+        _spend(_size(value))
+    return value
+
+
+@jinja2.pass_context
+def _slice(context: Context, value: Any, start: Any, stop: Any, step: Any) -> Any:
+    """``value[start:stop:step]``, measured like any item (Jinja bypasses :meth:`_Sandbox.getitem` for it)."""
+    return context.environment.getitem(value, slice(start, stop, step))
+
+
+@jinja2.pass_context
 def _concat(context: Context, values: list[Any]) -> str:
-    """``a ~ b``, measured (:class:`_Guard`)."""
-    for value in values:
-        _printable(value)
-    size = sum(_size(v) for v in values)
+    """``a ~ b``, measured."""
+    size = _measure(values)
     if size > MAX_VALUE:
         raise LimitExceeded("the joined value would be too long")
-    _spend(size)
+    _spend(ITEM + size)
+    for value in values:
+        _printable(value)
     return markup_join(values) if context.eval_ctx.autoescape else str_join(values)
 
 
@@ -342,11 +459,11 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 
 @jinja2.pass_context
 def _compare(context: Context, left: Any, *pairs: Any) -> Any:
-    """``a == b``, ``a in b``, ``a < b < c``…, measured (:class:`_Guard`): comparing long texts or lists
-    costs as much as they are long."""
+    """``a == b``, ``a in b``, ``a < b < c``…, measured: comparing long texts or lists costs as much as they
+    are long."""
     result: Any = True
     for op, right in zip(pairs[::2], pairs[1::2], strict=True):
-        _spend(ITEM + _size(left) + _size(right))
+        _spend(ITEM + _measure((left, right)))
         result = _COMPARE[op](left, right)
         if not result:
             return result
@@ -356,21 +473,30 @@ def _compare(context: Context, left: Any, *pairs: Any) -> Any:
 
 class _Guard(NodeTransformer):
     """Rewrites a text's syntax tree before it is compiled, so that everything that can take time or memory
-    goes through a measured filter: loops (per item), macro and call-block bodies (per run), ``~`` and
-    comparisons. Including, importing or extending another template is refused."""
+    is measured. The code each loop item and each run of a macro, call block or block executes is weighed
+    here, once (:func:`_code_work`), and counted each time it runs: for a loop in its condition (``{% for x
+    in y if … %}``, which also runs for the items ``loop(…)`` recurses into), for the others first thing in
+    their body. ``~``, comparisons, slices and keys of ``{…}`` call measured filters. Including, importing
+    or extending another template is refused."""
 
     def visit_For(self, node: nodes.For) -> nodes.Node:
+        item = ITEM + _code_work([node.target, *node.body, *([node.test] if node.test else [])])
+        otherwise = ITEM + _code_work(node.else_)
         self.generic_visit(node)
-        node.iter = _filter(cast(nodes.Expr, node.iter), "_each", ITEM + _literal_size(node.body), node.lineno)
+        count = _counting(True, item, node.lineno)
+        node.test = count if node.test is None else nodes.And(count, node.test, lineno=node.lineno)
+        if node.else_:  # runs once per loop, and once per call of a recursive loop
+            node.else_.insert(0, nodes.Output([_counting("", otherwise, node.lineno)], lineno=node.lineno))
         return node
 
-    def visit_Macro(self, node: nodes.Macro) -> nodes.Node:
+    def visit_Macro(self, node: nodes.Macro | nodes.CallBlock | nodes.Block) -> nodes.Node:
+        run = STEP + _code_work([*node.body] if isinstance(node, nodes.Block)
+                                else [*node.args, *node.defaults, *node.body])
         self.generic_visit(node)
-        return _counted(node)
+        node.body.insert(0, nodes.Output([_counting("", run, node.lineno)], lineno=node.lineno))
+        return node
 
-    def visit_CallBlock(self, node: nodes.CallBlock) -> nodes.Node:
-        self.generic_visit(node)
-        return _counted(node)
+    visit_CallBlock = visit_Block = visit_Macro
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         self.generic_visit(node)
@@ -384,6 +510,20 @@ class _Guard(NodeTransformer):
             args += [nodes.Const(operand.op, lineno=node.lineno), operand.expr]
         return nodes.Filter(node.expr, "_compare", args, [], None, None, lineno=node.lineno)
 
+    def visit_Getitem(self, node: nodes.Getitem) -> nodes.Node:
+        self.generic_visit(node)
+        if not isinstance(node.arg, nodes.Slice):
+            return node
+        bounds = [nodes.Const(None, lineno=node.lineno) if part is None else part
+                  for part in (node.arg.start, node.arg.stop, node.arg.step)]
+        return nodes.Filter(node.node, "_slice", bounds, [], None, None, lineno=node.lineno)
+
+    def visit_Pair(self, node: nodes.Pair) -> nodes.Node:
+        self.generic_visit(node)
+        if not isinstance(node.key, nodes.Const):
+            node.key = nodes.Filter(node.key, "_key", [], [], None, None, lineno=node.lineno)
+        return node
+
     def visit_Include(self, node: nodes.Node) -> nodes.Node:
         raise jinja2.TemplateSyntaxError(f"'{type(node).__name__.lower()}' of another template is not allowed "
                                          "in rule-set text", node.lineno)
@@ -391,20 +531,28 @@ class _Guard(NodeTransformer):
     visit_Import = visit_FromImport = visit_Extends = visit_Include
 
 
-def _counted(node: nodes.Macro | nodes.CallBlock) -> nodes.Node:
-    """``node`` with its body counting each run (:func:`_work`)."""
-    cost = _filter(nodes.Const(""), "_work", STEP + _literal_size(node.body), node.lineno)
-    node.body.insert(0, nodes.Output([cost], lineno=node.lineno))
-    return node
+def _counting(value: object, cost: int, lineno: int) -> nodes.Filter:
+    return nodes.Filter(nodes.Const(value), "_work", [nodes.Const(cost)], [], None, None, lineno=lineno)
 
 
-def _filter(node: nodes.Expr, name: str, cost: int, lineno: int) -> nodes.Filter:
-    return nodes.Filter(node, name, [nodes.Const(cost, lineno=lineno)], [], None, None, lineno=lineno)
-
-
-def _literal_size(body: list[nodes.Node]) -> int:
-    """The characters of plain text a block of template code writes each time it runs."""
-    return sum(len(data.data) for node in body for data in node.find_all(nodes.TemplateData))
+def _code_work(code: list[nodes.Node]) -> int:
+    """The work of running ``code`` once: :data:`NODE` for each node (:data:`LOOKUP` for a lookup or a
+    macro's definition) and the characters of text it writes. The code of the loops, macros, call blocks
+    and blocks in it is left out: each of their items and runs counts its own."""
+    work = 0
+    stack = list(code)
+    while stack:
+        node = stack.pop()
+        work += LOOKUP if isinstance(node, (nodes.Getattr, nodes.Getitem, nodes.Macro, nodes.CallBlock)) else NODE
+        if isinstance(node, nodes.TemplateData):
+            work += len(node.data)
+        elif isinstance(node, nodes.For):
+            stack.append(node.iter)
+        elif isinstance(node, nodes.CallBlock):
+            stack.append(node.call)
+        elif not isinstance(node, (nodes.Macro, nodes.Block)):
+            stack.extend(node.iter_child_nodes())
+    return work
 
 
 _SOURCES: dict[str, str] = {}
