@@ -341,7 +341,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
 # --- filters and tests -----------------------------------------------------------------------------
 
-_REFUSED = frozenset({"pprint"})  # its time grows with a value's size times its nesting; it prints Python
+_REFUSED = frozenset({"pprint"})  # its time grows with a value's size times its nesting
 _ITEMWISE = frozenset({"batch", "dictsort", "groupby", "items", "join", "map", "max", "min", "reject",
                        "rejectattr", "select", "selectattr", "slice", "sort", "sum", "unique", "urlencode",
                        "xmlattr"})
@@ -360,12 +360,13 @@ def _text_work(name: str, text: str | bytes, args: tuple[Any, ...], kwargs: Mapp
     if name in ("striptags", "unescape"):
         tags, entities = (text.count("<"), text.count("&")) if isinstance(text, str) else (0, 0)
         return len(text) * tags * (name == "striptags") + ITEM * entities
-    encoding = args[0] if args else kwargs.get("encoding", "utf-8")
-    if name in ("encode", "decode") and isinstance(encoding, str):  # anything else fails on its own
-        try:
-            return len(text) * len(text) if codecs.lookup(encoding).name in _SLOW_CODECS else 0
+    if name in ("encode", "decode"):
+        encoding = args[0] if args else kwargs.get("encoding", "utf-8")
+        try:  # an encoding that is not a name, or not known, fails on its own
+            slow = isinstance(encoding, str) and codecs.lookup(encoding).name in _SLOW_CODECS
         except LookupError:
-            return 0
+            slow = False
+        return len(text) * len(text) if slow else 0
     return 0
 
 
