@@ -10,6 +10,7 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
+from typing import Any
 
 # Keep the tests' template and rule-set caches out of the user's cache directory.
 os.environ.setdefault("TRANSFERLAW_CACHE_DIR", tempfile.mkdtemp(prefix="transferlaw-test-cache-"))
@@ -63,10 +64,49 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["TRANSFERLAW_FUZZ_EXAMPLES"] = "1500"
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """After a run that fuzzed: inputs tried per target, how many ended in a located error, the slowest."""
+def _worker_report() -> dict[str, Any]:
+    """What this process has to tell the run's summary: fuzzing statistics, missed screenshots, peak memory."""
     fuzz = sys.modules.get("tests.test_fuzz")
-    stats = getattr(fuzz, "STATS", None)
+    browser = sys.modules.get("tests.test_browser")
+    return {"fuzz": dict(getattr(fuzz, "STATS", None) or {}),
+            "shots_missed": list(getattr(browser, "SHOTS_MISSED", None) or []),
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist each worker hands its report to the controller (``workeroutput``)."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["transferlaw"] = _worker_report()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:  # pytest-xdist's hook, on the controller
+    report = getattr(node, "workeroutput", {}).get("transferlaw")
+    if report:
+        node.config.stash.setdefault(_REPORTS, []).append(report)
+
+
+_REPORTS = pytest.StashKey[list[dict[str, Any]]]()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """After a run that fuzzed: inputs tried per target, how many ended in a located error, the slowest; and the
+    screenshots that could not be taken (an artefact never fails a test)."""
+    reports = config.stash.get(_REPORTS, []) or [_worker_report()]  # from the xdist workers, or this process
+    stats: dict[str, list[Any]] = {}
+    for report in reports:
+        for target, (tried, located, slowest, what) in report["fuzz"].items():
+            merged = stats.setdefault(target, [0, 0, 0.0, ""])
+            merged[0] += tried
+            merged[1] += located
+            if slowest >= merged[2]:
+                merged[2], merged[3] = slowest, what
+    missed = sorted(shot for report in reports for shot in report["shots_missed"])
+    if missed:
+        terminalreporter.section("screenshots not taken (artefacts only; no test failed for them)")
+        for shot in missed:
+            terminalreporter.write_line(shot)
     if not stats:
         return
     terminalreporter.section("fuzzing")
@@ -75,5 +115,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         total += tried
         terminalreporter.write_line(f"{target}: {tried} inputs, {located} located errors, slowest {slowest:.3f} s "
                                     f"({what})")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    terminalreporter.write_line(f"total: {total} inputs; peak memory of the test process {peak:.0f} MB")
+    peak = max(report["peak_mb"] for report in reports)
+    terminalreporter.write_line(f"total: {total} inputs; peak memory of a test process {peak:.0f} MB")

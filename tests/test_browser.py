@@ -191,8 +191,17 @@ def web(browser: Browser, server: Served) -> Iterator[Web]:
 
 # --- helpers ------------------------------------------------------------------------------------------------
 
+SHOTS_MISSED: list[str] = []
+"""Screenshots that could not be taken (named in the run's summary; an artefact never fails a test)."""
+
+
 def shoot(page: Page, artifacts: Path, name: str) -> None:
-    page.screenshot(path=str(artifacts / name), full_page=True)
+    """Save a full-page screenshot for a person to look at. A screenshot is an artefact, not a check: one that
+    times out or fails on a loaded machine is noted in the run's summary and the test goes on."""
+    try:
+        page.screenshot(path=str(artifacts / name), full_page=True, timeout=TIMEOUT_MS)
+    except (sync_api.Error, OSError) as exc:  # playwright's TimeoutError is an Error
+        SHOTS_MISSED.append(f"{name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
 
 
 def progress_label(page: Page) -> Locator:
@@ -642,3 +651,16 @@ def test_narrow_screens_and_print(web: Web, ruleset: RuleSet, facts: dict[str, A
     expect(page.locator("iframe.memo")).to_be_hidden()
     expect(page.locator("table.findings")).to_be_visible()
     web.assert_clean()
+
+
+def test_a_screenshot_that_times_out_never_fails_a_test(tmp_path: Path) -> None:
+    """Issue 13, point 19: a screenshot is an artefact; on a loaded machine it may time out, and the test goes on."""
+
+    class SlowPage:
+        def screenshot(self, **_: object) -> None:
+            raise sync_api.TimeoutError("Timeout 10000ms exceeded.")
+
+    before = len(SHOTS_MISSED)
+    shoot(SlowPage(), tmp_path, "slow.png")  # type: ignore[arg-type]
+    assert SHOTS_MISSED[before:] == ["slow.png: Timeout 10000ms exceeded."]
+    del SHOTS_MISSED[before:]
