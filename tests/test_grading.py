@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -396,3 +398,20 @@ def test_a_yes_or_a_number_in_a_yaml_list_asks_for_quotes(tmp_path: Path) -> Non
         (2, "an issue must be a line of text", "put it in quotes"),
         (3, "an empty issue", "write the issue's id or title"),
     ]
+
+
+def test_issue13_class_csv_never_starts_a_formula(citizen: Evaluation, tmp_path: Path) -> None:
+    """Issue 13.5: `grade --class -o grades.csv` wrote student names and file names as they were, so a student
+    named =HYPERLINK(...) (or a file named +cmd.txt) became a live formula in a spreadsheet program. Every cell
+    that would start a formula is written as text, through the one CSV helper."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    student = "student: '=HYPERLINK(\"http://evil.example\",\"Ada\")'\n"
+    (folder / "a.yaml").write_text(student + "issues: [citizen_exile_barred]\n", encoding="utf-8")
+    (folder / "+cmd.txt").write_text("citizen_exile_barred\n", encoding="utf-8")
+    (folder / "@b.md").write_text("- citizen_exile_barred\n", encoding="utf-8")
+    grades, _ = grading.grade_class(citizen, folder)
+    rows = list(csv.reader(io.StringIO(grading.class_csv(grades), newline="")))
+    assert [row[:2] for row in rows[1:]] == [["'+cmd", "'+cmd.txt"], ["'@b", "'@b.md"],
+                                             ["'=HYPERLINK(\"http://evil.example\",\"Ada\")", "a.yaml"]]
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)

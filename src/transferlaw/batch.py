@@ -1,43 +1,73 @@
 """Run many cases at once: every memo written atomically, bad inputs reported, the rest always finished.
 
 Each item (a case file, or one row of a spreadsheet, from :mod:`transferlaw.sources`) is evaluated and
-rendered in each requested format to ``OUTDIR/<key>.<format>``. Outputs newer than their input are skipped
-unless forced, so a batch that was interrupted resumes where it stopped; every file is written to a
-temporary name and renamed, so an interruption never leaves a partial file. Items are always evaluated in
-worker processes (:mod:`transferlaw.workers`, even with one job): a case that crashes its worker (a segfault
-in durable_rules' C core) or runs past the time limit fails alone, and the batch goes on. Results come back
-in input order, so the summaries (``summary.csv``, ``summary.json``, ``index.html``) and every memo are
+rendered in each requested format to ``OUTDIR/<key>.<format>``, where the key depends on the item's own source
+only (its name made safe and a hash of its path, and for a row its id or number), never on the other inputs.
+
+``OUTDIR/.transferlaw-manifest.json`` (:mod:`transferlaw.manifest`) records what each memo was made from: the
+case (or row) as read, the rule set, transferlaw's version and templates, the memo options (``--date``,
+``--to``, ``--from``, ``--re``, ``--privileged`` or ``--legend``) and the engine. A memo is up to date, and
+kept, when all of that is unchanged and its files are all there as written; anything else rewrites it (and
+``force`` always does), so an interrupted batch resumes where it stopped and an edited rule set or option
+never leaves a stale memo. A memo of the key already in OUTDIR in a format not asked for this time is
+rewritten with the others, so that no file is left out of date. A memo whose source is not among this
+batch's inputs is listed as orphaned in the summaries, never as another case's.
+
+Every file is written to a temporary name, fsynced and renamed (:mod:`transferlaw.output`), so an interruption
+never leaves a partial file; the folder is fsynced once before the manifest and the summaries say what was
+written. The summaries (``summary.csv``, ``summary.json``, ``index.html``) are written a row at a time as
+outcomes arrive and put in place together at the end, or not at all. SIGTERM stops a batch as Ctrl-C does.
+Items are always evaluated in worker processes (:mod:`transferlaw.workers`, even with one job): a case that
+crashes its worker (a segfault in durable_rules' C core) or runs past the time limit fails alone, and the
+batch goes on. Results come back in input order, so the summaries, the manifest and every memo are
 byte-identical whatever the number of workers.
 """
 
 from __future__ import annotations
 
-import csv
+import itertools
 import json
 import os
-import tempfile
+import signal
+import threading
 from collections.abc import Callable
 from collections.abc import Generator
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import closing
+from contextlib import contextmanager
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any
 
+from . import __version__
 from . import api
+from . import csvout
 from . import paths
 from . import workers
+from .cache import code_stamp
+from .errors import OutputError
 from .errors import TransferlawError
+from .limits import MAX_CSV_BYTES
+from .manifest import Entry
+from .manifest import Manifest
+from .manifest import digest
+from .manifest import fingerprint
+from .manifest import folder_digest
+from .model import SEVERITIES
 from .model import Case
 from .model import MemoMeta
 from .model import RuleSet
+from .output import Staged
 from .output import make_dir
-from .output import sync_all
+from .output import sync_folder
 from .output import write_output
 from .render import index_parts
+from .resources import templates_dir
 from .sources import Item
 from .sources import expand
 
@@ -63,25 +93,44 @@ class Options:
 
 @dataclass
 class Outcome:
-    """What happened to one item."""
+    """What happened to one item (or, ``orphaned``, to a memo in OUTDIR whose source was not an input)."""
 
     key: str
     source: str
     title: str
-    status: str  # written, skipped, failed
+    status: str  # written, skipped (up to date), failed, orphaned
     outputs: list[str] = field(default_factory=list)
     raised: dict[str, int] = field(default_factory=lambda: {"high": 0, "medium": 0, "low": 0})
     undetermined: int = 0
     not_raised: int = 0
     problems: list[str] = field(default_factory=list)
+    fingerprint: str = ""
+    """What the memos were made from (:func:`transferlaw.manifest.fingerprint`), for the manifest only."""
+    sizes: list[int] = field(default_factory=list)
+    """The size of each output in bytes, for the manifest only."""
+
+    def summary(self) -> dict[str, Any]:
+        """The outcome as summary.json lists it."""
+        shown = asdict(self)
+        del shown["fingerprint"], shown["sizes"]
+        return shown
+
+    def entry(self) -> Entry:
+        """The manifest's entry for the memos of a written or up-to-date outcome."""
+        return Entry(source=self.source, title=self.title, fingerprint=self.fingerprint,
+                     outputs=tuple(zip(self.outputs, self.sizes, strict=True)),
+                     raised=(self.raised["high"], self.raised["medium"], self.raised["low"]),
+                     undetermined=self.undetermined, not_raised=self.not_raised)
 
 
 @dataclass
 class Result:
     """The whole batch: counts, and the failed outcomes (kept for their messages)."""
 
-    totals: dict[str, int] = field(default_factory=lambda: {"written": 0, "skipped": 0, "failed": 0})
+    totals: dict[str, int] = field(default_factory=lambda: {"written": 0, "skipped": 0, "failed": 0, "orphaned": 0})
     failed: list[Outcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Lines about inputs that were still run: a spreadsheet column ignored (issue 13, point 16)."""
 
     def add(self, outcome: Outcome) -> None:
         self.totals[outcome.status] += 1
@@ -99,20 +148,36 @@ class Work:
     key: str
     source: str
     label: str
-    mtime: float
     case: Case | None
     ruleset_dir: str | None
     problems: tuple[str, ...]
+    settings: str = ""
+    """The batch's :func:`settings` digest, part of every memo's fingerprint."""
+    formats: tuple[str, ...] = ()
+    """The formats to write: those asked for, then those of this key's memos already in OUTDIR."""
+    kept: Outcome | None = None
+    """The outcome of memos that are up to date: nothing to do but report it."""
 
 
 def work_of(item: Item) -> Work:
-    return Work(key=item.key, source=item.source, label=item.label, mtime=item.mtime, case=item.case,
+    return Work(key=item.key, source=item.source, label=item.label, case=item.case,
                 ruleset_dir=item.ruleset.path if item.ruleset is not None else None,
                 problems=tuple(d.format() for d in item.problems))
 
 
+def settings(options: Options) -> str:
+    """A digest of what every memo of a batch depends on besides its case and rule set: transferlaw's version
+    and code (a checkout edited without a new version number still rewrites its memos), the memo templates,
+    the memo date, the heading options (to, from, re, legend) and the engine that decides."""
+    engine, _ = api.choose_engine(options.engine)
+    return digest(__version__, code_stamp(), folder_digest(templates_dir()), str(options.date), repr(options.meta),
+                  engine)
+
+
 def process(item: Work, options: Options) -> Outcome:
     """Evaluate one item and write its memos (in a worker process)."""
+    if item.kept is not None:
+        return item.kept
     title = item.case.title if item.case is not None else item.label
     outcome = Outcome(key=item.key, source=item.source, title=title, status="written")
     if item.case is None or item.ruleset_dir is None:
@@ -120,7 +185,7 @@ def process(item: Work, options: Options) -> Outcome:
         outcome.problems = list(item.problems)
         return outcome
     try:
-        ruleset = _ruleset(item.ruleset_dir)
+        ruleset, ruleset_digest = _ruleset(item.ruleset_dir)
         evaluation = api.evaluate_case(item.case, ruleset, options.engine)
         for finding in evaluation.findings:
             if finding.status == "raised":
@@ -129,66 +194,149 @@ def process(item: Work, options: Options) -> Outcome:
                 outcome.undetermined += 1
             else:
                 outcome.not_raised += 1
-        targets = [options.outdir / f"{item.key}.{fmt}" for fmt in options.formats]
-        outcome.outputs = [t.name for t in targets]
-        if not options.force and all(_fresh(t, item.mtime) for t in targets):
-            outcome.status = "skipped"
-            return outcome
         document = api.memo_document(evaluation, options.date, options.meta)  # built once for every format
-        for fmt, target in zip(options.formats, targets, strict=True):
-            write_output(target, api.render_document(document, fmt), force=True, sync=False)
+        for fmt in item.formats:
+            target = options.outdir / f"{item.key}.{fmt}"
+            data = api.render_document(document, fmt)
+            write_output(target, data, force=True, sync_dir=False)  # the folder is fsynced once, at the end
+            outcome.outputs.append(target.name)
+            outcome.sizes.append(len(data))
+        outcome.fingerprint = fingerprint(item.settings, ruleset_digest, item.source, item.case)
     except TransferlawError as exc:
         outcome.status = "failed"
+        outcome.outputs, outcome.sizes = [], []
         outcome.problems = [f"{item.source}: {line}" if not line.startswith(item.source) else line
                             for line in exc.report().splitlines()]
     return outcome
 
 
-_RULESETS: dict[str, RuleSet] = {}
+_RULESETS: dict[str, tuple[RuleSet, str]] = {}
 
 
-def _ruleset(directory: str) -> RuleSet:
-    """A rule set loaded once per batch and process: every case of a batch sees the same rules, even if
-    the files change while it runs."""
-    ruleset = _RULESETS.get(directory)
-    if ruleset is None:
-        ruleset = _RULESETS[directory] = api.load_ruleset(Path(directory))
-    return ruleset
+def _ruleset(directory: str) -> tuple[RuleSet, str]:
+    """A rule set and its digest, loaded once per batch and process: every case of a batch sees the same
+    rules, even if the files change while it runs."""
+    found = _RULESETS.get(directory)
+    if found is None:
+        ruleset = api.load_ruleset(Path(directory))
+        found = _RULESETS[directory] = (ruleset, digest(repr(ruleset)))
+    return found
 
 
-def _fresh(target: Path, input_mtime: float) -> bool:
-    try:
-        found = target.stat()
-    except OSError:
-        return False
-    return found.st_mtime >= input_mtime and found.st_size > 0  # empty: a write lost in a power cut
+class _Planner:
+    """Decides, in the batch's process, what each item needs: nothing (its memos are up to date: the manifest
+    gives its outcome), or its memos written in which formats."""
+
+    def __init__(self, options: Options, manifest: Manifest) -> None:
+        self.options = options
+        self.manifest = manifest
+        self.settings = settings(options)
+        self.digests: dict[int, tuple[RuleSet, str]] = {}  # by id(); the rule set is kept so its id stays its own
+
+    def ruleset_digest(self, ruleset: RuleSet) -> str:
+        found = self.digests.get(id(ruleset))
+        if found is None:
+            found = self.digests[id(ruleset)] = (ruleset, digest(repr(ruleset)))
+        return found[1]
+
+    def plan(self, item: Item) -> Work:
+        work = replace(work_of(item), settings=self.settings)
+        if item.case is None or item.ruleset is None:
+            return work
+        entry = self.manifest.get(item.key)
+        present = dict(entry.present(self.options.outdir)) if entry is not None else {}
+        formats = (*self.options.formats,
+                   *(f for f in api.FORMATS if f not in self.options.formats and f"{item.key}.{f}" in present))
+        names = [f"{item.key}.{fmt}" for fmt in formats]
+        if (entry is None or self.options.force or not all(name in present for name in names)
+                or entry.fingerprint != fingerprint(self.settings, self.ruleset_digest(item.ruleset), item.source,
+                                                    item.case)):
+            return replace(work, formats=formats)
+        kept = Outcome(key=item.key, source=item.source, title=item.case.title, status="skipped", outputs=names,
+                       raised=dict(zip(SEVERITIES, entry.raised, strict=True)), undetermined=entry.undetermined,
+                       not_raised=entry.not_raised, fingerprint=entry.fingerprint,
+                       sizes=[present[name] for name in names])
+        return replace(work, formats=formats, kept=kept)
+
+
+def _orphaned(key: str, entry: Entry) -> Outcome:
+    """The outcome of memos in OUTDIR whose source is not among the batch's inputs."""
+    return Outcome(key=key, source=entry.source, title=entry.title, status="orphaned",
+                   outputs=[name for name, _ in entry.outputs],
+                   raised=dict(zip(SEVERITIES, entry.raised, strict=True)), undetermined=entry.undetermined,
+                   not_raised=entry.not_raised,
+                   problems=[f"{entry.source}: not among this batch's inputs, so its memo from an earlier batch was "
+                             "left as it was (delete it if it is no longer wanted)"])
 
 
 def run(inputs: Sequence[Path], options: Options, *, jobs: int = 1, mapping: Path | None = None,
         ruleset: str | None = None, progress: Callable[[Outcome], None] | None = None,
-        func: Callable[[Work, Options], Outcome] | None = None) -> Result:
+        func: Callable[[Work, Options], Outcome] | None = None, strict: bool = False) -> Result:
     """Run a batch. Items stream through ``jobs`` worker processes with a bounded number in flight, and the
     summaries are written a row at a time to temporary files that replace the last batch's only at the end,
-    so memory does not grow with the number of cases and an interrupted batch leaves the previous summaries
-    intact. ``func`` does each item (default :func:`process`; a module-level function, for tests).
+    so memory grows only by the manifest's entries (a few hundred bytes a case), and an interrupted batch
+    leaves the previous summaries intact and records the memos it finished, for the next run to keep.
+    ``func`` does each item (default :func:`process`; a module-level function, for tests).
 
+    :raises OutputError: when OUTDIR, the manifest or the summaries cannot be written (no summary replaced).
     :raises workers.WorkersFailed: when the worker processes cannot start.
     """
     make_dir(options.outdir)
     _RULESETS.clear()  # workers fork from this process: they must not inherit rule sets an earlier call loaded
-    items = (work_of(item) for item in expand(inputs, list(options.rules_dirs) if options.rules_dirs else None,
-                                              mapping=mapping, ruleset=ruleset))
     result = Result()
+    manifest = Manifest.load(options.outdir)
+    planner = _Planner(options, manifest)
+    items = (planner.plan(item) for item in expand(inputs, list(options.rules_dirs) if options.rules_dirs else None,
+                                                   mapping=mapping, ruleset=ruleset, strict=strict,
+                                                   warn=lambda d: result.warnings.append(d.format())))
     outcomes = _outcomes(items, options, jobs, func or process)
-    with Summaries(options.outdir) as summaries, closing(outcomes):  # closing: the workers stop on Ctrl-C
-        for outcome in outcomes:
-            result.add(outcome)
-            summaries.add(outcome)
-            if progress is not None:
-                progress(outcome)
-        sync_all()  # every memo on disk before the summaries say it was written
+    seen: set[str] = set()
+    # closing(outcomes): on Ctrl-C or SIGTERM the workers stop, each after the case it is on
+    with _sigterm_interrupts(), Summaries(options.outdir) as summaries, closing(outcomes):
+        try:
+            for outcome in outcomes:
+                seen.add(outcome.key)
+                if outcome.status in ("written", "skipped"):
+                    manifest.record(outcome.key, outcome.entry())
+                result.add(outcome)
+                summaries.add(outcome)
+                if progress is not None:
+                    progress(outcome)
+        except BaseException:
+            _record_for_resume(manifest, options.outdir)
+            raise
+        for key, entry in manifest.orphans(seen):
+            orphan = _orphaned(key, entry)
+            result.add(orphan)
+            summaries.add(orphan)
+        sync_folder(options.outdir)  # every memo's name on disk before the manifest and the summaries say so
+        manifest.save()
         summaries.finish(result.totals)
     return result
+
+
+def _record_for_resume(manifest: Manifest, outdir: Path) -> None:
+    """Save the manifest of a batch that was stopped, so that the next run keeps the memos it finished."""
+    try:
+        sync_folder(outdir)
+        manifest.save()
+    except OutputError:
+        pass  # the next run writes those memos again
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While a batch runs, SIGTERM (``kill``, a service manager, a CI timeout) stops it as Ctrl-C does: the
+    workers stop after their case, temporary files are removed, the memos finished are recorded. (Only the
+    main thread may set a signal handler; elsewhere SIGTERM keeps its handling.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, workers.terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _outcomes(items: Iterable[Work], options: Options, jobs: int,
@@ -219,58 +367,45 @@ CSV_COLUMNS = ("key", "source", "title", "status", "raised_high", "raised_medium
                "not_raised", "outputs", "problems")
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(text: str) -> str:
-    """A text for summary.csv that a spreadsheet program shows as text, never runs as a formula: a title such
-    as ``=HYPERLINK(...)`` from someone else's spreadsheet gets a leading apostrophe (OWASP's advice)."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 class Summaries:
-    """summary.csv, summary.json and index.html, written as outcomes arrive and renamed into place at the end."""
+    """summary.csv, summary.json and index.html: written a row at a time as outcomes arrive, and put in place
+    together at the end, or not at all (:class:`transferlaw.output.Staged` says how far that holds)."""
 
     def __init__(self, outdir: Path) -> None:
-        self.outdir = outdir
         self.parts = index_parts()
-        self.files: dict[str, tuple[str, TextIO]] = {}
+        self.staged = Staged(outdir, SUMMARY_FILES)
+        self.first = True
 
     def __enter__(self) -> Summaries:
-        for name in SUMMARY_FILES:
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.outdir)
-            self.files[name] = (tmp, os.fdopen(fd, "w", encoding="utf-8", newline="\n"))
-        self.csv = csv.writer(self.files["summary.csv"][1], lineterminator="\n")
-        self.csv.writerow(CSV_COLUMNS)
-        self.files["summary.json"][1].write('{\n  "schema": "transferlaw.batch",\n  "schema_version": 1,\n'
-                                            '  "items": [')
-        self.files["index.html"][1].write(str(self.parts.head()))
-        self.first = True
+        self.staged.__enter__()
+        try:
+            self.write("summary.csv", csvout.row(CSV_COLUMNS))
+            self.write("summary.json", '{\n  "schema": "transferlaw.batch",\n  "schema_version": 2,\n  "items": [')
+            self.write("index.html", str(self.parts.head()))
+        except BaseException:
+            self.staged.discard()
+            raise
         return self
 
+    def write(self, name: str, text: str) -> None:
+        self.staged.write(name, text.encode("utf-8"))
+
     def add(self, o: Outcome) -> None:
-        self.csv.writerow([_cell(o.key), _cell(o.source), _cell(o.title), o.status, o.raised["high"],
-                           o.raised["medium"], o.raised["low"], o.undetermined, o.not_raised, " ".join(o.outputs),
-                           _cell(" | ".join(o.problems))])
-        item = json.dumps(asdict(o), ensure_ascii=False, indent=2).replace("\n", "\n    ")
-        self.files["summary.json"][1].write(("\n    " if self.first else ",\n    ") + item)
-        self.files["index.html"][1].write(str(self.parts.row(o)))
+        self.write("summary.csv", csvout.row([o.key, o.source, o.title, o.status, o.raised["high"],
+                                              o.raised["medium"], o.raised["low"], o.undetermined, o.not_raised,
+                                              " ".join(o.outputs), " | ".join(o.problems)]))
+        item = json.dumps(o.summary(), ensure_ascii=False, indent=2).replace("\n", "\n    ")
+        self.write("summary.json", ("\n    " if self.first else ",\n    ") + item)
+        self.write("index.html", str(self.parts.row(o)))
         self.first = False
 
     def finish(self, totals: dict[str, int]) -> None:
-        self.files["summary.json"][1].write(f"\n  ],\n  \"totals\": {json.dumps(totals)}\n}}\n")
-        self.files["index.html"][1].write(str(self.parts.foot(totals)).rstrip("\n") + "\n")
-        for name, (tmp, handle) in self.files.items():
-            handle.flush()
-            os.fsync(handle.fileno())
-            handle.close()
-            os.replace(tmp, self.outdir / name)
-        self.files = {}
+        self.write("summary.json", f"\n  ],\n  \"totals\": {json.dumps(totals)}\n}}\n")
+        self.write("index.html", str(self.parts.foot(totals)).rstrip("\n") + "\n")
+        self.staged.commit()
 
     def __exit__(self, *exc: object) -> None:
-        for tmp, handle in self.files.values():  # not finished: an error or an interruption
-            handle.close()
-            Path(tmp).unlink(missing_ok=True)
+        self.staged.discard()  # not committed: an error or an interruption
 
 
 def estimate(inputs: Sequence[Path]) -> int:
@@ -279,10 +414,11 @@ def estimate(inputs: Sequence[Path]) -> int:
     for path in inputs:
         if paths.is_dir(path):
             total += sum(1 for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
-        elif path.suffix.lower() == ".csv":
+        elif path.suffix.lower() == ".csv" and paths.is_file(path):  # not a FIFO or a device: never read those
             try:
-                with path.open("rb") as handle:
-                    total += max(0, sum(1 for _ in handle) - 1)
+                with path.open("rb") as handle:  # counted in chunks, up to about the size limit
+                    chunks = itertools.islice(iter(lambda: handle.read(1 << 20), b""), MAX_CSV_BYTES >> 20)
+                    total += max(0, sum(chunk.count(b"\n") for chunk in chunks) - 1)
             except OSError:
                 total += 1
         else:

@@ -6,13 +6,18 @@ item carries located problems (``path:line:col``) instead of a case. Choices mad
 
 * **Spreadsheets** (CSV) are read by :mod:`transferlaw.sheets`, which describes how their header row, rows and
   mapping file are read; each row becomes an item, and a file or header that cannot be read one item saying why.
-* **Keys** (output stems) are a case file's stem, a row's sanitised ``id`` cell, or ``<csvstem>-row<N>``;
-  clashes (ignoring case, and with :data:`RESERVED_KEYS`) get ``-2``, ``-3``, ... in input order. ``N`` is the
-  spreadsheet row number (the header is row 1), which is also the line number unless a cell above spans lines.
+* **Keys** (output stems) depend on their own source only, never on the other inputs or their order: a readable
+  part (a case file's stem, a row's sanitised ``id`` cell, or ``<csvstem>-row<N>``), a hyphen, and 8 hex digits
+  of a hash of the source's identity (:func:`output_key`): a case file's resolved path; a row's spreadsheet
+  (resolved path) and its ``id`` cell, or its row number when it has no id (or repeats an id of a row above).
+  So ``A/case.yaml`` and ``B/case.yaml`` never share a memo, however they are batched. ``N`` is the spreadsheet
+  row number (the header is row 1), which is also the line number unless a cell above spans lines. Two keys
+  of one batch that are alike ignoring case (only a hash clash could do it) get ``-2``, ``-3``, ...
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import unicodedata
@@ -40,8 +45,6 @@ from .sheets import load_mapping
 from .sheets import mtime_of
 
 CASE_SUFFIXES = (".yaml", ".yml")
-RESERVED_KEYS = frozenset({"summary", "index"})
-"""Stems the batch's own summary files use; a case with one of these stems gets ``-2``."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(1, 10)), *(f"lpt{n}" for n in range(1, 10))}
 _SPREADSHEETS = {".xlsx", ".xls", ".xlsm", ".ods", ".numbers", ".tsv", ".txt"}
@@ -52,13 +55,14 @@ class Item:
     """One case to run (``case`` and ``ruleset``), or an input that could not be read (``problems``)."""
 
     key: str
-    """A stable, unique, filesystem-safe output stem."""
+    """A unique, filesystem-safe output stem that depends on this input's source only (:func:`output_key`)."""
     source: str
     """Where it came from, for display: ``cases/a.yaml`` or ``clients.csv:row 7``."""
     label: str
     """A human name: the case title, or the file name when the case could not be read."""
     mtime: float
-    """The input's modification time (for a row, the later of the spreadsheet's and the mapping's)."""
+    """The input's modification time (for a row, the later of the spreadsheet's and the mapping's); for
+    information only: a batch decides whether a memo is up to date by its manifest, never by times."""
     case: Case | None = None
     ruleset: RuleSet | None = None
     problems: tuple[Diagnostic, ...] = ()
@@ -76,12 +80,15 @@ class Item:
 
 
 def expand(inputs: Sequence[Path], rules_dirs: Sequence[Path] | None = None, *, mapping: Path | None = None,
-           ruleset: str | None = None) -> Iterator[Item]:
+           ruleset: str | None = None, strict: bool = False,
+           warn: Callable[[Diagnostic], None] | None = None) -> Iterator[Item]:
     """Every case to run from ``inputs`` (case files, folders of case files, CSV files), in a stable order.
 
     :param rules_dirs: where rule sets are looked up by id (default: the bundled rule sets).
     :param mapping: a YAML mapping file (``columns:`` and ``values:``) applied to every CSV file.
     :param ruleset: the rule set (id or directory) of CSV rows that do not name one in a ``ruleset`` column.
+    :param strict: a CSV column that is no question (nor mapped, nor skipped) stops its file; else it is
+        ignored with a warning to ``warn`` (once per file).
     :raises TransferlawError: at once, for problems that concern every input: no inputs, a missing rules
         directory, an unknown ``ruleset``, a bad mapping file. A bad input never raises; its item says why.
     """
@@ -92,7 +99,7 @@ def expand(inputs: Sequence[Path], rules_dirs: Sequence[Path] | None = None, *, 
     available = api.find_rulesets(dirs)
     default = api.load_ruleset(ruleset, dirs) if ruleset is not None else None
     columns = load_mapping(mapping) if mapping is not None else None
-    return _Expander(dirs, SheetReader(available, default, columns)).run(inputs)
+    return _Expander(dirs, SheetReader(available, default, columns, strict=strict, warn=warn)).run(inputs)
 
 
 def safe_key(text: str) -> str:
@@ -104,14 +111,29 @@ def safe_key(text: str) -> str:
     return key
 
 
+def output_key(stem: str, identity: str) -> str:
+    """The output stem of a source: ``stem`` made safe (``case`` if nothing is left), a hyphen and 8 hex digits
+    of the SHA-256 of ``identity``, the source's own identity (see the module's docstring)."""
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{safe_key(stem) or 'case'}-{digest}"
+
+
+def identity_of(path: Path) -> str:
+    """A file's identity: its resolved path (as given, made absolute, when it cannot be resolved)."""
+    try:
+        return str(path.resolve())
+    except (OSError, ValueError, RuntimeError):  # a loop of links, a NUL byte
+        return os.path.abspath(path)
+
+
 class _Keys:
-    """Hands out unique keys in call order; a clash (ignoring case) gets -2, -3, ..."""
+    """Hands out keys; a clash (ignoring case) gets -2, -3, ... in call order (only a hash clash can do it)."""
 
     def __init__(self) -> None:
-        self.taken: set[str] = set(RESERVED_KEYS)
+        self.taken: set[str] = set()
 
-    def claim(self, stem: str) -> str:
-        base = safe_key(stem) or "case"
+    def claim(self, stem: str, identity: str) -> str:
+        base = output_key(stem, identity)
         key, count = base, 1
         while key.casefold() in self.taken:
             count += 1
@@ -143,23 +165,24 @@ class _Expander:
         for path in inputs:
             yield from self.one(Path(path))
 
-    def failed(self, stem: str, source: str, label: str, mtime: float, problems: Sequence[Diagnostic]) -> Item:
-        return Item(key=self.keys.claim(stem), source=source, label=label, mtime=mtime, problems=tuple(problems))
+    def failed(self, path: Path, stem: str, mtime: float, problems: Sequence[Diagnostic]) -> Item:
+        """The item of an input that could not be read."""
+        return Item(key=self.keys.claim(stem, identity_of(path)), source=display_path(path), label=path.name,
+                    mtime=mtime, problems=tuple(problems))
 
     def one(self, path: Path) -> Iterator[Item]:
         display = display_path(path)
         if paths.is_dir(path):
             files = self.case_files(path)
             if not files:
-                yield self.failed(path.name, display, path.name, mtime_of(path), [Diagnostic(
+                yield self.failed(path, path.name, mtime_of(path), [Diagnostic(
                     Position(display), "no case files (*.yaml, *.yml) in this folder")])
             for file in files:
                 yield from self.once(file, self.case_file)
             return
         suffix = path.suffix.lower()
         if not paths.exists(path):
-            yield self.failed(path.stem, display, path.name, 0.0, [Diagnostic(Position(display),
-                                                                              "no such file or folder")])
+            yield self.failed(path, path.stem, 0.0, [Diagnostic(Position(display), "no such file or folder")])
         elif suffix in CASE_SUFFIXES:
             yield from self.once(path, self.case_file)
         elif suffix == ".csv":
@@ -167,7 +190,7 @@ class _Expander:
         else:
             hint = ("save the spreadsheet as 'CSV UTF-8'" if suffix in _SPREADSHEETS
                     else "give a case file (.yaml), a folder of them, or a CSV file")
-            yield self.failed(path.stem, display, path.name, mtime_of(path), [Diagnostic(
+            yield self.failed(path, path.stem, mtime_of(path), [Diagnostic(
                 Position(display), "not a case file (.yaml, .yml), a folder or a CSV file (.csv)", hint)])
 
     def once(self, path: Path, load: Callable[[Path], Iterator[Item]]) -> Iterator[Item]:
@@ -196,12 +219,18 @@ class _Expander:
         try:
             case, ruleset = api.load_case(path, self.rules_dirs)
         except TransferlawError as exc:
-            yield self.failed(path.stem, display, path.name, mtime, _problems(exc, display))
+            yield self.failed(path, path.stem, mtime, _problems(exc, display))
             return
-        yield Item(key=self.keys.claim(path.stem), source=display, label=case.title, mtime=mtime, case=case,
-                   ruleset=ruleset)
+        yield Item(key=self.keys.claim(path.stem, identity_of(path)), source=display, label=case.title, mtime=mtime,
+                   case=case, ruleset=ruleset)
 
     def sheet(self, path: Path) -> Iterator[Item]:
+        file = identity_of(path)
+        ids: set[str] = set()
         for got in self.sheets.read(path):
-            yield Item(key=self.keys.claim(safe_key(got.ident) or got.stem), source=got.source, label=got.label,
+            row = f"{file}\0row\0{got.stem}"  # <csvstem>-row<N>: the row number (or -header, or the file)
+            if got.ident and got.ident not in ids:  # a repeated id falls back on the row number
+                ids.add(got.ident)
+                row = f"{file}\0id\0{got.ident}"
+            yield Item(key=self.keys.claim(safe_key(got.ident) or got.stem, row), source=got.source, label=got.label,
                        mtime=got.mtime, case=got.case, ruleset=got.ruleset, problems=got.problems)

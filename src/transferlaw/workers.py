@@ -360,7 +360,7 @@ def _serve(conn: Connection, func: Callable[[Any, Any], Any], arg: Any, inherite
         except OSError:
             pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGTERM, terminated)
     _mask_sigint(False)
     try:
         conn.send_bytes(b"")
@@ -384,6 +384,7 @@ def _answer(func: Callable[[Any, Any], Any], blob: bytes, arg: Any) -> bytes:
         return pickle.dumps((False, (f"{type(exc).__name__}: {exc}{where}", traceback.format_exc())), _PROTOCOL)
 
 
-def _terminated(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM: leave through SystemExit, so that a file being written is removed on the way out."""
+def terminated(signum: int, frame: FrameType | None) -> None:
+    """A SIGTERM handler: leave through SystemExit, so that a file being written is removed on the way out
+    (the workers' handler, and the batch's while it runs)."""
     raise SystemExit(128 + signum)
