@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from transferlaw import analysis
 from transferlaw import api
@@ -30,9 +33,11 @@ from transferlaw.model import Value
 from transferlaw.validate_case import case_from_mapping
 from transferlaw.yamlio import load_text
 
+from .conftest import MINI_RULES
 from .conftest import ROOT
 
 FLAGSHIP = "foreign-prison-transfer"
+MINI = MINI_RULES / "mini"
 CASES = sorted((ROOT / "cases").glob("**/*.yaml"))
 
 
@@ -256,12 +261,29 @@ def test_parse_number(mini: RuleSet, raw: str, expected: float) -> None:
 
 @pytest.mark.parametrize(("raw", "fragment"), [
     ("-1", "at least 0 months"), ("1201", "at most 1200 months"), ("twelve", "not a number"),
-    ("nan", "out of range"), ("1e400", "out of range"),
+    ("nan", "must be finite"), ("1e400", "out of range"),
 ])
 def test_parse_number_errors(mini: RuleSet, raw: str, fragment: str) -> None:
     """Numbers outside the bounds, or not numbers, are refused with the reason."""
     with pytest.raises(AnswerError, match=fragment):
         parse_answer(mini.question_by_id["months_left"], raw)
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("1_0", "1_0 is not a plain decimal number (write 10)"),
+    ("0x10", "0x10 is not a plain decimal number (write 16)"),
+    ("1:30", "1:30 is not a plain decimal number (write 90)"),
+    ("1e2 months", "1e2 is not a plain decimal number (write 100)"),
+    ("\uff11\uff12", "\uff11\uff12 is not a plain decimal number (write 12)"),
+    ("1,5", "1,5 is not a plain decimal number (use a dot for decimals, e.g. 1.5)"),
+])
+def test_parse_number_reads_plain_decimal_only(mini: RuleSet, raw: str, message: str) -> None:
+    """Issue 13 point 6: the interview reads numbers as a case file does; Python's int() and float() took
+    ``1_0``, ``1e2`` and full-width digits."""
+    with pytest.raises(AnswerError) as info:
+        parse_answer(mini.question_by_id["months_left"], raw)
+    assert str(info.value) == message
+    assert parse_answer(mini.question_by_id["months_left"], "010") == 10
 
 
 def test_parse_date(mini: RuleSet) -> None:
@@ -499,3 +521,94 @@ def test_run_with_everything_decided_asks_nothing(mini: RuleSet) -> None:
     facts: dict[str, Value] = {"citizen": True, "custodian": "ice", "notice_date": "2025-06-01"}
     result = run(mini, ask=ask, say=said.append, save=saves.append, facts=facts, skipped={"name"}, title="T")
     assert result.finished and result.asked == () and len(saves) == 1
+
+
+# --- control characters and undecodable input (issue 13, point 7) -------------------------------------------
+
+class _Undecodable(Script):
+    """A user whose terminal sends one line that is not UTF-8 before the scripted answers."""
+
+    def __init__(self, answers: Iterable[str]) -> None:
+        super().__init__(answers)
+        self.sent_bad = False
+
+    def ask(self, hint: str) -> str:
+        if not self.sent_bad:
+            self.sent_bad = True
+            self.asks.append(hint)
+            raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+        return super().ask(hint)
+
+
+def test_run_refuses_control_characters_where_they_are_typed(mini: RuleSet) -> None:
+    """Issue 13 point 7: a title or text answer holding a control character (an arrow key's ESC, a pasted NUL)
+    or a lone surrogate (bytes that were not UTF-8) is refused with what to do, and asked again; every case
+    file saved loads back."""
+    user = Script(["Ana\x1b[D", "Ana", "x\x00y", "Bea \udcff", "Bea", "quit"])
+    result = user.run(mini)
+    assert result.title == "Ana" and result.facts == {"name": "Bea"}
+    problems = [line.strip() for line in user.said if "control character" in line or "UTF-8" in line]
+    assert problems == [
+        "the title holds the control character U+001B; type it again without it (a paste or an arrow key can "
+        "put one in)",
+        "the answer holds the control character U+0000; type it again without it (a paste or an arrow key can "
+        "put one in)",
+        "the answer holds bytes that are not UTF-8 text; type it again (check that the terminal's encoding is "
+        "UTF-8)",
+    ]
+    assert user.asks.count("> ") == 3 and user.asks[:2] == ["Case title (a name or short description)> "] * 2
+    for text in user.saves:
+        _load(mini, text)
+
+
+def test_run_asks_again_after_a_line_that_is_not_utf8(mini: RuleSet) -> None:
+    """Issue 13 point 7: a line the terminal could not decode is refused and asked again, not a traceback."""
+    user = _Undecodable(["Case A", "quit"])
+    result = user.run(mini)
+    assert result.title == "Case A"
+    assert "    that line was not UTF-8 text; type it again (check that the terminal's encoding is UTF-8)" in user.said
+
+
+def test_a_title_given_up_front_with_a_control_character_is_refused(mini: RuleSet) -> None:
+    """Issue 13 point 7: ``interview --title`` with a control character is refused before anything is written."""
+    user = Script(["quit"])
+    with pytest.raises(AnswerError, match="the title holds the control character U\\+0007"):
+        user.run(mini, title="Bell\x07")
+    assert user.saves == []
+
+
+@given(st.text(max_size=40), st.text(max_size=40))
+@settings(max_examples=150, deadline=None)
+def test_whatever_the_interview_accepts_loads_back(title: str, text: str) -> None:
+    """Issue 13 point 7: the interview never writes a case file that transferlaw would refuse: any title and
+    text answer it accepts loads back through the case loader to the same title and answer."""
+    ruleset = api.load_ruleset(MINI)
+    user = Script([title, text, "quit"])
+    try:
+        result = user.run(ruleset)
+    except AnswerError:
+        return
+    case = _load(ruleset, user.saves[-1])
+    assert case.title == result.title
+    assert case.facts.get("name") == result.facts.get("name")
+
+
+def test_cli_interview_uses_line_editing_and_refuses_control_characters(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13 point 7: ``transferlaw interview`` loads readline (line editing for the prompts) where it
+    exists, and a control character typed in an answer is refused and asked again."""
+    import importlib.util
+    import sys
+
+    from click.testing import CliRunner
+
+    from transferlaw.cli import cli
+
+    monkeypatch.delitem(sys.modules, "readline", raising=False)
+    target = tmp_path / "case.yaml"
+    result = CliRunner().invoke(cli, ["interview", "mini", "--rules", str(MINI.parent), "-o", str(target)],
+                                input="T\x1b[A\nT\nquit\n")
+    assert result.exit_code == 0, result.output
+    assert "the title holds the control character U+001B" in result.output
+    assert _load(api.load_ruleset(MINI), target.read_text(encoding="utf-8")).title == "T"
+    assert ("readline" in sys.modules) == (importlib.util.find_spec("readline") is not None)

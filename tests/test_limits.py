@@ -189,9 +189,11 @@ def test_key_over_the_length_limit_is_located() -> None:
 
 
 def test_unreadable_long_number_is_shown_shortened() -> None:
-    """A number too long to read is an error that quotes only its start."""
-    assert errors_of(lambda: load_text("a: " + "9" * 5000 + "\n", "t.yaml")) == [
-        f"t.yaml:1:4: cannot read the value '{'9' * 40}...'"]
+    """A value forced to a number it cannot be is an error that quotes only its start; a number too long for
+    Python's int() loads as infinity, refused as out of range where it is checked (issue 13, point 6)."""
+    assert errors_of(lambda: load_text("a: !!int " + "x" * 5000 + "\n", "t.yaml")) == [
+        f"t.yaml:1:4: cannot read the value '{'x' * 40}...'"]
+    assert load_text("a: " + "9" * 5000 + "\n", "t.yaml").root == {"a": float("inf")}
 
 
 # --- rule sets ------------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import pickle
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,14 @@ def items_of(*inputs: Path | str, **kwargs: Any) -> list[Item]:
     return list(expand([Path(p) for p in inputs], **kwargs))
 
 
+def stem(key: str) -> str:
+    """A key without its hash (issue 13.1: a key is the source's name made safe, then 8 hex digits)."""
+    assert re.fullmatch(r".+-[0-9a-f]{8}", key), key
+    return key.rsplit("-", 1)[0]
+
+
 def by_key(items: list[Item]) -> dict[str, Item]:
-    return {item.key: item for item in items}
+    return {stem(item.key): item for item in items}
 
 
 def problems(item: Item) -> list[tuple[str, str]]:
@@ -53,7 +60,8 @@ def test_folder_expands_sorted_case_files_skipping_hidden_and_other_files() -> N
     items = items_of(BATCH / "folder")
     assert [Path(i.source).as_posix().split("batch/")[-1] for i in items] == [
         "folder/a-citizen.yaml", "folder/b-bad.yaml", "folder/nested/a-citizen.yml"]
-    assert [i.key for i in items] == ["a-citizen", "b-bad", "a-citizen-2"]
+    assert [stem(i.key) for i in items] == ["a-citizen", "b-bad", "a-citizen"]
+    assert len({i.key for i in items}) == 3  # the two a-citizen files are told apart by their hash
 
 
 def test_bad_case_file_has_located_problems_and_good_ones_still_load() -> None:
@@ -71,26 +79,28 @@ def test_bad_case_file_has_located_problems_and_good_ones_still_load() -> None:
 
 
 def test_order_and_keys_are_deterministic_and_unique_across_inputs() -> None:
-    """Inputs keep their order, keys are unique (clashes get -2, -3) and two runs give the same items."""
+    """Inputs keep their order, keys are unique (a hash of each source) and two runs give the same items."""
     inputs = (BATCH / "clients.csv", BATCH / "folder", BATCH / "equivalent.yaml", BATCH / "bom-crlf.csv")
     first = items_of(*inputs, ruleset=FLAGSHIP)
     second = items_of(*inputs, ruleset=FLAGSHIP)
     assert [(i.key, i.source) for i in first] == [(i.key, i.source) for i in second]
     keys = [i.key for i in first]
     assert len(keys) == len({k.casefold() for k in keys})
-    assert keys[:7] == ["C-101", "C-102", "C-103", "C-104", "C-105", "C-106", "clients-row8"]
-    assert keys[7:] == ["a-citizen", "b-bad", "a-citizen-2", "equivalent", "W-1", "W-2"]
+    stems = [stem(k) for k in keys]
+    assert stems[:7] == ["C-101", "C-102", "C-103", "C-104", "C-105", "C-106", "clients-row8"]
+    assert stems[7:] == ["a-citizen", "b-bad", "a-citizen", "equivalent", "W-1", "W-2"]
 
 
 def test_same_file_named_twice_is_read_once_and_clashing_ids_get_suffixes(tmp_path: Path) -> None:
-    """A file named twice (directly and through its folder) runs once; equal ids in two sheets get -2."""
+    """A file named twice (directly and through its folder) runs once; equal ids in two sheets get two keys."""
     other = tmp_path / "more.csv"
     other.write_text("id,citizenship\nC-101,lpr\nsummary,lpr\n", encoding="utf-8")
     items = items_of(BATCH / "folder", BATCH / "folder" / "b-bad.yaml", BATCH / "clients.csv", other,
                      ruleset=FLAGSHIP)
     keys = [i.key for i in items]
-    assert keys.count("b-bad") == 1 and "b-bad-2" not in keys
-    assert keys[-2:] == ["C-101-2", "summary-2"]  # 'summary' is kept free for the batch's summary files
+    assert [stem(k) for k in keys].count("b-bad") == 1
+    assert [stem(k) for k in keys[-2:]] == ["C-101", "summary"] and keys[-2] != by_key(items[:-2])["C-101"].key
+    assert len(set(keys)) == len(keys)  # 'summary-<hash>' never meets the batch's summary files
 
 
 def test_keys_are_filesystem_safe() -> None:
@@ -102,12 +112,14 @@ def test_keys_are_filesystem_safe() -> None:
 
 
 def test_case_id_column_gives_keys_and_blank_rows_are_skipped(tmp_path: Path) -> None:
-    """A case_id cell becomes the key (sanitised, -2 on repeats, the row number when empty); blank rows are skipped."""
+    """A case_id cell names the key (sanitised; a repeat is told apart by its row number, the row number names it
+    when empty); blank rows are skipped."""
     sheet = tmp_path / "intake 2026.csv"
     sheet.write_text("Case ID,Citizenship,,\nJosé Peña/1,lpr,,\n,,,\n\n   \nJosé Peña/1,lpr\n,lpr,,\n,lpr,x,\n",
                      encoding="utf-8")
     items = items_of(sheet, ruleset=FLAGSHIP)
-    assert [i.key for i in items] == ["Jose-Pena-1", "Jose-Pena-1-2", "intake-2026-row7", "intake-2026-row8"]
+    assert [stem(i.key) for i in items] == ["Jose-Pena-1", "Jose-Pena-1", "intake-2026-row7", "intake-2026-row8"]
+    assert len({i.key for i in items}) == 4
     assert [i.ok for i in items] == [True, True, True, False]  # trailing unnamed columns may be left out
     assert problems(items[3]) == [("intake 2026.csv:8:6", "a value in column C, which has no header")]
 
@@ -117,7 +129,7 @@ def test_missing_paths_unknown_kinds_and_empty_folders_are_items_not_exceptions(
     (tmp_path / "clients.xlsx").write_bytes(b"PK")
     items = items_of(tmp_path / "nope.yaml", tmp_path / "clients.xlsx", BATCH / "empty-folder",
                      BATCH / "equivalent.yaml")
-    assert [i.key for i in items] == ["nope", "clients", "empty-folder", "equivalent"]
+    assert [stem(i.key) for i in items] == ["nope", "clients", "empty-folder", "equivalent"]
     assert [i.problems[0].message for i in items[:3]] == [
         "no such file or folder", "not a case file (.yaml, .yml), a folder or a CSV file (.csv)",
         "no case files (*.yaml, *.yml) in this folder"]
@@ -216,10 +228,22 @@ def test_wrong_values_of_every_type_are_located() -> None:
         ("types.csv:9:6", "'citizen' takes yes or no, got 'maybe'"),
         ("types.csv:9:12", "'federl' is not a choice of 'custodian'"),
         ("types.csv:9:28", "'crowdng' is not a choice of 'conditions'"),
-        ("types.csv:9:36", "'months_left' takes a number, got '1e3'"),
+        ("types.csv:9:36", "1e3 is not a plain decimal number"),
         ("types.csv:9:40", "'notice_date' takes a date YYYY-MM-DD, got '3/1/2026'"),
     ]
     assert bad.problems[2].hint == "did you mean 'crowding'?"
+
+
+def test_csv_numbers_are_plain_decimal(tmp_path: Path) -> None:
+    """Issue 13 point 6: a CSV cell reads a number as a case file does; other number forms are located errors."""
+    sheet = tmp_path / "n.csv"
+    sheet.write_text("ruleset,months_left\nmini,010\nmini,1:30\nmini,0x10 months\nmini,5.\n", encoding="utf-8")
+    items = items_of(sheet, rules_dirs=RULES_AND_MINI)
+    assert [i.case.facts["months_left"] if i.case is not None else None for i in items] == [10, None, None, 5]
+    assert [(where(d), d.message, d.hint) for i in items for d in i.problems] == [
+        ("n.csv:3:6", "1:30 is not a plain decimal number", "write 90"),
+        ("n.csv:4:6", "0x10 is not a plain decimal number", "write 16"),
+    ]
 
 
 def test_multi_labels_containing_commas_are_kept_whole() -> None:
@@ -234,7 +258,7 @@ def test_multi_labels_containing_commas_are_kept_whole() -> None:
 def test_mapping_renames_headers_skips_columns_and_translates_values() -> None:
     """A mapping file renames headers, skips a column mapped to nothing, and translates answers (also to lists)."""
     items = items_of(BATCH / "intake.csv", ruleset=FLAGSHIP, mapping=BATCH / "mapping.yaml")
-    assert [i.key for i in items] == ["K-1", "K-2", "K-3"]
+    assert [stem(i.key) for i in items] == ["K-1", "K-2", "K-3"]
     facts = [dict(i.case.facts) for i in items if i.case is not None]
     assert facts[0] == {"person_name": "Maria Lopez", "citizenship": "lpr",
                         "other_nationalities": ("salvadoran", "mexican"), "custodian": "state",
@@ -254,7 +278,7 @@ def test_mapping_mistakes_stop_the_file_and_point_into_the_mapping(tmp_path: Pat
     sheet = tmp_path / "intake.csv"
     sheet.write_text("Citizenship status,Held by\nlpr,BOP\n", encoding="utf-8")
     [item] = items_of(sheet, ruleset=FLAGSHIP, mapping=mapping)
-    assert item.key == "intake-header"
+    assert stem(item.key) == "intake-header"
     assert problems(item) == [
         ("map.yaml:2:23", "the mapping sends column 'Citizenship status' to 'citizenshp', which is not a "
                           "question of rule set 'foreign-prison-transfer'"),
@@ -263,15 +287,122 @@ def test_mapping_mistakes_stop_the_file_and_point_into_the_mapping(tmp_path: Pat
 
 
 def test_header_problems_are_reported_once_for_the_whole_file() -> None:
-    """Unknown and repeated columns give one '<stem>-header' item with every problem, and no row runs."""
-    [item] = items_of(BATCH / "header-typo.csv", ruleset=FLAGSHIP)
-    assert item.key == "header-typo-header" and item.source.endswith("header-typo.csv:row 1")
+    """A repeated column (and with --strict an unknown one) gives one '<stem>-header' item with every problem,
+    and no row runs."""
+    [item] = items_of(BATCH / "header-typo.csv", ruleset=FLAGSHIP, strict=True)
+    assert stem(item.key) == "header-typo-header" and item.source.endswith("header-typo.csv:row 1")
     assert problems(item) == [
-        ("header-typo.csv:1:4", "unknown column 'Citizenhsip'"),
-        ("header-typo.csv:1:26", "unknown column 'Held by'"),
+        ("header-typo.csv:1:4", "column 'Citizenhsip' is not a question of rule set 'foreign-prison-transfer'"),
+        ("header-typo.csv:1:26", "column 'Held by' is not a question of rule set 'foreign-prison-transfer'"),
         ("header-typo.csv:1:34", "column E ('custodian') gives 'custodian' again (column C already does)"),
     ]
-    assert item.problems[0].hint == "did you mean 'citizenship'?"
+    assert item.problems[0].hint == ("did you mean 'citizenship'? If not, map it in --mapping, or list it under "
+                                     "skip:")
+    [item] = items_of(BATCH / "header-typo.csv", ruleset=FLAGSHIP)
+    assert problems(item) == [
+        ("header-typo.csv:1:34", "column E ('custodian') gives 'custodian' again (column C already does)")]
+
+
+# --- unmapped columns, skip: and the mapping documentation (issue 13, point 16) ----------------------------
+
+def test_issue13_an_unmapped_column_is_a_warning_and_the_rows_still_run(tmp_path: Path) -> None:
+    """Point 16: a column that is no question is ignored with one warning naming it (not one per row); before,
+    it failed the whole file."""
+    sheet = tmp_path / "clients.csv"
+    sheet.write_text("id,citizenship,custodian,consent_given,phone,remarks,Citizenhsip\n"
+                     "A-1,lpr,state,no,X1,call back,lpr\nA-2,us_citizen_birth,federal_bop,yes,X2,,\n",
+                     encoding="utf-8")
+    warned: list[Diagnostic] = []
+    items = items_of(sheet, ruleset=FLAGSHIP, warn=warned.append)
+    assert len(items) == 2 and all(i.ok for i in items)
+    assert items[0].case is not None and items[0].case.facts["citizenship"] == "lpr"
+    assert [shown(d) for d in warned] == [
+        "clients.csv:1:40: warning: column 'phone' is not a question of rule set 'foreign-prison-transfer'; "
+        "it is ignored (map it in --mapping, or list it under skip:)",
+        "clients.csv:1:46: warning: column 'remarks' is not a question of rule set 'foreign-prison-transfer'; "
+        "it is ignored (map it in --mapping, or list it under skip:)",
+        "clients.csv:1:54: warning: column 'Citizenhsip' is not a question of rule set 'foreign-prison-transfer'; "
+        "it is ignored (did you mean 'citizenship'? If not, map it in --mapping, or list it under skip:)",
+    ]
+
+
+def test_issue13_strict_makes_an_unmapped_column_an_error(tmp_path: Path) -> None:
+    """Point 16: with --strict an unmapped column stops the file, as a header problem."""
+    sheet = tmp_path / "clients.csv"
+    sheet.write_text("id,citizenship,remarks\nA-1,lpr,call back\n", encoding="utf-8")
+    warned: list[Diagnostic] = []
+    [item] = items_of(sheet, ruleset=FLAGSHIP, strict=True, warn=warned.append)
+    assert item.source.endswith("clients.csv:row 1") and not item.ok and warned == []
+    assert [shown(d) for d in item.problems] == [
+        "clients.csv:1:16: column 'remarks' is not a question of rule set 'foreign-prison-transfer' (map it in "
+        "--mapping, or list it under skip:)"]
+
+
+def test_issue13_skip_lists_columns_to_ignore(tmp_path: Path) -> None:
+    """Point 16: the mapping file's ``skip:`` lists columns to ignore without a warning (even with --strict);
+    a column both skipped and mapped is an error in the mapping."""
+    sheet = tmp_path / "clients.csv"
+    sheet.write_text("id,Citizenship status,Remarks,Phone\nA-1,lpr,call back,555\n", encoding="utf-8")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns:\n  Citizenship status: citizenship\nskip:\n  - remarks\n  - Phone\n",
+                       encoding="utf-8")
+    warned: list[Diagnostic] = []
+    [item] = items_of(sheet, ruleset=FLAGSHIP, mapping=mapping, strict=True, warn=warned.append)
+    assert item.ok and warned == [] and item.case is not None and dict(item.case.facts) == {"citizenship": "lpr"}
+    mapping.write_text("columns:\n  Phone: person_name\nskip: [phone, '', [x]]\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed) as info:
+        items_of(sheet, ruleset=FLAGSHIP, mapping=mapping)
+    assert [shown(d) for d in info.value.diagnostics] == [
+        "map.yaml:3:8: the column 'phone' is both mapped (line 2) and skipped (keep one)",
+        "map.yaml:3:15: 'skip' lists column headers: each must be non-empty text",
+        "map.yaml:3:19: 'skip' lists column headers: each must be non-empty text",
+    ]
+
+
+def shown(d: Diagnostic) -> str:
+    """A diagnostic as printed, with the file's name only."""
+    return Diagnostic(Position(Path(d.pos.path).name, d.pos.line, d.pos.col), d.message, d.hint, d.severity).format()
+
+
+def _fenced(text: str, language: str) -> list[str]:
+    """The fenced code blocks of ``language`` in a Markdown text."""
+    return re.findall(rf"^```{language}\n(.*?)^```", text, flags=re.S | re.M)
+
+
+def test_issue13_the_documented_mapping_example_validates(tmp_path: Path) -> None:
+    """Point 16: docs/batch.md's mapping file and spreadsheet load, and every row of the spreadsheet becomes a case
+    with the answers the page says, without a warning."""
+    text = (ROOT / "docs" / "batch.md").read_text(encoding="utf-8")
+    [mapping_text] = [block for block in _fenced(text, "yaml") if block.startswith(("columns:", "# "))]
+    [sheet_text] = _fenced(text, "csv")
+    mapping = tmp_path / "columns.yaml"
+    mapping.write_text(mapping_text, encoding="utf-8")
+    sheet = tmp_path / "clients.csv"
+    sheet.write_text(sheet_text, encoding="utf-8")
+    warned: list[Diagnostic] = []
+    items = items_of(sheet, ruleset=FLAGSHIP, mapping=mapping, strict=True, warn=warned.append)
+    assert items and all(i.ok for i in items) and warned == [], [d.format() for i in items for d in i.problems]
+    first, second = (i.case for i in items)
+    assert first is not None and first.facts["citizenship"] == "lpr" and first.facts["custodian"] == "state"
+    assert first.facts["other_nationalities"] == ("salvadoran", "mexican") and first.notes is None  # skipped
+    assert second is not None and second.facts["other_nationalities"] == ()  # [] is none, not unknown
+
+
+def test_issue13_the_mapping_example_in_batch_help_validates(tmp_path: Path) -> None:
+    """Point 16: the mapping file shown by ``transferlaw batch --help`` loads and fits the flagship rule set."""
+    from transferlaw.cli import batch
+
+    help_text = batch.help or ""
+    lines = [line.strip() for line in help_text.splitlines() if line.strip().startswith(("columns:", "skip:",
+                                                                                          "values:"))]
+    assert [line.split(":")[0] for line in lines] == ["columns", "skip", "values"]
+    mapping = tmp_path / "columns.yaml"
+    mapping.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sheet = tmp_path / "clients.csv"
+    sheet.write_text("Client ref,Held by,Phone,Remarks\nK-1,County jail,555,call\n", encoding="utf-8")
+    warned: list[Diagnostic] = []
+    [item] = items_of(sheet, ruleset=FLAGSHIP, mapping=mapping, strict=True, warn=warned.append)
+    assert item.ok and item.case is not None and item.case.facts == {"custodian": "state"}
 
 
 def test_a_csv_without_a_rule_set_is_a_header_problem(tmp_path: Path) -> None:
@@ -300,7 +431,7 @@ def test_bom_and_crlf_are_read_and_columns_stay_right() -> None:
     assert (BATCH / "bom-crlf.csv").read_bytes().startswith(b"\xef\xbb\xbfid,") and b"\r\n" in (
         BATCH / "bom-crlf.csv").read_bytes()
     good, bad = items_of(BATCH / "bom-crlf.csv", ruleset=FLAGSHIP)
-    assert good.key == "W-1" and good.case is not None and good.case.facts["consent_given"] is False
+    assert stem(good.key) == "W-1" and good.case is not None and good.case.facts["consent_given"] is False
     assert problems(bad) == [("bom-crlf.csv:3:9", "'federl' is not a choice of 'custodian'")]
     assert bad.problems[0].source_line == "W-2,lpr,federl,no"
 
@@ -332,13 +463,13 @@ def test_short_row_before_a_role_column_is_a_problem_not_a_crash(tmp_path: Path)
     sheet.write_text("citizen,title\nunknown\n", encoding="utf-8")
     [item] = items_of(sheet, rules_dirs=[MINI_RULES], ruleset="mini")
     assert item.label == "short row 2"
-    assert problems(item) == [("short.csv:2:8", "this row has 1 cells but the header has 2")]
+    assert problems(item) == [("short.csv:2:8", "this row has 1 cell but the header has 2")]
 
 
 def test_stray_and_unclosed_quotes_are_located() -> None:
     """Text after a closing quote, and a quote that never closes, are reported where they happen."""
     items = items_of(BATCH / "quotes.csv", ruleset=FLAGSHIP)
-    assert [i.key for i in items] == ["quotes-row2", "Q-2", "quotes-row4"]
+    assert [stem(i.key) for i in items] == ["quotes-row2", "Q-2", "quotes-row4"]
     assert problems(items[0]) == [("quotes.csv:2:20", "text after the closing quote of a quoted cell")]
     assert items[1].case is not None and items[1].case.facts["person_name"] == "Jo 'Jojo' Diaz 5'10\""
     assert problems(items[2]) == [
@@ -348,7 +479,7 @@ def test_stray_and_unclosed_quotes_are_located() -> None:
 def test_non_utf8_csv_is_one_located_problem_with_advice() -> None:
     """A cp1252 file is not guessed at: one problem at the first bad byte says how to save it as UTF-8."""
     [item] = items_of(BATCH / "latin1.csv", ruleset=FLAGSHIP)
-    assert item.key == "latin1"
+    assert stem(item.key) == "latin1"
     assert problems(item) == [("latin1.csv:2:12", "the file is not valid UTF-8 text")]
     assert item.problems[0].hint is not None and "CSV UTF-8" in item.problems[0].hint
 
@@ -356,8 +487,8 @@ def test_non_utf8_csv_is_one_located_problem_with_advice() -> None:
 def test_empty_and_header_only_files_say_so() -> None:
     """An empty file and a file with only a header each yield one item explaining what is missing."""
     empty, header_only = items_of(BATCH / "empty.csv", BATCH / "header-only.csv", ruleset=FLAGSHIP)
-    assert empty.key == "empty" and empty.problems[0].message == "the file is empty"
-    assert header_only.key == "header-only"
+    assert stem(empty.key) == "empty" and empty.problems[0].message == "the file is empty"
+    assert stem(header_only.key) == "header-only"
     assert header_only.problems[0].message == "the file has a header row but no rows of cases"
 
 

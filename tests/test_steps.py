@@ -95,3 +95,26 @@ def test_version_follows_every_step(flagship: RuleSet) -> None:
         seen.add(steps.version(state))
     assert len(seen) == 3  # start, answered, skipped; each back returns to an earlier version
     assert steps.version(steps.start(flagship)) == steps.version(state)
+
+
+def test_titles_and_text_answers_with_control_characters_are_refused(flagship: RuleSet) -> None:
+    """Issue 13 point 7: the web's steps refuse what the case loader would refuse, saying what to do."""
+    state = steps.start(flagship, "Ana")
+    for title in ("Ana\x1b[0m", "Ana\x00", "Ana\udcff"):
+        with pytest.raises(steps.AnswerError, match="the title holds"):
+            steps.retitle(state, title)
+        with pytest.raises(steps.AnswerError, match="the title holds"):
+            steps.start(flagship, title)
+    with pytest.raises(steps.AnswerError, match="the answer holds the control character U\\+0085"):
+        steps.answer(flagship, state, "person_name", "Jane\x85Roe")
+    assert steps.retitle(state, "Ana\tRoe\n").title == "Ana Roe"  # whitespace is only collapsed
+
+
+def test_a_kept_text_answer_with_a_control_character_is_taken_out(flagship: RuleSet) -> None:
+    """Issue 13 point 7: an interview kept before control characters were refused loses that answer on refit,
+    so its case file loads."""
+    from types import MappingProxyType
+
+    state = steps.replace(steps.start(flagship), facts=MappingProxyType({"person_name": "Jane\x1bRoe"}))
+    fitted, dropped = steps.refit(flagship, state)
+    assert dropped == ("person_name",) and dict(fitted.facts) == {}

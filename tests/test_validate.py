@@ -336,3 +336,61 @@ def test_test_case_through_a_link_to_another_kind_of_file_is_refused(tmp_path: P
         api.load_tests(rules)
     assert "'case' must be a relative path to a .yaml case file, got '../cases/evil.yaml'" in info.value.report()
     assert "secret" not in info.value.report()
+
+
+# --- numbers mean the same in every input (issue 13, point 6) ----------------------------------------
+
+def _number_everywhere(mini: RuleSet, text: str, tmp_path: Path) -> dict[str, object]:
+    """What ``text`` becomes as the answer to a number question in each input: a value, or "refused"."""
+    from transferlaw import interview
+    from transferlaw import steps
+    from transferlaw.model import Case
+    from transferlaw.sources import expand
+
+    found: dict[str, object] = {}
+    try:
+        doc = load_text(f"ruleset: mini\ntitle: T\nfacts:\n  months_left: {text}\n", "c.yaml")
+        found["case file"] = case_from_mapping(doc.root, mini, "c.yaml").facts["months_left"]
+    except TransferlawError:
+        found["case file"] = "refused"
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(f"months_left\n{text}\n" if "," not in text else f'months_left\n"{text}"\n', encoding="utf-8")
+    [item] = expand([sheet], [MINI_RULES], ruleset="mini")
+    found["csv cell"] = item.case.facts["months_left"] if item.case is not None else "refused"
+    question = mini.question_by_id["months_left"]
+    try:
+        found["terminal interview"] = interview.parse_answer(question, text)
+    except TransferlawError:
+        found["terminal interview"] = "refused"
+    try:
+        found["web form"] = steps.answer(mini, steps.start(mini), "months_left", text).facts["months_left"]
+    except TransferlawError:
+        found["web form"] = "refused"
+    try:
+        case = api.with_settings(Case(ruleset="mini", title="T", facts={}), mini, [f"months_left={text}"])
+        found["whatif --set"] = case.facts["months_left"]
+    except TransferlawError:
+        found["whatif --set"] = "refused"
+    return found
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("10", 10), ("010", 10), ("2.5", 2.5), (".5", 0.5), ("1,000", 1000), ("1:30", "refused"), ("0x10", "refused"),
+    ("0o10", "refused"), ("1_0", "refused"), ("1e2", "refused"), ("1.0e+2", "refused"), ("\u0661\u0660", "refused"),
+    ("inf", "refused"),
+])
+def test_a_number_means_the_same_in_every_input(mini: RuleSet, tmp_path: Path, text: str, expected: object) -> None:
+    """Issue 13 point 6: a case file, a CSV cell, a web form, the terminal interview and ``whatif --set`` read a
+    number alike: plain decimal (``010`` is 10), everything else refused."""
+    found = _number_everywhere(mini, text, tmp_path)
+    assert found == dict.fromkeys(found, expected)
+
+
+def test_set_reports_a_number_form_at_the_setting(mini: RuleSet) -> None:
+    """Issue 13 point 6: ``--set months_left=1:30`` says what is wrong and what to write, in one line."""
+    from transferlaw.model import Case
+
+    found = diagnostics_of(lambda: api.with_settings(Case(ruleset="mini", title="T", facts={}), mini,
+                                                     ["months_left=1:30"]))
+    assert [d.format() for d in found] == [
+        "--set months_left=1:30: 1:30 is not a plain decimal number (write 90, or quote it if it is text)"]

@@ -603,3 +603,82 @@ def test_an_upload_name_is_only_shown_never_used_as_a_path(client: FlaskClient, 
     status, page = upload(client, name, b"ruleset: nope\ntitle: x\n")
     assert status == 400 and "unknown rule set" in page
     assert "<script>" not in page and "/etc/" not in page and "..\\" not in page
+
+
+# --- issue 13 -------------------------------------------------------------------------------------------
+
+def _has_ipv6_loopback() -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def test_issue13_ipv6_loopback_host_is_allowed(client: FlaskClient) -> None:
+    """Issue 13.9: the Host header of a request to ::1 is `[::1]:port`, and it was refused like a stranger's."""
+    assert client.get("/", headers={"Host": "[::1]:8000"}).status_code == 200
+    assert client.get("/", headers={"Host": "[::1]"}).status_code == 200
+    assert client.get("/", headers={"Host": "[::2]:8000"}).status_code == 400
+    assert client.get("/", headers={"Host": "[::1"}).status_code == 400
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine has no IPv6 loopback")
+def test_issue13_serve_on_ipv6_loopback(tmp_path: Path) -> None:
+    """Issue 13.9: `transferlaw serve --host ::1` answered every request with 400."""
+    lines, page = _serve(tmp_path, "--host", "::1")
+    assert lines[0].startswith("transferlaw is running at http://[::1]:")
+    assert "Start an interview" in page
+
+
+# --- control characters and numbers (issue 13, points 6 and 7) ------------------------------------------
+
+def test_issue13_control_characters_are_refused_where_they_are_typed(client: FlaskClient) -> None:
+    """Point 7: a title or text answer holding a control character is refused with what to do; no interview
+    holds one, so neither the case file nor the HTML memo can carry raw NUL or ESC."""
+    response = client.post("/start", data={"csrf": token(client), "ruleset": "foreign-prison-transfer",
+                                           "title": "Ana\x1b[31m"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'role="alert"' in page
+    assert "the title holds the control character U+001B; type it again without it" in page
+    where = start(client, "Ana")
+    response = client.post(where, data={"csrf": token(client), "action": "title", "title": "A\x00B"})
+    assert response.status_code == 400 and "the title holds the control character U+0000" in response.get_data(
+        as_text=True)
+    response = client.post(where, data={"csrf": token(client), "question": "person_name", "action": "answer",
+                                        "value": "Jane\x07Roe"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "the answer holds the control character U+0007" in page
+    assert ">JaneRoe</textarea>" in page  # shown back without it, ready to send again
+    case = client.get(where + "/case.yaml").get_data(as_text=True)
+    memo = client.get(where + "/memo.html").get_data(as_text=True)
+    assert not any(ch in case + memo for ch in "\x00\x07\x1b")
+    loaded, _ = api.load_case("web.yaml", text=case)
+    assert loaded.title == "Ana"
+
+
+def test_issue13_a_web_form_reads_numbers_as_a_case_file_does(client: FlaskClient) -> None:
+    """Point 6: ``010`` is 10 in a form as in a case file; ``1:30`` is refused with the number to write."""
+    where = start(client)
+    response = client.post(where, data={"csrf": token(client), "question": "age_years", "action": "answer",
+                                        "value": "1:30"})
+    assert response.status_code == 400
+    assert "1:30 is not a plain decimal number (write 90)" in response.get_data(as_text=True)
+    assert post(client, where, question="age_years", action="answer", value="010") == 303
+    assert "age_years: 10\n" in client.get(where + "/case.yaml").get_data(as_text=True)
+
+
+def test_issue13_what_if_offers_only_numbers_a_form_accepts(tmp_path: Path) -> None:
+    """Point 11: the what-if choices for a number are values the form (and a case file) accepts: not 5e-05."""
+    from transferlaw.web.app import options
+
+    from .test_sensitivity import _ruleset
+
+    ruleset = _ruleset(tmp_path, "amount > 0 and amount < 0.0001", "amount >= 999999999999999")
+    offered = [value for value, _ in options(ruleset.question_by_id["amount"], ruleset)]
+    assert "5e-05" not in offered and "1000000000000000" not in offered and "999999999999999" in offered
+    for value in offered:
+        steps.answer(ruleset, steps.start(ruleset), "amount", value)

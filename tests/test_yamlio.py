@@ -127,6 +127,42 @@ def test_unreadable_scalar_is_located() -> None:
     assert [(where(d), d.message) for d in found] == [((2, 4), "cannot read the value 'abc'")]
 
 
+# --- numbers (issue 13, point 6) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("010", 10), ("08", 8), ("007.5", 7.5), ("-0", 0), ("+5", 5), ("5.", 5.0), (".5", 0.5), ("-.5", -0.5),
+    ("1,234", 1234), ("1,234.5", 1234.5), ("999999999999999", 999999999999999),
+])
+def test_numbers_are_plain_decimal(text: str, value: float) -> None:
+    """Issue 13 point 6: a number is read as plain decimal digits, never by YAML 1.1's rules (``010`` was 8)."""
+    loaded = load_text(f"n: {text}\n", "f.yaml").root["n"]
+    assert loaded == value and type(loaded) is type(value)
+
+
+@pytest.mark.parametrize(("text", "message", "hint"), [
+    ("1:30", "1:30 is not a plain decimal number", "write 90, or quote it if it is text"),
+    ("-1:30", "-1:30 is not a plain decimal number", "write -90, or quote it if it is text"),
+    ("0x10", "0x10 is not a plain decimal number", "write 16, or quote it if it is text"),
+    ("0o10", "0o10 is not a plain decimal number", "write 8, or quote it if it is text"),
+    ("0b11", "0b11 is not a plain decimal number", "write 3, or quote it if it is text"),
+    ("1_0", "1_0 is not a plain decimal number", "write 10, or quote it if it is text"),
+    ("1_000.5", "1_000.5 is not a plain decimal number", "write 1000.5, or quote it if it is text"),
+    ("1.5e+3", "1.5e+3 is not a plain decimal number", "write 1500, or quote it if it is text"),
+    ("5e-05", "5e-05 is not a plain decimal number", "write 0.00005, or quote it if it is text"),
+])
+def test_yaml_11_number_forms_are_located_errors(text: str, message: str, hint: str) -> None:
+    """Issue 13 point 6: sexagesimal, hex, octal, binary, underscores and exponents are errors with a hint."""
+    found = problems(f"a: 1\nfacts:\n  hours: {text}\n")
+    assert [(where(d), d.message, d.hint) for d in found] == [((3, 10), message, hint)]
+
+
+def test_number_forms_are_fine_as_quoted_text_and_infinity_stays_a_float() -> None:
+    """Quoted, the same text is text; ``.inf`` and ``.nan`` stay floats, refused later as out of range."""
+    root = load_text("a: '1:30'\nb: \"0x10\"\nc: .inf\nd: 1:30 pm\n", "f.yaml").root
+    assert root["a"] == "1:30" and root["b"] == "0x10" and root["c"] == float("inf") and root["d"] == "1:30 pm"
+
+
 # --- tags ------------------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from .errors import Diagnostic
 from .errors import Position
 from .errors import SourceError
+from .files import read_regular
 from .limits import MAX_CSV_BYTES as MAX_CSV_BYTES
 from .limits import MAX_TEXT_LENGTH
 from .yamlio import decode
@@ -166,14 +167,7 @@ def record_problem(loc: Locator, record: Record, last_line: int) -> Diagnostic:
 
 
 def read_csv(path: Path, display: str) -> str:
-    try:
-        size = path.stat().st_size
-        if size > MAX_CSV_BYTES:
-            raise SourceError(Diagnostic(Position(display), f"file is too large ({size:,} bytes; the limit is "
-                                         f"{MAX_CSV_BYTES:,})", "split it into several CSV files"))
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(Diagnostic(Position(display), f"cannot read: {exc.strerror}")) from exc
+    data = read_regular(path, MAX_CSV_BYTES, display, "split it into several CSV files", "CSV file")
     try:
         return decode(data, display)
     except SourceError as exc:

@@ -22,6 +22,7 @@ from types import MappingProxyType
 
 from . import analysis
 from . import kleene
+from .display import counted
 from .errors import Collector
 from .errors import Position
 from .errors import TransferlawError
@@ -33,12 +34,15 @@ from .model import OpenQuestion
 from .model import Question
 from .model import RuleSet
 from .model import Value
+from .number import NumberError
+from .number import parse_number
 from .validate_case import UNKNOWN
 from .validate_case import fact_value
 from .validate_case import load_case_file
 from .validate_case import read_case_doc
 from .yamlio import Scalar
 from .yamlio import YMap
+from .yamlio import unfit_character
 
 SKIP_WORDS = frozenset({"", "unknown", "skip"})
 QUIT_WORDS = frozenset({"quit", "q"})
@@ -128,6 +132,7 @@ def parse_answer(question: Question, raw: str) -> Value | None | Help:
 
     :raises AnswerError: the answer does not fit; the message says what the question accepts.
     """
+    refuse_unfit(raw, "the answer")
     text = raw.strip()
     if text == "?":
         return Help(help_text(question))
@@ -154,6 +159,29 @@ def parse_answer(question: Question, raw: str) -> Value | None | Help:
     return _checked(question, text, text)
 
 
+def refuse_unfit(text: str, what: str) -> None:
+    """Refuse typed text that no case file may hold (a control character, or bytes that were not UTF-8), saying
+    what to do; ``what`` names it in the message (``the title``, ``the answer``).
+
+    :raises AnswerError: ``text`` holds such a character.
+    """
+    unfit = unfit_character(text)
+    if unfit is None:
+        return
+    if unfit.startswith("the control"):
+        raise AnswerError(f"{what} holds {unfit}; type it again without it (a paste or an arrow key can put one in)")
+    raise AnswerError(f"{what} holds {unfit}; type it again (check that the terminal's encoding is UTF-8)")
+
+
+def clean_title(title: str) -> str:
+    """A typed title with its whitespace collapsed (empty when there is none).
+
+    :raises AnswerError: it holds a character no case file may hold.
+    """
+    refuse_unfit(title, "the title")
+    return " ".join(title.split())
+
+
 def _pick(question: Question, text: str) -> str:
     """One choice, by id, by 1-based number, or by a unique case-insensitive start of its label."""
     choices = question.choices
@@ -176,16 +204,16 @@ def _pick(question: Question, text: str) -> str:
 
 
 def _number(question: Question, text: str) -> int | float:
+    """A number in plain decimal (:func:`~transferlaw.number.parse_number`, as every input reads it), with or
+    without the question's unit."""
     number = text
     if question.unit and number.lower().endswith(question.unit.lower()):
         number = number[: -len(question.unit)].strip()
     try:
-        return int(number)
-    except ValueError:
-        pass
-    try:
-        return float(number)
-    except ValueError:
+        return parse_number(number)
+    except NumberError as exc:
+        if exc.number_like:
+            raise AnswerError(str(exc)) from None
         raise AnswerError(f"{text!r} is not a number: {accepted(question)}") from None
 
 
@@ -397,7 +425,7 @@ def summary(ruleset: RuleSet, facts: Mapping[str, Value]) -> str:
     for issue in ruleset.issues:
         counts[status_of(values[issue.id])] += 1
     lines = [f"{counts['raised']} raised, {counts['undetermined']} undetermined, "
-             f"{counts['not_raised']} not raised (of {len(ruleset.issues)} issues)."]
+             f"{counts['not_raised']} not raised (of {counted(len(ruleset.issues), 'issues')})."]
     raised = sorted((i for i in ruleset.issues if values[i.id] is True), key=lambda i: rank[i.severity])
     lines.extend(f"  - {issue.title} ({issue.severity})" for issue in raised)
     return "\n".join(lines)
@@ -422,21 +450,33 @@ class _Session:
                                  skipped=self.skipped, notes=self.notes))
 
     def read(self, hint: str) -> str | None:
-        """One line from ``ask``; None for ``quit`` (or the end of input)."""
-        try:
-            raw = self.ask(hint)
-        except EOFError:
-            return None
-        return None if raw.strip().lower() in QUIT_WORDS else raw
+        """One line from ``ask``; None for ``quit`` (or the end of input). A line the terminal could not decode
+        is refused, and asked again."""
+        while True:
+            try:
+                raw = self.ask(hint)
+            except EOFError:
+                return None
+            except UnicodeDecodeError:
+                self.say("    that line was not UTF-8 text; type it again (check that the terminal's encoding is "
+                         "UTF-8)")
+                continue
+            return None if raw.strip().lower() in QUIT_WORDS else raw
 
     def ask_title(self) -> bool:
-        """Ask for the case title; False if the user quits."""
-        raw = self.read("Case title (a name or short description)> ")
-        self.title = " ".join((raw or "").split()) or DEFAULT_TITLE
-        if raw is None:
-            return False
-        self.save()
-        return True
+        """Ask for the case title until it is one a case file can hold; False if the user quits."""
+        while True:
+            raw = self.read("Case title (a name or short description)> ")
+            if raw is None:
+                self.title = self.title or DEFAULT_TITLE
+                return False
+            try:
+                self.title = clean_title(raw) or DEFAULT_TITLE
+            except AnswerError as exc:
+                self.say(f"    {exc}")
+                continue
+            self.save()
+            return True
 
     def ask_question(self, question: Question) -> bool:
         """Ask one question until it gets an answer (or unknown) and save; False if the user quits."""
@@ -487,6 +527,8 @@ def run(ruleset: RuleSet, *, ask: Callable[[str], str], say: Callable[[str], Non
     :param skipped: questions already answered unknown; never asked again.
     :returns: the answers, the skipped questions, the ids asked in this run, and whether it finished.
     """
+    if title is not None:
+        refuse_unfit(title, "the title")
     session = _Session(ruleset, ask, say, save, facts or {}, skipped or (), title, as_of, notes)
     say(f"Interview: {ruleset.title}. Press Enter or answer 'unknown' if you don't know, '?' for help, "
         "'quit' to stop; your answers are saved after each one.")

@@ -1,7 +1,8 @@
 """Fact sensitivity and what-if: which findings change when one fact is answered differently.
 
 For every answered fact, each other answer (and "unknown") is tried on its own; for every unknown fact that
-applies, each possible answer is tried. The findings whose status changes are recorded, before and after.
+applies, each possible answer is tried. The findings whose status changes are recorded, before and after. Only
+answers a case file can hold are proposed (:func:`proposable`), so each one works with ``whatif --set``.
 The same comparison serves ``transferlaw whatif`` for any set of changed facts.
 """
 
@@ -14,11 +15,20 @@ from dataclasses import dataclass
 from . import kleene
 from . import trials
 from .display import fact_display
+from .errors import Collector
+from .errors import Position
 from .kleene import status_of
+from .model import Question
 from .model import RuleSet
 from .model import Status
 from .model import Tri
 from .model import Value
+from .number import NumberError
+from .number import parse_number
+from .validate_case import fact_value
+from .yamlio import Scalar
+
+_INT = "tag:yaml.org,2002:int"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +56,23 @@ class FactSensitivity:
     question: str
     answered: bool
     alternatives: tuple[Alternative, ...]
+
+
+def proposable(question: Question, value: Value | None) -> bool:
+    """True when a case file, a CSV cell, a form and ``whatif --set`` can all hold ``value`` as the answer to
+    ``question``, so that a memo or a page may propose it. The trials of :mod:`transferlaw.trials` also try
+    numbers no one can write (halfway between 0 and 0.0001 is 5e-05, too small; one past 999999999999999 is
+    out of range): a number must read back as itself in plain decimal and pass the case validator's checks.
+    Other answers are the rule set's own choices and dates."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return True
+    try:
+        parsed = parse_number(str(value))
+    except NumberError:
+        return False
+    out = Collector()
+    checked = fact_value(question, parsed, Scalar(Position("proposed"), None, str(value), _INT), out)
+    return not out.diagnostics and checked == value
 
 
 def changes(ruleset: RuleSet, before: Mapping[str, Tri], after: Mapping[str, Tri],
@@ -81,6 +108,8 @@ def sensitivity(ruleset: RuleSet, facts: Mapping[str, Value]) -> tuple[FactSensi
         for bit, value in found.layout.own[question.id]:
             if (value is None and not answered) or (value is not None and value == current):
                 continue  # the case as it is
+            if not proposable(question, value):
+                continue  # a trial between thresholds that no case file can hold (5e-05, 10^15)
             changed = tuple(Change(issue=ident, before=status_of(base[ident]), after=status_of(found.value(ident, bit)))
                             for ident in candidates if differs[ident] & bit)
             if changed:

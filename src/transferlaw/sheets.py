@@ -10,13 +10,15 @@ carries located problems (``path:line:col``) instead of a case, and never stops 
   would misspell names in memos): it yields one problem at the first bad byte, saying how to save as UTF-8.
 * **The header row** names a question id per column (matched ignoring case, with spaces or hyphens read as
   ``_``), or one of ``ruleset``, ``title``, ``as_of``, ``id`` (or ``case_id``) and ``notes``. Columns with an
-  empty header are ignored, as long as they are empty. A mapping file renames other headers (an empty
-  target skips a column) and translates answers. Any header problem (an unknown or repeated column, or no
-  rule set) stops the whole file with one item, ``<csvstem>-header``, listing every header problem: running
-  the rows anyway would silently treat a misspelt column's fact as unknown for every client.
+  empty header are ignored, as long as they are empty. A mapping file (docs/batch.md) renames other headers
+  (an empty target skips a column), lists columns to ignore (``skip:``) and translates answers. A column that
+  is none of these (a client's phone number, say) is ignored with one warning naming it, or with ``strict``
+  is an error. Any header problem (a repeated column, a mapping to no question, no rule set) stops the whole
+  file with one item, ``<csvstem>-header``, listing every header problem.
 * **Rows** are read per question type: yes/no (yes, no, true, false, y, n, 1, 0), a choice's id or label, a
   multi's ids or labels separated by ``;``, ``|`` or ``,`` (``none`` for an empty list; labels that contain
-  commas are recognised whole), numbers with optional ``1,234`` grouping and the question's unit, dates as
+  commas are recognised whole), plain decimal numbers (:func:`~transferlaw.number.parse_number`, as in a case
+  file: ``010`` is 10, ``1,234`` grouping allowed) with optional unit, dates as
   YYYY-MM-DD, and text. An empty cell or ``unknown`` is unknown. Each answer is then checked by the case
   validator's :func:`~transferlaw.validate_case.fact_value`, so a row's problems read like a case file's.
   A row with too few or too many cells is reported, not guessed at. Blank rows are skipped.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +45,7 @@ from .csvtext import lines_of
 from .csvtext import read_csv
 from .csvtext import record_problem
 from .csvtext import split_records
+from .display import counted
 from .errors import Collector
 from .errors import Diagnostic
 from .errors import Position
@@ -57,7 +61,10 @@ from .model import Case
 from .model import Question
 from .model import RuleSet
 from .model import Value
+from .number import NumberError
+from .number import parse_number
 from .resources import RULESET_ID
+from .shapes import LIST
 from .shapes import MAP
 from .shapes import Field
 from .shapes import check_mapping
@@ -72,7 +79,6 @@ ROLES = {"ruleset": "ruleset", "title": "title", "as_of": "as_of", "id": "id", "
 """Spreadsheet columns that are not questions, and the case key each fills."""
 
 _BOOLS = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
-_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+")
 _STR, _INT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int"
 _MISSING = object()
 
@@ -117,14 +123,17 @@ class MappingFile:
     mtime: float
     columns: dict[str, tuple[str | None, Position]]
     values: dict[str, tuple[Position, dict[str, tuple[Target, Position]]]]
+    skip: frozenset[str] = frozenset()
+    """Normalised headers of the columns to ignore (``skip:``)."""
 
 
 def load_mapping(path: Path) -> MappingFile:
-    """A mapping file (``columns:`` and ``values:``), checked; :raises TransferlawError: with every problem."""
+    """A mapping file (``columns:``, ``values:`` and ``skip:``), checked; :raises TransferlawError: with every
+    problem."""
     display = display_path(path)
     doc = load_file(path, display)
     out = Collector()
-    spec = {"columns": Field(MAP), "values": Field(MAP)}
+    spec = {"columns": Field(MAP), "values": Field(MAP), "skip": Field(LIST)}
     root = check_mapping(doc.root, spec, "a mapping file", out, Position(display, 1, 1))
     columns: dict[str, tuple[str | None, Position]] = {}
     values: dict[str, tuple[Position, dict[str, tuple[Target, Position]]]] = {}
@@ -156,8 +165,20 @@ def load_mapping(path: Path) -> MappingFile:
                 else:
                     entries[_norm(raw)] = (None if target is None else str(getattr(meta, "raw", target)), meta.pos)
             values[_column_name(ident)] = (node.key_pos[ident], entries)
+    skip: set[str] = set()
+    if root is not None and ok(root, "skip", LIST):
+        listed: YList = root["skip"]
+        for index, header in enumerate(listed):
+            where = listed.at(index)
+            if not isinstance(header, str) or not header.strip():
+                out.error(where, "'skip' lists column headers: each must be non-empty text")
+            elif _norm(header) in columns:
+                out.error(where, f"the column '{header}' is both mapped (line {columns[_norm(header)][1].line}) and "
+                          "skipped", "keep one")
+            else:
+                skip.add(_norm(header))
     out.raise_if_errors()
-    return MappingFile(path.resolve(), mtime_of(path), columns, values)
+    return MappingFile(path.resolve(), mtime_of(path), columns, values, frozenset(skip))
 
 
 # --- reading one answer from a cell -------------------------------------------------------------
@@ -227,13 +248,16 @@ class _Reader:
             if digits.endswith(unit):
                 digits = digits[: -len(unit)].rstrip()
                 break
-        if not _NUMBER.fullmatch(digits):
+        try:
+            number = parse_number(digits)
+        except NumberError as exc:
+            if exc.number_like:
+                out.error(cell_at(cell, lead), exc.message, exc.hint)
+                return None
             unit = f" of {self.q.unit}" if self.q.unit else ""
             out.error(cell_at(cell, lead), f"'{self.q.id}' takes a number, got {text!r}",
                       f"write a number{unit} in digits, e.g. 12 or 2.5")
             return None
-        digits = digits.replace(",", "")
-        number = float(digits) if "." in digits or len(digits) > 30 else int(digits)  # a long one is out of range
         return fact_value(self.q, number, Scalar(cell_at(cell, lead), None, text, _INT), out)
 
     def _multi(self, raw: str, text: str, key: str, cell: int, lead: int, out: Collector) -> Value | None:
@@ -287,6 +311,9 @@ class _Reader:
             if isinstance(target, tuple) and self.kind != "multi":
                 out.error(where, f"'{self.q.id}' takes one answer, not a list")
                 continue
+            if target == () and self.kind == "multi":  # [] is none of the choices, not unknown
+                learned[norm] = ()
+                continue
             text = "; ".join(target) if isinstance(target, tuple) else target
             if text is None or not text.strip():
                 learned[norm] = None
@@ -325,10 +352,15 @@ class SheetItem:
 class SheetReader:
     """Reads CSV files; holds what every spreadsheet of a batch shares (the mapping file, rule sets loaded)."""
 
-    def __init__(self, available: dict[str, Path], default: RuleSet | None, mapping: MappingFile | None) -> None:
+    def __init__(self, available: dict[str, Path], default: RuleSet | None, mapping: MappingFile | None, *,
+                 strict: bool = False, warn: Callable[[Diagnostic], None] | None = None) -> None:
         self.available = available
         self.default = default
         self.mapping = mapping
+        self.strict = strict
+        """A column that is no question (nor mapped, nor skipped) stops its file, instead of a warning."""
+        self.warn = warn
+        """Receives each warning (a column ignored), once per file, in column order."""
         self.rulesets: dict[str, RuleSet | tuple[str, str | None]] = {}
         if default is not None:
             self.rulesets[default.id] = default
@@ -447,6 +479,8 @@ class _Sheet:
                 continue
             self.need = index + 1
             mapped = mapping.columns.get(_norm(name)) if mapping is not None else None
+            if mapped is None and mapping is not None and _norm(name) in mapping.skip:
+                continue
             if mapped is None:
                 targets.append((index, name, _column_name(name), None))
             elif mapped[0] is not None:
@@ -456,6 +490,7 @@ class _Sheet:
         union = {q.id: q for ruleset in used.values() for q in ruleset.questions}
         names = " or ".join(f"'{ident}'" for ident in sorted(used))
         seen: dict[str, int] = {}
+        ignored: list[Diagnostic] = []
         for index, name, target, mapped_at in targets:
             role = ROLES.get(target, "fact")
             where, line = loc.at(index)
@@ -464,11 +499,18 @@ class _Sheet:
                 if mapped_at is not None:
                     out.error(mapped_at, f"the mapping sends column '{name}' to '{target}', which is not a "
                               f"question of rule set {names}", hint)
-                    continue
-                if ";" in name or "\t" in name:
-                    hint = "the cells seem separated by ';' or tabs: save as 'CSV UTF-8 (Comma delimited)'"
-                out.diagnostics.append(Diagnostic(where, f"unknown column '{name}'", hint or (
-                    "rename it to a question id, or map or skip it in a mapping file"), source_line=line))
+                elif ";" in name or "\t" in name:  # not a column: the whole file was split wrongly
+                    out.diagnostics.append(Diagnostic(where, f"unknown column '{name}'", "the cells seem separated "
+                                                      "by ';' or tabs: save as 'CSV UTF-8 (Comma delimited)'",
+                                                      source_line=line))
+                else:
+                    what = f"column '{name}' is not a question of rule set {names}"
+                    hint = f"{hint} If not, map" if hint else "map"
+                    hint += " it in --mapping, or list it under skip:"
+                    if self.owner.strict:
+                        out.diagnostics.append(Diagnostic(where, what, hint, source_line=line))
+                    else:
+                        ignored.append(Diagnostic(where, f"{what}; it is ignored", hint, "warning", line))
                 continue
             slot = target if role == "fact" else role
             if slot in seen:
@@ -482,6 +524,9 @@ class _Sheet:
             else:
                 self.roles[role] = index
         self.learn(used, union, names, out)
+        if self.owner.warn is not None:
+            for warning in ignored:
+                self.owner.warn(warning)
         return tuple(sorted(dict.fromkeys(out.diagnostics), key=lambda d: (d.pos, d.message)))
 
     def rulesets_used(self, header: Record, rows: list[Record], targets: list[tuple[int, str, str, Position | None]],
@@ -580,7 +625,7 @@ class _Sheet:
     def shape(self, cells: list[str], out: Collector) -> bool:
         """False (and a problem) when the row's cells do not line up with the header's columns."""
         if len(cells) < self.need:
-            out.error(cell_at(-1), f"this row has {len(cells)} cells but the header has {self.need}",
+            out.error(cell_at(-1), f"this row has {counted(len(cells), 'cells')} but the header has {self.need}",
                       "a cell that holds a comma must be in double quotes, and an empty cell still needs its comma")
             return False
         for index in range(self.width, len(cells)):

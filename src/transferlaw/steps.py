@@ -22,6 +22,7 @@ from . import kleene
 from .interview import DEFAULT_TITLE
 from .interview import AnswerError
 from .interview import Help
+from .interview import clean_title
 from .interview import next_question
 from .interview import parse_answer
 from .interview import ranked_questions
@@ -32,6 +33,7 @@ from .model import Issue
 from .model import Question
 from .model import RuleSet
 from .model import Value
+from .yamlio import unfit_character
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,10 @@ class Progress:
 
 def start(ruleset: RuleSet, title: str | None = None, facts: Mapping[str, Value] | None = None,
           skipped: frozenset[str] = frozenset(), as_of: dt.date | None = None, notes: str | None = None) -> State:
-    """A new interview (from an uploaded case's answers, if given)."""
+    """A new interview (from an uploaded case's answers, if given).
+
+    :raises AnswerError: the title holds a character no case file may hold (a control character).
+    """
     given = dict(facts or {})
     return State(ruleset=ruleset.id, title=_title(title),
                  facts=MappingProxyType(given), skipped=frozenset(skipped) - set(given), as_of=as_of, notes=notes)
@@ -147,11 +152,19 @@ def version(state: State) -> str:
 
 
 def retitle(state: State, title: str) -> State:
+    """``state`` with a new title.
+
+    :raises AnswerError: as :func:`start`.
+    """
     return replace(state, title=_title(title))
 
 
 def _title(title: str | None) -> str:
-    return " ".join((title or "").split())[:MAX_TITLE] or DEFAULT_TITLE
+    """A typed title, whitespace collapsed and capped (the default when empty).
+
+    :raises AnswerError: it holds a character no case file may hold (a control character), saying what to do.
+    """
+    return clean_title(title or "")[:MAX_TITLE] or DEFAULT_TITLE
 
 
 MAX_TITLE = 200
@@ -165,8 +178,8 @@ def refit(ruleset: RuleSet, state: State) -> tuple[State, tuple[str, ...]]:
         question = ruleset.question_by_id.get(ident)
         if question is None:
             fits = False
-        elif question.type == "text":
-            fits = isinstance(value, str)
+        elif question.type == "text":  # kept before control characters were refused: taken out
+            fits = isinstance(value, str) and unfit_character(value) is None
         else:
             try:
                 fits = parse_answer(question, answer_text(value)) == value

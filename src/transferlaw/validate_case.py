@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .conditions import parse_date
+from .display import counted
 from .errors import Collector
 from .errors import Diagnostic
 from .errors import Position
@@ -21,6 +22,8 @@ from .model import MemoMeta
 from .model import Question
 from .model import RuleSet
 from .model import Value
+from .number import NumberError
+from .number import parse_number
 from .shapes import ANY
 from .shapes import DATE
 from .shapes import MAP
@@ -38,6 +41,7 @@ from .yamlio import YamlDoc
 from .yamlio import YList
 from .yamlio import YMap
 from .yamlio import load_file
+from .yamlio import unfit_character
 
 CASE = {
     "ruleset": Field(TEXT, True), "title": Field(TEXT, True), "as_of": Field(DATE),
@@ -158,7 +162,7 @@ def fact_value(q: Question, value: Any, meta: Scalar | YMap | YList, out: Collec
     if kind == "multi":
         return _multi(q, value, meta, out)
     if kind == "number":
-        return _number(q, value, pos, out)
+        return _number(q, value, meta, out)
     if kind == "date":
         if isinstance(value, str) and parse_date(value) is not None:
             return value
@@ -170,6 +174,10 @@ def fact_value(q: Question, value: Any, meta: Scalar | YMap | YList, out: Collec
     text = meta.raw if isinstance(meta, Scalar) else str(value)
     if len(text) > MAX_TEXT:
         out.error(pos, f"'{q.id}' is longer than {MAX_TEXT:,} characters")
+        return None
+    unfit = unfit_character(text)  # the loader refuses these in a file; an answer from elsewhere too
+    if unfit is not None:
+        out.error(pos, f"'{q.id}' holds {unfit}", "remove it")
         return None
     return text.strip()
 
@@ -199,7 +207,7 @@ def _multi(q: Question, value: Any, meta: Scalar | YMap | YList, out: Collector)
         return None
     if len(value) > MAX_CHOICES:  # more than any question has choices: not checked item by item
         out.error(value.at(MAX_CHOICES), f"'{q.id}' lists more than {MAX_CHOICES} items",
-                  f"it has {len(q.choices)} choices; list each at most once")
+                  f"it has {counted(len(q.choices), 'choices')}; list each at most once")
         return None
     chosen: set[str] = set()
     good = True
@@ -220,9 +228,19 @@ def _multi(q: Question, value: Any, meta: Scalar | YMap | YList, out: Collector)
     return tuple(v for v in q.choice_values if v in chosen)
 
 
-def _number(q: Question, value: Any, pos: Position, out: Collector) -> int | float | None:
+def _number(q: Question, value: Any, meta: Scalar | YMap | YList, out: Collector) -> int | float | None:
+    pos = meta.pos
     if not is_number(value):
-        out.error(pos, f"'{q.id}' takes a number, got {_shown(value)}")
+        hint = None
+        if isinstance(value, str) and isinstance(meta, Scalar):
+            try:
+                parse_number(value)
+                hint = "write it without quotes" if meta.style else None
+            except NumberError as exc:
+                if exc.number_like and not meta.style:  # YAML reads 1,5 as text: say why it is not a number
+                    out.error(pos, exc.message, exc.hint)
+                    return None
+        out.error(pos, f"'{q.id}' takes a number, got {_shown(value)}", hint)
         return None
     if not in_range(value):
         out.error(pos, f"'{q.id}' is {OUT_OF_RANGE}")

@@ -1,14 +1,17 @@
 """Load YAML safely into located values: mappings and lists that remember where each item stood.
 
 PyYAML is called here and nowhere else. Only the safe schema is accepted (no tags that build objects),
-duplicate keys are errors (all of them reported), dates stay text until validation parses them, and
-anchors are shared rather than expanded, so an alias bomb costs nothing. The size limits of
+duplicate keys are errors (all of them reported), dates stay text until validation parses them, numbers are
+plain decimal as in every other input (``010`` is 10; YAML 1.1's ``1:30``, ``0x10`` and ``1_0`` are errors
+with the number to write: :mod:`transferlaw.number`), and anchors are shared rather than expanded, so an alias
+bomb costs nothing. The size limits of
 :mod:`transferlaw.limits` are checked here for every file: its size, nesting, number of values and the length
 of each text. PyYAML's 0-based marks become 1-based positions in exactly one place, :func:`_pos`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,19 +23,52 @@ from .errors import Collector
 from .errors import Diagnostic
 from .errors import Position
 from .errors import SourceError
+from .files import read_regular
 from .limits import CONTROL_CHARACTER
 from .limits import MAX_FILE_BYTES
 from .limits import MAX_TEXT_LENGTH
 from .limits import MAX_YAML_DEPTH as MAX_DEPTH
 from .limits import MAX_YAML_NODES
-
-_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from .number import NumberError
+from .number import parse_number
 
 _STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_NUMBER_TAGS = (_INT, _FLOAT)
+_BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_INT_LIKE = re.compile(r"""^(?:[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])*
+    |[-+]?[0-9]{1,3}(?:,[0-9]{3})+
+    |[-+]?0[xXoObB][0-9a-fA-F_]+)$""", re.X)
+_FLOAT_LIKE = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*(?::[0-5]?[0-9])*|[0-9]{1,3}(?:,[0-9]{3})+)
+      (?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""", re.X)
+_NOT_FINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+
+
+def _resolvers() -> dict[Any, list[tuple[str, re.Pattern[str]]]]:
+    """PyYAML's implicit resolvers without YAML 1.1's numbers, plus ours: every plain scalar that some
+    notation reads as a number is tagged a number, and :func:`~transferlaw.number.parse_number` then takes
+    plain decimal (``010`` is 10) and refuses the rest (``1:30``, ``0x10``, ``1_0``) with a hint."""
+    kept = {first: [(tag, regexp) for tag, regexp in found if tag not in _NUMBER_TAGS]
+            for first, found in _BaseLoader.yaml_implicit_resolvers.items()}
+    for first in "-+0123456789.":
+        kept.setdefault(first, [])
+        kept[first] = [*kept[first], (_INT, _INT_LIKE), (_FLOAT, _FLOAT_LIKE)]
+    return kept
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """The safe loader, with numbers resolved as :func:`_resolvers` says."""
+
+    yaml_implicit_resolvers = _resolvers()
+
+
 _SAFE_SCALAR_TAGS = {
     _STR,
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
+    _INT,
+    _FLOAT,
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:timestamp",
@@ -87,28 +123,33 @@ class YamlDoc:
     lines: tuple[str, ...]
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unfit_character(text: str) -> str | None:
+    """What in ``text`` no text that transferlaw reads may hold, in words for a message (``the control character
+    U+001B``, ``bytes that are not UTF-8 text``), or None. The loader refuses such text in every file; the
+    interview and the web app refuse it where it is typed, so they never write a file the loader refuses."""
+    control = CONTROL_CHARACTER.search(text)
+    if control is not None:
+        return f"the control character U+{ord(control.group()):04X}"
+    if _SURROGATE.search(text) is not None:  # a lone surrogate: bytes decoded with surrogateescape
+        return "bytes that are not UTF-8 text"
+    return None
+
+
 def _pos(path: str, mark: Any) -> Position:
     return Position(path, mark.line + 1, mark.column + 1)
 
 
 def read_text(path: Path, display: str) -> str:
-    """Read a UTF-8 file, turning OS and decoding errors into located errors."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise _too_large(display, size)
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise SourceError(Diagnostic(Position(display), "is a directory, not a YAML file")) from None
-    except FileNotFoundError:
-        raise SourceError(Diagnostic(Position(display), "no such file")) from None
-    except OSError as exc:
-        raise SourceError(Diagnostic(Position(display), f"cannot read: {exc.strerror}")) from exc
-    return decode(data, display)
+    """Read a UTF-8 file (regular, within the size limit), turning OS and decoding errors into located errors."""
+    return decode(read_regular(path, MAX_FILE_BYTES, display, what="YAML file"), display)
 
 
 def _too_large(display: str, size: int) -> SourceError:
-    return SourceError(Diagnostic(Position(display), f"file is too large ({size:,} bytes; the limit is "
+    shown = f"{size:,} bytes" if size <= 16 * MAX_FILE_BYTES else f"more than {16 * MAX_FILE_BYTES:,} bytes"
+    return SourceError(Diagnostic(Position(display), f"file is too large ({shown}; the limit is "
                                   f"{MAX_FILE_BYTES:,})", "split it into several files"))
 
 
@@ -116,7 +157,10 @@ def read_stream(stream: BinaryIO, display: str = "-") -> str:
     """Read YAML text from a byte stream (stdin): at most the size limit, decoded like a file."""
     data = stream.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
-        raise _too_large(display, len(data) + len(stream.read()))
+        size = len(data)  # counted on for the message, up to a point: stdin may be /dev/zero
+        while size <= 16 * MAX_FILE_BYTES and (chunk := stream.read(1 << 20)):
+            size += len(chunk)
+        raise _too_large(display, size)
     return decode(data, display)
 
 
@@ -153,7 +197,7 @@ def load_text(text: str, path: str) -> YamlDoc:
         problem = (exc.problem or exc.context or "malformed YAML").strip()
         if exc.context and exc.problem and problem.startswith("but "):
             problem = f"{exc.context.strip()}, {problem}"
-        raise SourceError(Diagnostic(pos, f"invalid YAML: {problem}")) from exc
+        raise SourceError(Diagnostic(pos, f"invalid YAML: {problem}", _syntax_hint(text, mark, problem))) from exc
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow: located by its offset
         code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
         raise SourceError(_bad_character(text, path, code)) from exc
@@ -170,6 +214,26 @@ def load_text(text: str, path: str) -> YamlDoc:
     root = converter.convert(node, 0)
     converter.problems.raise_if_errors()
     return YamlDoc(path, root, lines)
+
+
+_INDENTATION_PROBLEMS = ("expected '-' indicator", "expected key", "block end", "mapping values are not allowed",
+                        "expected ':'", "expected <document start>")
+
+
+def _syntax_hint(text: str, mark: Any, problem: str) -> str | None:
+    """What usually causes a YAML syntax error: a tab in the indentation, a line indented wrongly, or a
+    value holding ': ' that YAML takes for a second key."""
+    if mark is None:
+        return None
+    lines = text.split("\n")
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    if "\t" in line[:len(line) - len(line.lstrip())] or line[mark.column:mark.column + 1] == "\t":
+        return "indent with spaces: YAML does not allow a tab there"
+    if "mapping values are not allowed" in problem and ":" in line[:mark.column]:
+        return "put a value that contains ': ' in quotes"
+    if any(words in problem for words in _INDENTATION_PROBLEMS):
+        return "check the indentation: the keys of one mapping, and the '-' items of one list, start in the same column"
+    return None
 
 
 def _bad_character(text: str, path: str, code: int) -> Diagnostic:
@@ -284,10 +348,9 @@ class _Converter:
             if len(name) > MAX_TEXT_LENGTH:
                 self.problems.error(key_pos, f"a key is longer than {MAX_TEXT_LENGTH:,} characters")
                 continue
-            control = CONTROL_CHARACTER.search(name)
-            if control is not None:
-                self.problems.error(key_pos, f"the key holds the control character U+{ord(control.group()):04X}",
-                                    "remove it")
+            unfit = unfit_character(name)
+            if unfit is not None:
+                self.problems.error(key_pos, f"the key holds {unfit}", "remove it")
                 continue
             if name in mapping.key_pos:
                 first = mapping.key_pos[name]
@@ -308,18 +371,37 @@ class _Converter:
         if len(node.value) > MAX_TEXT_LENGTH:
             self.problems.error(pos, f"the text is longer than {MAX_TEXT_LENGTH:,} characters")
             return None
-        control = CONTROL_CHARACTER.search(node.value)
-        if control is not None:  # only an escape in a double-quoted string can write one
-            self.problems.error(pos, f"the text holds the control character U+{ord(control.group()):04X}",
-                                "remove it; tabs and line breaks are the only control characters allowed")
+        unfit = unfit_character(node.value)
+        if unfit is not None:  # only an escape in a double-quoted string can write one
+            self.problems.error(pos, f"the text holds {unfit}",
+                                "remove it; tabs and line breaks are the only control characters allowed"
+                                if unfit.startswith("the control") else "remove it")
             return None
         if tag in (_STR, "tag:yaml.org,2002:timestamp"):
             return str(node.value)
+        if tag in _NUMBER_TAGS:
+            return self._number(str(node.value), pos)
         try:
             return _CONSTRUCTOR.construct_object(node)
         except (yaml.YAMLError, ValueError, OverflowError):
             shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
             self.problems.error(pos, f"cannot read the value {shown!r}")
+            return None
+
+
+    def _number(self, text: str, pos: Position) -> int | float | None:
+        """A number in plain decimal; ``.inf``, ``.nan`` and ``1.0e+400`` become floats (refused as out of range
+        where a number is checked); any other notation is an error saying what to write."""
+        try:
+            return parse_number(text)
+        except NumberError as exc:
+            if exc.beyond:  # reported where a number is checked: out of range
+                return float(text.replace(".", "", 1) if _NOT_FINITE.fullmatch(text) else text.replace("_", ""))
+            if exc.number_like:
+                self.problems.error(pos, exc.message, f"{exc.hint}, or quote it if it is text")
+            else:
+                shown = text if len(text) <= 40 else text[:40] + "..."
+                self.problems.error(pos, f"cannot read the value {shown!r}")
             return None
 
 

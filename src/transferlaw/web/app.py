@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 from flask import Response
@@ -32,11 +33,13 @@ from .. import api
 from .. import kleene
 from .. import sensitivity
 from .. import steps
+from ..display import counted
 from ..display import fact_display
 from ..errors import TransferlawError
 from ..interview import AnswerError
 from ..interview import accepted
 from ..interview import case_yaml
+from ..limits import CONTROL_CHARACTER
 from ..model import STATUS_LABELS
 from ..model import Case
 from ..model import Evaluation
@@ -54,6 +57,8 @@ FORMATS = {
     "json": "application/json",
 }
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
+_UNFIT = re.compile(f"{CONTROL_CHARACTER.pattern}|[\ud800-\udfff]")
+"""What no text may hold (:func:`transferlaw.yamlio.unfit_character`), taken out of an answer shown back."""
 
 
 def default_state_dir() -> Path:
@@ -65,7 +70,19 @@ def default_state_dir() -> Path:
     return Path(base) / "transferlaw" / "web"
 
 
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def host_allowed(host: str, trusted: Sequence[str]) -> bool:
+    """Whether a request's ``host[:port]`` names one of ``trusted`` (an IPv6 address with or without brackets).
+
+    Not werkzeug's ``TRUSTED_HOSTS``: it cuts every name at its first colon, so ``[::1]:8000`` never matches.
+    """
+    try:
+        name = urlsplit(f"//{host}").hostname
+    except ValueError:  # e.g. "[::1" or a bad port
+        return False
+    return name is not None and name in {t.strip("[]").lower() for t in trusted}
 
 
 def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None = None,
@@ -79,8 +96,9 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = security.MAX_REQUEST
     app.config["MAX_FORM_MEMORY_SIZE"] = security.MAX_REQUEST  # one limit for every field, said in its message
-    app.config["TRUSTED_HOSTS"] = list(trusted_hosts) if trusted_hosts is not None else None
+    allowed = tuple(trusted_hosts) if trusted_hosts is not None else None
     app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.filters["counted"] = counted
     store = Store(state_dir or default_state_dir())
     dirs = list(rules_dirs) if rules_dirs else None
 
@@ -138,6 +156,8 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
 
     @app.before_request
     def protect() -> Response | None:
+        if allowed is not None and not host_allowed(request.host, allowed):
+            abort(400, "This host is not allowed.")
         g.browser = request.cookies.get(security.COOKIE) or None
         g.new_browser = None
         if g.browser is None:
@@ -206,7 +226,10 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
     @app.post("/start")
     def start() -> Response:
         ruleset = ruleset_of(request.form.get("ruleset", ""))
-        state = steps.start(ruleset, request.form.get("title"), as_of=today())
+        try:
+            state = steps.start(ruleset, request.form.get("title"), as_of=today())
+        except AnswerError as exc:  # a title no case file could hold
+            return page("index.html", 400, **choices(start_error=str(exc)))
         return redirect(url_for("interview", ident=store.create(state)), 303)  # type: ignore[return-value]
 
     @app.post("/upload")
@@ -268,7 +291,8 @@ def create_app(rules_dirs: Sequence[Path] | None = None, state_dir: Path | None 
                 abort(400, f"Unknown action “{action}”.")
         except AnswerError as exc:
             return page("interview.html", 400, **interview_context(
-                ident, state, ruleset, error=str(exc), entered=request.form.getlist("value")))
+                ident, state, ruleset, error=str(exc),
+                entered=[_UNFIT.sub("", v) for v in request.form.getlist("value")]))  # shown back without them
         if not store.replace(ident, state, revision):  # another request changed it since it was read
             return conflict(ident)
         return redirect(url_for("interview", ident=ident) + "#question", 303)  # type: ignore[return-value]
@@ -390,7 +414,8 @@ def options(question: Question, ruleset: RuleSet) -> list[tuple[str, str]]:
         return [("yes", "Yes"), ("no", "No")]
     if question.type in ("choice", "multi"):
         return list(question.choices)
-    return [(steps.answer_text(v), fact_display(question, v)) for v in domain(question, ruleset)]
+    return [(steps.answer_text(v), fact_display(question, v)) for v in domain(question, ruleset)
+            if sensitivity.proposable(question, v)]  # never 5e-05: the form would refuse it
 
 
 def alternatives(question: Question, ruleset: RuleSet) -> list[tuple[str, str]]:
