@@ -8,6 +8,7 @@ failure of the text's own code is turned into a located :class:`~transferlaw.err
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Set
@@ -80,13 +81,9 @@ def check(text: Text, allowed: Mapping[str, Set[str]]) -> list[Diagnostic]:
 
 
 def _problems(text: Text, tree: nodes.Template, allowed: Mapping[str, Set[str]]) -> list[Diagnostic]:
-    problems: list[Diagnostic] = []
-    local = _assigned_names(tree)
-    for node in tree.find_all(nodes.Name):
-        if node.ctx == "load" and node.name not in CONTEXT_NAMES and node.name not in local:
-            problems.append(Diagnostic(_line_pos(text, node.lineno), f"unknown name '{node.name}' in "
-                                       "text", suggest(node.name, CONTEXT_NAMES)
-                                       or "available: " + ", ".join(CONTEXT_NAMES)))
+    scopes = _Scopes(text)
+    scopes.body(tree.body, set(CONTEXT_NAMES))
+    problems = scopes.problems
     for unsafe in list(_unsafe(tree))[-1:]:  # one refusal per text is enough: the innermost
         problems.append(Diagnostic(_line_pos(text, unsafe.lineno), "refused unsafe template code: "
                                    f"{_describe(unsafe)}", "rule-set text may only read facts, answer, "
@@ -133,12 +130,122 @@ def _describe(node: nodes.Node) -> str:
     return f"the filter '{node.name}'{shown}"  # type: ignore[attr-defined]
 
 
-def _assigned_names(tree: nodes.Template) -> set[str]:
-    found: set[str] = set()
-    for node in tree.find_all(nodes.Name):
-        if node.ctx in ("store", "param"):
-            found.add(node.name)
-    return found
+_MACRO_NAMES = ("caller", "varargs", "kwargs")
+"""Names Jinja defines inside every macro (and call block): the call block's body, extra arguments."""
+_LOOP_HINT = "'loop' exists only inside {% for %} ... {% endfor %}"
+
+
+class _Scopes:
+    """The names a text reads where Jinja would find them undefined, found with Jinja's scopes.
+
+    The statements are walked in order, each scope a set of the names defined so far: the context names;
+    ``{% set %}`` names from the set on (an ``{% if %}`` adds what any branch sets); a for loop's targets and
+    ``loop`` in its body (its ``else`` has neither, its ``if`` filter has the targets); macro names, and a
+    macro's parameters, ``caller``, ``varargs`` and ``kwargs`` in its body, which also sees every name its
+    enclosing scope sets (Jinja looks them up when the macro runs); ``{% with %}`` names in its body. Names
+    set inside a for, macro, call, filter, with, block or ``{% set %}`` block stay there. A text may not
+    redefine a context name (its own value would hide the case's)."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+        self.problems: list[Diagnostic] = []
+
+    def _report(self, lineno: int, message: str, hint: str) -> None:
+        self.problems.append(Diagnostic(_line_pos(self.text, lineno), message, hint))
+
+    def body(self, statements: Iterable[nodes.Node], names: set[str]) -> None:
+        """Check ``statements`` in order, adding what they define to ``names``; macro bodies last."""
+        macros: list[nodes.Macro] = []
+        for node in statements:
+            if isinstance(node, nodes.Macro):
+                self.define_name(node.name, node.lineno, names)
+                macros.append(node)
+            else:
+                self.statement(node, names)
+        for macro in macros:
+            self.macro(macro, names)
+
+    def statement(self, node: nodes.Node, names: set[str]) -> None:
+        if isinstance(node, nodes.For):
+            self.read(node.iter, names)
+            inner = set(names)
+            self.define(node.target, inner)
+            if node.test is not None:
+                self.read(node.test, inner)
+            self.body(node.body, inner | {"loop"})
+            self.body(node.else_, set(names))
+        elif isinstance(node, nodes.If):
+            added: set[str] = set()
+            for test, branch in [(node.test, node.body), *((e.test, e.body) for e in node.elif_),
+                                 (None, node.else_)]:
+                if test is not None:
+                    self.read(test, names)
+                scope = set(names)
+                self.body(branch, scope)
+                added |= scope
+            names |= added
+        elif isinstance(node, nodes.Assign):
+            self.read(node.node, names)
+            self.define(node.target, names)
+        elif isinstance(node, nodes.AssignBlock):
+            self.body(node.body, set(names))
+            if node.filter is not None:
+                self.read(node.filter, names)
+            self.define(node.target, names)
+        elif isinstance(node, nodes.CallBlock):
+            self.read(node.call, names)
+            self.macro(node, names)
+        elif isinstance(node, nodes.With):
+            inner = set(names)
+            for target, value in zip(node.targets, node.values, strict=True):
+                self.read(value, names)
+                self.define(target, inner)
+            self.body(node.body, inner)
+        elif isinstance(node, nodes.FilterBlock):
+            self.read(node.filter, names)
+            self.body(node.body, set(names))
+        elif isinstance(node, (nodes.Block, nodes.Scope, nodes.OverlayScope, nodes.ScopedEvalContextModifier)):
+            for child in node.iter_child_nodes():
+                if isinstance(child, nodes.Expr):
+                    self.read(child, names)
+            self.body(node.body, set(names))
+        else:  # output, include/import (refused elsewhere), an autoescape switch: expressions and statements
+            for child in node.iter_child_nodes():
+                if isinstance(child, nodes.Expr):
+                    self.read(child, names)
+                else:
+                    self.statement(child, names)
+
+    def macro(self, node: nodes.Macro | nodes.CallBlock, names: set[str]) -> None:
+        """A macro's or call block's defaults, parameters and body, in a scope of their own."""
+        scope = names | set(_MACRO_NAMES)
+        first_default = len(node.args) - len(node.defaults)
+        for index, arg in enumerate(node.args):
+            if index >= first_default:
+                self.read(node.defaults[index - first_default], scope)  # may read the parameters before it
+            self.define(arg, scope)
+        self.body(node.body, scope)
+
+    def read(self, expr: nodes.Node, names: set[str]) -> None:
+        for node in [expr, *expr.find_all(nodes.Name)]:
+            if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in names:
+                hint = (_LOOP_HINT if node.name == "loop" else suggest(node.name, names)
+                        or "available: " + ", ".join([*CONTEXT_NAMES, *sorted(names - set(CONTEXT_NAMES))]))
+                self._report(node.lineno, f"unknown name '{node.name}' in text", hint)
+
+    def define(self, target: nodes.Node, names: set[str]) -> None:
+        """Add the names a ``set``, ``for`` or ``with`` target or a parameter defines."""
+        if isinstance(target, nodes.NSRef):  # {% set ns.attr = ... %} reads ns
+            self.read(nodes.Name(target.name, "load", lineno=target.lineno), names)
+        for node in [target, *target.find_all(nodes.Name)]:
+            if isinstance(node, nodes.Name) and node.ctx in ("store", "param"):
+                self.define_name(node.name, node.lineno, names)
+
+    def define_name(self, name: str, lineno: int, names: set[str]) -> None:
+        if name in CONTEXT_NAMES:
+            self._report(lineno, f"'{name}' is a name every text is given; it cannot be redefined",
+                         "choose another name")
+        names.add(name)
 
 
 def _lookups(tree: nodes.Template) -> Iterator[tuple[str, str, int]]:
@@ -207,5 +314,8 @@ def render_raw(text: Text, context: Mapping[str, Any]) -> str:
         raise _fail(text, f"undefined name in text: {exc.message}", lineno=_lineno(exc, template)) from exc
     except jinja2.TemplateError as exc:
         raise _fail(text, f"template error: {exc}", lineno=_lineno(exc, template)) from exc
+    except RecursionError as exc:  # a macro, or a recursive loop's loop(...), that calls itself without end
+        raise _fail(text, "refused: the text's macros or recursive loops call themselves too deeply",
+                    "a macro must stop calling itself", _lineno(exc, template)) from exc
     except Exception as exc:  # the text's own code failed: 1 / 0, 'x'.encode('nope'), '{0}'.format() ...
         raise _fail(text, f"template failed: {type(exc).__name__}: {exc}", lineno=_lineno(exc, template)) from exc

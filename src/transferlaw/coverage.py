@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from . import kleene
+from .display import counted
 from .model import Condition
 from .model import Explanation
 from .model import RuleSet
@@ -112,7 +113,7 @@ def measure(ruleset: RuleSet, tests: Iterable[RuleTest]) -> Coverage:
 def report(coverage: Coverage, *, details: bool = True) -> str:
     """A readable coverage report: one line per issue and conclusion, then its uncovered branches."""
     mark = {True: "T", False: "F", None: "?"}
-    lines = [f"coverage of {coverage.ruleset} by {coverage.tests} tests: {coverage.percent:.1f}%",
+    lines = [f"coverage of {coverage.ruleset} by {counted(coverage.tests, 'tests')}: {coverage.percent:.1f}%",
              f"{'ID':36} {'KIND':10} {'SEEN':5} BRANCHES"]
     for target in coverage.targets:
         seen = "".join(mark[v] if v in target.seen else "-" for v in (True, False, None))

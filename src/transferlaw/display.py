@@ -20,13 +20,31 @@ def number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+def counted(count: float, plural: str) -> str:
+    """A count and its noun, the noun singular for one: ``counted(1, "errors")`` is ``1 error``,
+    ``counted(2, "errors")`` ``2 errors``, ``counted(1, "days")`` ``1 day``."""
+    return f"{number_text(count)} {singular(plural) if abs(count) == 1 else plural}"
+
+
+def singular(plural: str) -> str:
+    """The singular of an English plural (its last word): days → day, inches → inch, entries → entry;
+    a word that is not a regular plural (kg, %, class) is left as it is."""
+    if plural.endswith("ies") and len(plural) > 4:
+        return plural[:-3] + "y"
+    if plural.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return plural[:-2]
+    if plural.endswith("s") and not plural.endswith(("ss", "us")) and len(plural) > 1:
+        return plural[:-1]
+    return plural
+
+
 def literal_display(question: Question, value: object) -> str:
-    """How a literal of a condition reads: a choice's label, yes/no, a number with its unit."""
+    """How a literal of a condition reads: a choice's label, yes/no, a number with its unit (``1 day``,
+    ``2 days``: a unit is written in the plural)."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
-        unit = f" {question.unit}" if question.unit else ""
-        return number_text(value) + unit
+        return counted(value, question.unit) if question.unit else number_text(value)
     if isinstance(value, str) and question.choices:
         return dict(question.choices).get(value, value)
     return str(value)

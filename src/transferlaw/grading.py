@@ -2,7 +2,9 @@
 
 A student's answer file (:func:`read_answers`) is YAML — a list of strings, or ``{student: NAME, issues:
 [...]}`` — or plain text (``.txt``/``.md``): one issue per non-empty line, list markers (``-``, ``*``,
-``+``, ``1.``, ``1)``) dropped, ``#`` lines ignored. Each entry is matched (:func:`grade`) to one issue:
+``+``, ``1.``, ``1)``) dropped, ``#`` lines ignored. The text caps of :mod:`limits` apply: a line (or YAML
+string) of at most ``MAX_TEXT_LENGTH`` characters, no control character but tab, at most ``MAX_ANSWERS``
+entries; each is a located error. Each entry is matched (:func:`grade`) to one issue:
 
 - **id** — the entry is an issue id (ignoring case and ``_``/``-``/space differences), or starts with an
   exact id followed by ``:``, ``(`` or a dash, or, for an id with ``_``, a space (``citizen_exile_barred:
@@ -43,10 +45,8 @@ and match scores to 2. Hits, misses and false alarms are listed by severity, the
 
 from __future__ import annotations
 
-import csv
 import difflib
 import functools
-import io
 import math
 import re
 import unicodedata
@@ -61,6 +61,7 @@ from typing import Any
 from typing import Literal
 from typing import NamedTuple
 
+from . import csvout
 from . import yamlio
 from .errors import Collector
 from .errors import Diagnostic
@@ -69,6 +70,9 @@ from .errors import SourceError
 from .errors import ValidationFailed
 from .errors import display_path
 from .errors import suggest
+from .limits import CONTROL_CHARACTER
+from .limits import MAX_ANSWERS
+from .limits import MAX_TEXT_LENGTH
 from .model import SEVERITIES
 from .model import Evaluation
 from .model import Issue
@@ -181,6 +185,7 @@ class Grade:
 # --- reading answer files -----------------------------------------------------------------------
 
 _MARKER = re.compile(r"(?:[-*+]|\d+[.)])\s+")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SHAPE_HINT = "write a list of issues, or a mapping with 'student' and 'issues'"
 
 
@@ -206,10 +211,29 @@ def read_answers(path: Path) -> Answers:
 
 
 def _text_entries(text: str, shown: str) -> tuple[Entry, ...]:
-    entries = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    """One entry per line: every line within the text cap, clean of control characters, at most
+    :data:`MAX_ANSWERS` entries (the scan stops there, so no file costs more than one pass)."""
+    problems = Collector()
+    entries: list[Entry] = []
+    listed = 0
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+        too_long = len(line) > MAX_TEXT_LENGTH
         body = line.strip()
-        if not body or body.startswith("#"):
+        if not too_long and (not body or body.startswith("#")):
+            continue
+        listed += 1
+        if listed > MAX_ANSWERS:
+            problems.error(Position(shown, number, 1), f"the answer file lists more than {MAX_ANSWERS:,} issues",
+                           "list each issue once, one per line")
+            break
+        if too_long:
+            problems.error(Position(shown, number, 1), f"this line is {len(line):,} characters long; the limit "
+                           f"is {MAX_TEXT_LENGTH:,}", "write one issue per line")
+            continue
+        control = CONTROL_CHARACTER.search(line)
+        if control is not None:
+            problems.error(Position(shown, number, control.start() + 1), "the line holds the control character "
+                           f"U+{ord(control.group()):04X}", "delete it; a tab is the only one allowed")
             continue
         column = len(line) - len(line.lstrip()) + 1
         marker = _MARKER.match(body)
@@ -217,6 +241,7 @@ def _text_entries(text: str, shown: str) -> tuple[Entry, ...]:
             body, column = body[marker.end():].strip(), column + marker.end()
         if any(c.isalnum() for c in body):
             entries.append(Entry(body, Position(shown, number, column)))
+    problems.raise_if_errors()
     if not entries:
         raise SourceError(Diagnostic(Position(shown, 1, 1), "the answer file lists no issues",
                                      "write one issue per line"))
@@ -253,6 +278,10 @@ def _yaml_entries(doc: yamlio.YamlDoc, stem: str) -> tuple[str, tuple[Entry, ...
         problems.raise_if_errors()
     entries = []
     for index, item in enumerate(items):
+        if index == MAX_ANSWERS:
+            problems.error(items.at(index), f"the answer file lists more than {MAX_ANSWERS:,} issues",
+                           "list each issue once")
+            break
         if isinstance(item, str) and item.strip():
             entries.append(Entry(item.strip(), items.at(index)))
         elif item is None or isinstance(item, str):
@@ -309,6 +338,95 @@ def _word_similarity(a: str, b: str) -> float:
     return ratio if ratio >= 0.8 else 0.0
 
 
+class _Vocabulary:
+    """The issues' words, to find those an entry's word resembles (a non-zero :func:`_word_similarity`)
+    without comparing it with each: an equal word and the prefix relations are looked up, and difflib is run
+    only on the words of a compatible length that lack few of its letters (a ratio of 0.8 needs both).
+    Words are numbered; a set of them is an int with bit ``n`` set for word ``n``."""
+
+    KEPT = 100_000
+    """Distinct words whose resemblances are kept (then the memory starts afresh): bounds a class's memory."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = tuple(sorted(set(words)))
+        self.number = {w: n for n, w in enumerate(self.words)}
+        self.longest = max(map(len, self.words), default=0)
+        self.extending: dict[str, int] = {}  # a prefix of 4+ letters -> the longer words starting with it
+        self.with_letter: dict[str, int] = {}
+        self.of_size: dict[int, int] = {}
+        for n, word in enumerate(self.words):
+            for end in range(4, len(word)):
+                self.extending[word[:end]] = self.extending.get(word[:end], 0) | 1 << n
+            for letter in set(word):
+                self.with_letter[letter] = self.with_letter.get(letter, 0) | 1 << n
+            self.of_size[len(word)] = self.of_size.get(len(word), 0) | 1 << n
+        self.known: dict[str, tuple[tuple[str, float, float], ...]] = {}
+
+    def resembled(self, word: str) -> tuple[tuple[str, float, float], ...]:
+        """The words ``word`` resembles, each with :func:`_word_similarity` both ways (``word`` first, then
+        the other first); computed once per distinct word."""
+        known = self.known.get(word)
+        if known is None:
+            if len(self.known) >= self.KEPT:
+                self.known.clear()
+            found = []
+            for n in _members(self._candidates(word)):
+                other = self.words[n]
+                if not _may_resemble(word, other):
+                    continue
+                forward, backward = _word_similarity(word, other), _word_similarity(other, word)
+                if forward or backward:
+                    found.append((other, forward, backward))
+            known = self.known[word] = tuple(found)
+        return known
+
+    def _candidates(self, word: str) -> int:
+        size = len(word)
+        found = 1 << self.number[word] if word in self.number else 0
+        if size < 4:
+            return found
+        found |= self.extending.get(word, 0)
+        for end in range(4, min(size, self.longest + 1)):
+            found |= 1 << self.number[word[:end]] if word[:end] in self.number else 0
+        # A ratio of 0.8 needs both words longer than 3 letters and within 2:3 in length; then the other
+        # word's length is at least 2/3 of this one's, so the matched letters must be at least 2/3 of this
+        # word's: it lacks at most a third of them (0.35 leaves a margin for rounding).
+        sizes = 0
+        for other_size, members in self.of_size.items():
+            if other_size > 3 and 2 * min(size, other_size) >= 0.79 * (size + other_size):
+                sizes |= members
+        if not sizes:
+            return found
+        most = int(0.35 * size)
+        lacking = [sizes] + [0] * most  # lacking[k]: the words that lack k of the letters seen so far
+        for letter in set(word):
+            absent = ~self.with_letter.get(letter, 0)
+            for k in range(most, 0, -1):
+                lacking[k] = (lacking[k] & ~absent) | (lacking[k - 1] & absent)
+            lacking[0] &= ~absent
+        for members in lacking:
+            found |= members
+        return found
+
+
+def _may_resemble(word: str, other: str) -> bool:
+    """False when difflib's ratio of two words cannot reach 0.8 (nor one word start the other): it is
+    2 * matched letters / both lengths, and neither word matches more than its letters the other holds."""
+    if word == other or (min(len(word), len(other)) >= 4 and (word.startswith(other) or other.startswith(word))):
+        return True
+    letters, other_letters = set(word), set(other)
+    matched = min(sum(letter in other_letters for letter in word), sum(letter in letters for letter in other))
+    return 2 * matched >= 0.79 * (len(word) + len(other))
+
+
+def _members(bits: int) -> Iterable[int]:
+    """The numbers of the words in a set of words."""
+    while bits:
+        low = bits & -bits
+        yield low.bit_length() - 1
+        bits ^= low
+
+
 @dataclass(frozen=True, slots=True)
 class _Target:
     issue: Issue
@@ -331,17 +449,38 @@ class _Index:
         self.matchers = [(difflib.SequenceMatcher(None, "", t.title_norm), difflib.SequenceMatcher(None, "", t.id_norm))
                          for t in self.targets]
         self.found: dict[str, _Found] = {}
+        self.vocabulary = _Vocabulary(frequency)
+        self.holders = {w: tuple(n for n, t in enumerate(self.targets) if w in t.words) for w in frequency}
+        self.id_totals = [sum(self.idf[w] for w in t.id_words) for t in self.targets]
 
-    def _cover(self, words: Iterable[str], pool: Iterable[str]) -> float:
-        total = found = 0.0
+    def tokens(self, words: tuple[str, ...]) -> list[float]:
+        """The token score of an entry's words for every issue, in rule-set order: 0.7 * the share (by weight)
+        of the entry's words found in the issue's title or id + 0.3 * the share of the id's words found in
+        the entry, a word counting by its best :func:`_word_similarity`. One pass over the words, each looked
+        up once; the sums skip the zero terms, so they equal the word-by-word sums exactly."""
+        total = 0.0
+        found = [0.0] * len(self.targets)
+        in_entry: dict[str, float] = {}
         for word in words:
             weight = self.idf.get(word, self.unseen)
             total += weight
-            found += weight * max((_word_similarity(word, p) for p in pool), default=0.0)
-        return found / total if total else 0.0
-
-    def tokens(self, words: tuple[str, ...], target: _Target) -> float:
-        return 0.7 * self._cover(words, target.words) + 0.3 * self._cover(target.id_words, words)
+            best: dict[int, float] = {}
+            for other, forward, backward in self.vocabulary.resembled(word):
+                in_entry[other] = max(in_entry.get(other, 0.0), backward)
+                if forward:
+                    for n in self.holders[other]:
+                        best[n] = max(best.get(n, 0.0), forward)
+            for n, value in best.items():
+                found[n] += weight * value
+        scores = []
+        for n, target in enumerate(self.targets):
+            id_found = 0.0
+            for word in target.id_words:
+                if in_entry.get(word):
+                    id_found += self.idf[word] * in_entry[word]
+            id_total = self.id_totals[n]
+            scores.append(0.7 * (found[n] / total if total else 0.0) + 0.3 * (id_found / id_total if id_total else 0.0))
+        return scores
 
     def ratio(self, text: str, n: int, best: float) -> float:
         for matcher in self.matchers[n]:  # the title's and the id's, prepared once
@@ -368,8 +507,7 @@ class _Index:
         for target in self.targets:
             if text == target.title_norm:
                 return _Found(target.issue, "title", 1.0)
-        words = _tokens(entry)
-        scored = sorted(((self.tokens(words, t), n) for n, t in enumerate(self.targets)),
+        scored = sorted(((score, n) for n, score in enumerate(self.tokens(_tokens(entry)))),
                         key=lambda pair: (-pair[0], pair[1]))
         scored[:RATIO_CANDIDATES] = [(self.ratio(text, n, s), n) for s, n in scored[:RATIO_CANDIDATES]]
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
@@ -568,12 +706,10 @@ def as_json(grade: Grade) -> dict[str, Any]:
 
 
 def class_csv(grades: Iterable[Grade]) -> str:
-    """One CSV row per grade, in the order given, under :data:`CSV_HEADER`; empty cells for n/a scores."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    for g in grades:
-        writer.writerow([g.student, Path(g.source).name, len(g.hits), len(g.misses),
-                         f"{g.false_alarm_weight:.1f}", *("" if v is None else f"{v:.1f}"
-                                                         for v in (g.precision, g.recall, g.weighted_score))])
-    return out.getvalue()
+    """One CSV row per grade, in the order given, under :data:`CSV_HEADER`; empty cells for n/a scores. A name
+    that a spreadsheet would run as a formula (``=HYPERLINK(...)``) is written as text (:mod:`.csvout`)."""
+    return csvout.table(CSV_HEADER, ([g.student, Path(g.source).name, len(g.hits), len(g.misses),
+                                      f"{g.false_alarm_weight:.1f}",
+                                      *("" if v is None else f"{v:.1f}" for v in (g.precision, g.recall,
+                                                                                  g.weighted_score))]
+                                     for g in grades))

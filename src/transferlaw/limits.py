@@ -7,8 +7,8 @@ tight enough that validation, the engine and memo rendering stay bounded in time
 limits** are durable_rules' own (durable-rules.md §3 and §5, and its C sources), each kept with a margin
 below the point where the engine fails, crashes or hangs; the compiler checks them, so no rule set reaches the
 engine beyond them. Every cap is reported as a located error (``path:line:col: what is wrong (hint)``) by the
-module that reads the input: :mod:`yamlio`, :mod:`validate_ruleset`, :mod:`validate_case`, :mod:`sheets` and
-:mod:`compile`.
+module that reads the input: :mod:`yamlio`, :mod:`validate_ruleset`, :mod:`validate_case`, :mod:`sheets`,
+:mod:`grading` and :mod:`compile`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ MAX_CSV_ROWS = 100_000
 """Rows of cases in one CSV spreadsheet (the header row not counted)."""
 MAX_CSV_COLUMNS = 1_000
 """Cells in a CSV row."""
+MAX_ANSWERS = 1_000
+"""Issues listed in one student's answer file (twice the most issues a rule set may have)."""
 
 # --- text and numbers (any file) -----------------------------------------------------------------
 
@@ -39,7 +41,7 @@ CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 terminal they would move the cursor or change colours, and Word refuses them."""
 
 MAX_TEXT_LENGTH = 20_000
-"""Characters in any text: a YAML string or key, a text answer, a CSV cell."""
+"""Characters in any text: a YAML string or key, a text answer, a CSV cell, a line of an answer file."""
 MAX_ID_LENGTH = 100
 """Characters in an id: rule-set, question, conclusion, issue, authority, area and choice ids."""
 MAX_NUMBER = 1e15

@@ -120,10 +120,8 @@ def load_ruleset_dir(directory: Path) -> RuleSet:
     definition, _ = rule_set_files(directory)
     _check_file_count(definition, "", out)
     gathered = _Gathered()
-    for path in definition:
-        doc = _load(path, out)
-        if doc is not None:
-            _gather(doc, path.name == "ruleset.yaml" and path.parent == directory, gathered, out)
+    for path, doc in _load_all(definition, out):
+        _gather(doc, path.name == "ruleset.yaml" and path.parent == directory, gathered, out)
     if gathered.meta is None or gathered.meta_doc is None:
         out.raise_if_errors()
         raise ValidationFailed([Diagnostic(Position(shown), "ruleset.yaml holds no metadata")])
@@ -143,10 +141,8 @@ def load_ruleset_tests(directory: Path, ruleset: RuleSet) -> tuple[RuleTest, ...
     gathered = _Gathered()
     files = rule_set_files(directory)[1]
     _check_file_count(files, "test ", out)
-    for path in files:
-        doc = _load(path, out)
-        if doc is not None:
-            _gather_tests(doc, gathered, out)
+    for _, doc in _load_all(files, out):
+        _gather_tests(doc, gathered, out)
     if len(gathered.tests) > MAX_TESTS:
         out.error(gathered.tests[MAX_TESTS].node.pos, f"more than {MAX_TESTS:,} tests in the rule set",
                   "keep the tests that pin down distinct results")
@@ -170,6 +166,15 @@ def _capped(items: YMap | YList, cap: int, what: str, out: Collector) -> None:
     if len(items) > cap:
         pos = items.key_pos[list(items)[cap]] if isinstance(items, YMap) else items.at(cap)
         out.error(pos, f"more than {cap:,} {what}")
+
+
+def _load_all(files: list[Path], out: Collector) -> list[tuple[Path, YamlDoc]]:
+    """Every file parsed; if one does not parse (or cannot be read), its error is raised alone, before the
+    other files are looked at, since they would report what it defines as unknown."""
+    loaded = [(path, _load(path, out)) for path in files]
+    if any(doc is None for _, doc in loaded):
+        out.raise_if_errors()
+    return [(path, doc) for path, doc in loaded if doc is not None]
 
 
 def _load(path: Path, out: Collector) -> YamlDoc | None:
