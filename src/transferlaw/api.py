@@ -38,6 +38,7 @@ from .model import MemoMeta as MemoMeta  # re-exported for the CLI
 from .model import RuleSet
 from .model import RuleTest
 from .model import Status
+from .output import whole_stdout as whole_stdout  # re-exported for the CLI
 from .output import write_output as write_output  # re-exported for the CLI
 from .resources import RULESET_ID
 from .resources import rule_set_files
@@ -168,15 +169,18 @@ def load_upload(text: str, name: str,
 
 
 def choose_engine(choice: EngineChoice = "auto") -> tuple[evaluation_.EngineName, str | None]:
-    """The engine to use and, when falling back to Python, a one-line warning."""
+    """The engine to use and, when falling back to Python, a one-line warning that says what to do."""
     if choice == "python":
         return "python", None
     if durable.available():
         return "durable", None
+    version = ".".join(map(str, sys.version_info[:3]))
+    reason = f"the durable_rules engine does not work on this Python ({version})"
+    details = f"(details: {durable.IMPORT_ERROR})"
     if choice == "durable":
-        raise OutputError(f"durable_rules cannot be imported here ({durable.IMPORT_ERROR})")
-    return "python", (f"warning: durable_rules is unavailable ({durable.IMPORT_ERROR}); using the "
-                      "Python engine")
+        raise OutputError(f"{reason}: to use it, {durable.fix()}; or use --engine python {details}")
+    return "python", (f"warning: {reason}, so transferlaw's own Python evaluator decides instead (the findings are "
+                      f"the same). To use durable_rules, {durable.fix()}. {details}")
 
 
 def evaluate_case(case: Case, ruleset: RuleSet, engine: EngineChoice = "auto") -> Evaluation:
@@ -211,6 +215,16 @@ def render_memo_bytes(evaluation: Evaluation, fmt: str = "md", date: dt.date | s
                       templates: Path | None = None, meta: MemoMeta | None = None) -> bytes:
     """The memo as the bytes of a file in ``fmt`` (md, html, json, or docx)."""
     return render_document(memo_document(evaluation, date, meta), fmt, templates)
+
+
+def format_of_name(path: Path) -> str | None:
+    """The memo format a file name's suffix says (``memo.docx``: docx; ``.htm`` and ``.markdown`` too), or None."""
+    suffix = path.suffix.lower()
+    for fmt, suffixes in (("md", (".md", ".markdown")), ("html", (".html", ".htm")), ("json", (".json",)),
+                          ("docx", (".docx",))):
+        if suffix in suffixes:
+            return fmt
+    return None
 
 
 def render_document(document_: dict[str, Any], fmt: str, templates: Path | None = None) -> bytes:
@@ -339,6 +353,7 @@ def with_settings(case: Case, ruleset: RuleSet, settings: Sequence[str]) -> Case
     Each value is validated like a case file's answer; every problem is reported at once.
     """
     from .errors import Collector
+    from .errors import ValidationFailed
     from .validate_case import fact_value
     from .yamlio import Scalar
     from .yamlio import YList
@@ -360,6 +375,9 @@ def with_settings(case: Case, ruleset: RuleSet, settings: Sequence[str]) -> Case
             continue
         try:
             value = load_text(raw, where.path).root
+        except ValidationFailed as exc:  # e.g. 1:30: said as a case file would say it, at the setting
+            out.extend(dataclasses.replace(d, pos=where) for d in exc.diagnostics)
+            continue
         except TransferlawError as exc:
             out.error(where, f"cannot read the value: {exc}")
             continue
@@ -466,11 +484,13 @@ def class_csv(grades: Sequence[grading.Grade]) -> str:
 # --- batches ------------------------------------------------------------------------------------
 
 def run_batch(inputs: Sequence[Path], options: Any, *, jobs: int = 1, mapping: Path | None = None,
-              ruleset: str | None = None, progress: Callable[[Any], None] | None = None) -> Any:
-    """Run a batch of cases (``batch``): memos written atomically, bad inputs reported, summaries last."""
+              ruleset: str | None = None, progress: Callable[[Any], None] | None = None,
+              strict: bool = False) -> Any:
+    """Run a batch of cases (``batch``): memos written atomically, bad inputs reported, summaries last; with
+    ``strict``, a spreadsheet column that is no question stops its file instead of a warning."""
     from . import batch
 
-    return batch.run(inputs, options, jobs=jobs, mapping=mapping, ruleset=ruleset, progress=progress)
+    return batch.run(inputs, options, jobs=jobs, mapping=mapping, ruleset=ruleset, progress=progress, strict=strict)
 
 
 def serve(host: str, port: int, rules_dirs: Sequence[Path] | None = None, state_dir: Path | None = None,

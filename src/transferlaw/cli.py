@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import json
+import os
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +19,7 @@ import click
 
 from . import __version__
 from . import api
+from .display import counted
 from .errors import TransferlawError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,7 +66,46 @@ _engine_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group. Output that cannot be written (a full disk, ``ulimit -f``, /dev/full, a closed
+    stdout) ends any command with one line and exit 1; a reader that went away (``| head``) ends it quietly,
+    as other command-line tools do. A write that fails is never exit 0."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            try:
+                return super().main(*args, **kwargs)  # ends in SystemExit, as click's standalone mode does
+            finally:
+                sys.stdout.flush()  # the end of the output can fail too: before the exit code is decided
+        except OSError as exc:
+            if exc.errno not in _WRITE_FAILURES or exc.filename is not None:
+                raise  # not a write to standard output: a bug, to be reported with its traceback
+            _silence_stdout()
+            if exc.errno != errno.EPIPE:
+                click.echo(f"transferlaw: cannot write to standard output: {exc.strerror}", err=True)
+            sys.exit(1)
+
+
+_WRITE_FAILURES = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EBADF, errno.EPIPE,
+                             errno.EROFS})
+
+
+def _silence_stdout() -> None:
+    """Send what is left in stdout's buffer to /dev/null, so that the exit does not fail again on it (the
+    Python documentation's advice for a broken pipe)."""
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file: drop the stream, and what it still holds
+        sys.stdout = io.StringIO()
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fileno)
+    finally:
+        os.close(devnull)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="transferlaw")
 @_rules_option
 @click.pass_context
@@ -80,6 +124,14 @@ def cli(ctx: click.Context, rules: tuple[Path, ...]) -> None:
 def _rules(settings: Settings, extra: tuple[Path, ...]) -> list[Path] | None:
     dirs = list(extra) + settings.rules
     return dirs or None
+
+
+def _engine(choice: api.EngineChoice = "auto") -> api.EngineChoice:
+    """The engine that will decide; when durable_rules cannot load, say so once on stderr, with the fix."""
+    name, warning = api.choose_engine(choice)
+    if warning:
+        click.echo(warning, err=True)
+    return name
 
 
 def memo_options(func: F) -> F:
@@ -108,10 +160,10 @@ def memo_meta(memo_to: str | None = None, memo_from: str | None = None, memo_re:
 @cli.command()
 @click.argument("case", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
 @_rules_option
-@click.option("--format", "-f", "fmt", type=click.Choice(list(api.FORMATS)), default="md",
-              show_default=True, help="Memo format.")
+@click.option("--format", "-f", "fmt", type=click.Choice(list(api.FORMATS)),
+              help="Memo format (default: the suffix of -o, else md).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the memo to this file (atomically) instead of stdout.")
+              help="Write the memo to this file (atomically) instead of stdout; .md, .html, .json or .docx.")
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @click.option("--date", metavar="YYYY-MM-DD", help="The memo's date (default: the case's as_of).")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -120,34 +172,48 @@ def memo_meta(memo_to: str | None = None, memo_from: str | None = None, memo_re:
 @memo_options
 @pass_settings
 @reports_errors
-def run(settings: Settings, /, case: str, rules: tuple[Path, ...], fmt: str, output: Path | None,
+def run(settings: Settings, /, case: str, rules: tuple[Path, ...], fmt: str | None, output: Path | None,
         force: bool, date: str | None, templates: Path | None, engine: api.EngineChoice, **memo: Any) -> None:
-    """Evaluate CASE (a case file, or - for stdin) and print or write its memo.
+    """Evaluate CASE (a case file, or - for stdin) and print its memo, or write it to -o FILE.
+
+    The format is -f, else the one FILE's name ends in (.md, .html, .json, .docx), else Markdown.
 
     The heading's To / From / Re and a privilege legend come from the case's `memo:` block, or from
     --to / --from / --re / --privileged / --legend.
 
     \b
     Example:
-      transferlaw run cases/citizen-federal-no-consent.yaml --format html -o memo.html
-      transferlaw run cases/pretrial-detainee.yaml -f docx -o memo.docx --to "Supervising attorney" --privileged
+      transferlaw run cases/citizen-federal-no-consent.yaml -o memo.html
+      transferlaw run cases/pretrial-detainee.yaml -o memo.docx --to "Supervising attorney" --privileged
       cat case.yaml | transferlaw run - --format json
     """
-    _, warning = api.choose_engine(engine)
-    if warning:
-        click.echo(warning, err=True)
+    fmt = _memo_format(fmt, output)
+    engine = _engine(engine)
     text = api.read_stdin() if case == "-" else None
     loaded, ruleset = api.load_case(case, _rules(settings, rules), text)
     evaluation = api.evaluate_case(loaded, ruleset, engine)
     data = api.render_memo_bytes(evaluation, fmt, date, templates, memo_meta(**memo))
     if output is not None:
         api.write_output(output, data, force)
+        click.echo(f"wrote {output}", err=True)
     elif fmt == "docx" and sys.stdout.isatty():
         raise click.UsageError("a Word memo is binary: write it with -o FILE.docx")
     else:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
+
+
+def _memo_format(fmt: str | None, output: Path | None) -> str:
+    """The memo format: -f, else the suffix of -o, else md; a name that says another format is a usage error."""
+    named = api.format_of_name(output) if output is not None else None
+    if fmt is None and output is not None and named is None:
+        raise click.UsageError(f"cannot tell the memo's format from '{output}': name it .md, .html, .json or "
+                               f".docx, or give -f {'|'.join(api.FORMATS)}")
+    if fmt is not None and named is not None and named != fmt:
+        raise click.UsageError(f"-f {fmt} does not match '{output}' (a {named} file): drop -f, or give a name "
+                               f"ending in .{fmt}")
+    return fmt or named or "md"
 
 
 @cli.command()
@@ -205,6 +271,7 @@ def test(settings: Settings, ruleset: str, rules: tuple[Path, ...], select: tupl
       transferlaw test rules/foreign-prison-transfer -k pretrial
       transferlaw test rules/my-rules --coverage --fail-under 90
     """
+    engine = _engine(engine)
     loaded, tests = api.load_tests(ruleset, _rules(settings, rules))
     results = api.run_tests(loaded, tests, engine, select)
     failed = [r for r in results if not r.passed]
@@ -262,7 +329,8 @@ def check(settings: Settings, rulesets: tuple[str, ...], rules: tuple[Path, ...]
         for report in reports:
             for diagnostic in report.diagnostics:
                 click.echo(diagnostic.format(), err=diagnostic.severity == "error")
-            click.echo(f"{report.path}: {len(report.errors)} errors, {len(report.warnings)} warnings")
+            click.echo(f"{report.path}: {counted(len(report.errors), 'errors')}, "
+                       f"{counted(len(report.warnings), 'warnings')}")
     failing = any(r.errors or (strict and r.warnings) for r in reports)
     if failing:
         raise SystemExit(1)
@@ -331,6 +399,7 @@ def explain(settings: Settings, case: str, ident: str, rules: tuple[Path, ...], 
       transferlaw explain cases/pretrial-detainee.yaml sixth_amendment_trial_rights
       transferlaw explain cases/many-unknowns.yaml us_citizen --format json
     """
+    engine = _engine(engine)
     loaded, ruleset = _load(settings, case, rules)
     evaluation = api.evaluate_case(loaded, ruleset, engine)
     explained = api.explain_finding(evaluation, ident)
@@ -358,6 +427,7 @@ def whatif(settings: Settings, case: str, settings_: tuple[str, ...], rules: tup
       transferlaw whatif cases/citizen-federal-no-consent.yaml --set consent_given=true
       transferlaw whatif cases/many-unknowns.yaml --set citizenship=lpr --set "other_nationalities=[salvadoran]"
     """
+    engine = _engine(engine)
     loaded, ruleset = _load(settings, case, rules)
     _, _, changed = api.what_if(loaded, ruleset, settings_, engine)
     titles = {i.id: i.title for i in ruleset.issues}
@@ -387,6 +457,7 @@ def sensitivity(settings: Settings, case: str, rules: tuple[Path, ...], fmt: str
     Example:
       transferlaw sensitivity cases/lpr-state-appeal-pending.yaml
     """
+    _engine()  # sensitivity is worked out by the Python evaluator; the notice is the same everywhere
     loaded, ruleset = _load(settings, case, rules)
     found = api.fact_sensitivity(loaded, ruleset)
     if fmt == "json":
@@ -424,7 +495,12 @@ def interview(settings: Settings, ruleset: str, rules: tuple[Path, ...], output:
         raise click.UsageError("give -o CASE (a new case file) or --resume CASE")
     if output is not None and output.exists() and not force and output != resume:
         raise UserError(f"{output}: already exists (use --force to overwrite, or --resume to continue it)")
+    _engine()  # the interview's findings come from the Python evaluator; the notice is the same everywhere
     loaded = api.load_ruleset(ruleset, _rules(settings, rules))
+    try:  # line editing and history for the prompts (click.prompt reads with input()), where Python has it
+        import readline  # noqa: F401
+    except ImportError:  # pragma: no cover - e.g. Windows
+        pass
     result = api.interview(loaded, ask=_ask, say=click.echo, save=lambda text: api.write_output(target, text, True),
                            resume=resume, title=title)
     click.echo(f"{'case' if result.finished else 'interview saved'}: {target}")
@@ -435,7 +511,8 @@ def interview(settings: Settings, ruleset: str, rules: tuple[Path, ...], output:
 @click.argument("answers", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--class", "class_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Grade every answer file in this folder (.yaml, .yml, .txt, .md) into one CSV.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the CSV here.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --class: write the CSV here (a name ending in .csv).")
 @click.option("--force", is_flag=True, help="Overwrite -o if it exists.")
 @_rules_option
 @_format_option
@@ -457,6 +534,11 @@ def grade(settings: Settings, case: str, answers: Path | None, class_dir: Path |
     """
     if (answers is None) == (class_dir is None):
         raise click.UsageError("give either ANSWERS (one file) or --class DIR")
+    if output is not None and class_dir is None:
+        raise click.UsageError("-o writes the class's CSV: use it with --class DIR (one file's grade is printed)")
+    if output is not None and output.suffix.lower() != ".csv":
+        raise click.UsageError("the class's grades are CSV: give -o a name ending in .csv")
+    engine = _engine(engine)
     loaded, ruleset = _load(settings, case, rules)
     evaluation = api.evaluate_case(loaded, ruleset, engine)
     if answers is not None:
@@ -473,7 +555,7 @@ def grade(settings: Settings, case: str, answers: Path | None, class_dir: Path |
         click.echo(table, nl=False)
     else:
         api.write_output(output, table, force)
-        click.echo(f"graded {len(grades)} answer files: {output}")
+        click.echo(f"graded {counted(len(grades), 'answer files')}: {output}")
     for problem in problems:
         click.echo(problem.format(), err=True)
     if any(p.severity == "error" for p in problems):
@@ -490,9 +572,13 @@ def grade(settings: Settings, case: str, answers: Path | None, class_dir: Path |
               help="Worker processes (default: one per core); results are identical for any number.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS",
               help="Stop a case that runs longer than this and report it failed (0: no limit).")
-@click.option("--force", is_flag=True, help="Rewrite memos even when they are newer than their input.")
+@click.option("--force", is_flag=True, help="Rewrite every memo, even those that are up to date.")
 @click.option("--mapping", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="YAML that renames spreadsheet columns to question ids and translates values.")
+              help="YAML that renames spreadsheet columns to question ids, skips columns and translates values "
+                   "(docs/batch.md).")
+@click.option("--strict", is_flag=True,
+              help="A spreadsheet column that is no question (nor mapped, nor skipped) fails its file, instead of "
+                   "being ignored with a warning.")
 @click.option("--ruleset", "ruleset_id", metavar="ID", help="The rule set for spreadsheets without a 'ruleset' column.")
 @click.option("--date", metavar="YYYY-MM-DD", help="The memos' date (default: each case's as_of).")
 @_rules_option
@@ -501,18 +587,35 @@ def grade(settings: Settings, case: str, answers: Path | None, class_dir: Path |
 @pass_settings
 @reports_errors
 def batch(settings: Settings, /, inputs: tuple[Path, ...], outdir: Path, formats: str, jobs: int | None,
-          timeout: float, force: bool, mapping: Path | None, ruleset_id: str | None, date: str | None,
-          rules: tuple[Path, ...], engine: api.EngineChoice, **memo: Any) -> None:
+          timeout: float, force: bool, mapping: Path | None, strict: bool, ruleset_id: str | None,
+          date: str | None, rules: tuple[Path, ...], engine: api.EngineChoice, **memo: Any) -> None:
     """Write memos for many cases: case files, folders of them, or spreadsheets (CSV, one case per row).
 
-    Every memo is written atomically to OUTDIR/<case>.<format>; memos newer than their input are kept
-    (so an interrupted batch resumes) unless --force. A bad file or row is reported and the batch goes on;
-    the exit code is 1 at the end if anything failed. OUTDIR also gets summary.csv, summary.json and
-    index.html (one row per case, with links to its memos).
+    Every memo is written atomically to OUTDIR/<name>-<hash>.<format>: its name comes from its own source
+    (the case file's name, or the row's id or number) and a short hash of where that source is, never from
+    the other inputs. OUTDIR/.transferlaw-manifest.json records what each memo was made from: the case or
+    row, the rule set, the transferlaw version, the memo options (--date, --to, --from, --re, --privileged,
+    --legend) and the engine. A memo is kept (up to date, so an interrupted batch resumes) while all of that
+    is unchanged, and rewritten when any of it changes, or with --force. A bad file or row is reported and the
+    batch goes on; the exit code is 1 at the end if anything failed. OUTDIR also gets summary.csv,
+    summary.json and index.html (one row per case, with links to its memos), replaced together or not at
+    all; a memo in OUTDIR whose source is not among the inputs is listed there as orphaned.
 
     Cases run in worker processes, also with -j 1: a case that crashes its worker (a segfault in the rules
     engine, say) or runs longer than --timeout is reported failed, a new worker takes over, and every other
     memo is still written.
+
+    A spreadsheet's header row names a question id (or ruleset, title, as_of, id, notes) per column. A mapping
+    file (--mapping, YAML; see docs/batch.md) renames other headers under columns:, lists columns to ignore
+    under skip:, and translates answers under values:
+
+    \b
+      columns: {Client ref: id, Held by: custodian, Phone: }
+      skip: [Remarks]
+      values: {custodian: {BOP: federal_bop, County jail: state}}
+
+    Any other column is ignored with a warning naming it (clients.csv:1:7: warning: column 'remarks' ...);
+    --strict makes it an error that fails the file.
 
     \b
     Example:
@@ -524,6 +627,7 @@ def batch(settings: Settings, /, inputs: tuple[Path, ...], outdir: Path, formats
     if not chosen or unknown:
         raise click.UsageError(f"unknown format {', '.join(unknown) or formats!r}; "
                                f"choose from {', '.join(api.FORMATS)}")
+    engine = _engine(engine)  # decided once here: every worker uses the same engine
     dirs = _rules(settings, rules)
     options = api.batch_options(outdir=outdir, formats=chosen, rules_dirs=tuple(dirs) if dirs else None,
                                 force=force, date=date, meta=memo_meta(**memo), engine=engine,
@@ -531,12 +635,15 @@ def batch(settings: Settings, /, inputs: tuple[Path, ...], outdir: Path, formats
     with click.progressbar(length=api.estimate_batch(inputs), label="cases", file=sys.stderr, show_pos=True,
                            hidden=not sys.stderr.isatty()) as bar:
         result = api.run_batch(list(inputs), options, jobs=jobs or api.default_jobs(), mapping=mapping,
-                               ruleset=ruleset_id, progress=lambda _: bar.update(1))
+                               ruleset=ruleset_id, progress=lambda _: bar.update(1), strict=strict)
+    for warning in result.warnings:
+        click.echo(warning, err=True)
     for outcome in result.failed:
         for problem in outcome.problems:
             click.echo(problem, err=True)
+    orphaned = f", {result.count('orphaned')} orphaned" if result.count("orphaned") else ""
     click.echo(f"{result.count('written')} written, {result.count('skipped')} up to date, "
-               f"{len(result.failed)} failed: {outdir / 'index.html'}")
+               f"{len(result.failed)} failed{orphaned}: {outdir / 'index.html'}")
     if result.failed:
         raise SystemExit(1)
 
@@ -562,6 +669,7 @@ def serve(settings: Settings, host: str, port: int, state_dir: Path | None, rule
       transferlaw serve
       transferlaw serve --port 8080 --rules my-rules/
     """
+    _engine()
     api.serve(host, port, _rules(settings, rules), state_dir, say=click.echo)
 
 
@@ -575,4 +683,7 @@ def _ask(hint: str) -> str:
 
 def main() -> None:
     """Entry point of the ``transferlaw`` console script."""
+    if hasattr(signal, "SIGXFSZ"):  # past `ulimit -f`, a write fails (EFBIG, reported) instead of killing us
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    sys.stdout = api.whole_stdout(sys.stdout)  # a full disk or a file size limit fails, never cuts the output
     cli(prog_name="transferlaw")

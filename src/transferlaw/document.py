@@ -12,7 +12,9 @@ from typing import Any
 from . import __version__
 from . import sensitivity
 from . import textcache
+from .display import counted
 from .display import fact_display
+from .evaluate import engine_label
 from .model import AUTHORITY_KINDS
 from .model import SEVERITIES
 from .model import STATUS_LABELS
@@ -80,7 +82,7 @@ def build(evaluation: Evaluation, *, as_of: dt.date, meta: MemoMeta | None = Non
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
-        "generator": {"name": "transferlaw", "version": __version__},
+        "generator": {"name": "transferlaw", "version": __version__, "engine": engine_label(evaluation.engine)},
         "as_of": as_of.isoformat(),
         "ruleset": {
             "id": ruleset.id, "title": ruleset.title, "version": ruleset.version,
@@ -268,7 +270,7 @@ def _brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: d
     total = len(evaluation.findings)
     raised = counts["raised"]
     sentences = [
-        f"Of the {total} issues in the rule set, {raised} {'is' if raised == 1 else 'are'} raised on "
+        f"Of the {counted(total, 'issues')} in the rule set, {raised} {'is' if raised == 1 else 'are'} raised on "
         f"these facts ({by_severity['high']} high, {by_severity['medium']} medium and "
         f"{by_severity['low']} low severity), {counts['undetermined']} cannot be decided until more "
         f"facts are known, and {counts['not_raised']} {'does' if counts['not_raised'] == 1 else 'do'} "
@@ -280,6 +282,6 @@ def _brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: d
     if evaluation.open_questions:
         first = evaluation.open_questions[0]
         count = len(first.decides)
-        sentences.append(f"The open question that would decide the most ({count} "
-                         f"{'finding' if count == 1 else 'findings'}): {first.question.prompt}")
+        sentences.append(f"The open question that would decide the most ({counted(count, 'findings')}): "
+                         f"{first.question.prompt}")
     return " ".join(sentences)

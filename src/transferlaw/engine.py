@@ -19,6 +19,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from .compiled import INIT
@@ -30,6 +31,16 @@ from .limits import MAX_INT as MAX_INT
 from .limits import MAX_STRING_BYTES as MAX_STRING_BYTES
 from .model import Value
 
+
+def _version(module_file: str | None) -> str:
+    """durable_rules' version, from its install record beside its extension module (importlib.metadata takes
+    longer to import than a memo takes to write); "" if there is none."""
+    if module_file:
+        for record in sorted(Path(module_file).parent.glob("durable_rules-*-info")):
+            return record.name.split("-")[1].removesuffix(".dist").removesuffix(".egg")
+    return ""
+
+
 try:
     import durable_rules_engine as _dre
     from durable import engine as _durable_engine
@@ -37,8 +48,10 @@ except Exception as _exc:  # ImportError, or an undefined symbol on Python 3.13 
     _dre = None
     _durable_engine = None
     IMPORT_ERROR: str | None = f"{type(_exc).__name__}: {_exc}"
+    VERSION = ""
 else:
     IMPORT_ERROR = None
+    VERSION = _version(getattr(_dre, "__file__", None))
 
 _SID = "<sid>"  # a placeholder in the derived facts' JSON; sids are decimal numbers
 MAX_CACHED = 16
@@ -48,6 +61,20 @@ _OK, _NOT_HANDLED, _OBSERVED = 0, 1, 2
 def available() -> bool:
     """True when durable_rules imported and can be used."""
     return _dre is not None
+
+
+def label() -> str:
+    """The engine as a memo's generator names it: ``durable_rules 2.0.28``."""
+    return f"durable_rules {VERSION}".rstrip()
+
+
+def fix() -> str:
+    """What to do so that durable_rules imports, in plain words (durable-rules.md §1)."""
+    if IMPORT_ERROR is not None and "PyEval_CallObject" in IMPORT_ERROR:  # Python 3.13 removed it
+        return ('rebuild it with CPPFLAGS="-DPyEval_CallObject=PyObject_CallObject" pip install --force-reinstall '
+                "--no-cache-dir durable-rules==2.0.28, or use Python 3.11 or 3.12")
+    return ("install a C compiler and the Python headers (on Debian: sudo apt install gcc python3-dev), then "
+            "pip install --force-reinstall --no-cache-dir durable-rules==2.0.28; or use Python 3.11 or 3.12")
 
 
 if _durable_engine is not None:

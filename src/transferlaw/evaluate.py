@@ -29,6 +29,11 @@ _LOCK = threading.Lock()
 _COMPILED: dict[int, tuple[RuleSet, CompiledRuleSet]] = {}
 
 
+def engine_label(engine: str) -> str:
+    """Which engine decided, as a memo's generator names it: ``durable_rules 2.0.28`` or the Python evaluator."""
+    return durable.label() if engine == "durable" else "python (Kleene evaluator)"
+
+
 def remember_compiled(ruleset: RuleSet, compiled: CompiledRuleSet) -> None:
     """Use ``compiled`` (e.g. from the on-disk cache) as the compiled form of ``ruleset``."""
     with _LOCK:
