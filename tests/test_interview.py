@@ -572,7 +572,7 @@ def test_run_asks_again_after_a_line_that_is_not_utf8(mini: RuleSet) -> None:
 def test_a_title_given_up_front_with_a_control_character_is_refused(mini: RuleSet) -> None:
     """Issue 13 point 7: ``interview --title`` with a control character is refused before anything is written."""
     user = Script(["quit"])
-    with pytest.raises(AnswerError, match="the title holds the control character U\\+0007"):
+    with pytest.raises(AnswerError, match="--title holds the control character U\\+0007; give it again without"):
         user.run(mini, title="Bell\x07")
     assert user.saves == []
 

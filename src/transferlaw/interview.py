@@ -159,15 +159,18 @@ def parse_answer(question: Question, raw: str) -> Value | None | Help:
     return _checked(question, text, text)
 
 
-def refuse_unfit(text: str, what: str) -> None:
-    """Refuse typed text that no case file may hold (a control character, or bytes that were not UTF-8), saying
-    what to do; ``what`` names it in the message (``the title``, ``the answer``).
+def refuse_unfit(text: str, what: str, *, typed: bool = True) -> None:
+    """Refuse text that no case file may hold (a control character, or bytes that were not UTF-8), saying
+    what to do; ``what`` names it in the message (``the title``, ``the answer``, ``--title``), and ``typed``
+    says it was typed at a prompt (so it can be typed again) rather than given on the command line.
 
     :raises AnswerError: ``text`` holds such a character.
     """
     unfit = unfit_character(text)
     if unfit is None:
         return
+    if not typed:
+        raise AnswerError(f"{what} holds {unfit}; give it again without it")
     if unfit.startswith("the control"):
         raise AnswerError(f"{what} holds {unfit}; type it again without it (a paste or an arrow key can put one in)")
     raise AnswerError(f"{what} holds {unfit}; type it again (check that the terminal's encoding is UTF-8)")
@@ -528,7 +531,7 @@ def run(ruleset: RuleSet, *, ask: Callable[[str], str], say: Callable[[str], Non
     :returns: the answers, the skipped questions, the ids asked in this run, and whether it finished.
     """
     if title is not None:
-        refuse_unfit(title, "the title")
+        refuse_unfit(title, "--title", typed=False)
     session = _Session(ruleset, ask, say, save, facts or {}, skipped or (), title, as_of, notes)
     say(f"Interview: {ruleset.title}. Press Enter or answer 'unknown' if you don't know, '?' for help, "
         "'quit' to stop; your answers are saved after each one.")
