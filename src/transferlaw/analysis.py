@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from . import kleene
 from . import trials
-from .conditions import names
+from . import visitor
 from .model import SEVERITIES
 from .model import Expr
 from .model import OpenQuestion
@@ -22,20 +23,7 @@ from .trials import domain as domain  # re-exported: the answers worth trying fo
 
 def dependencies(ruleset: RuleSet, expr: Expr) -> list[str]:
     """The questions a condition depends on, through conclusions, in first-mention order."""
-    seen: dict[str, None] = {}
-    stack = list(names(expr))
-    visited: set[str] = set()
-    while stack:
-        name = stack.pop(0)
-        if name in visited:
-            continue
-        visited.add(name)
-        conclusion = ruleset.conclusion_by_id.get(name)
-        if conclusion is not None:
-            stack[0:0] = list(names(conclusion.when.expr))
-        else:
-            seen[name] = None
-    return list(seen)
+    return list(visitor.dependencies(expr, kleene.program(ruleset).depends))
 
 
 def deciders(ruleset: RuleSet, facts: Mapping[str, Value], values: Mapping[str, Tri],

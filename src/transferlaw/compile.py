@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 from . import fanout
+from . import logic
 from .compiled import INIT
 from .compiled import SENTINEL
 from .compiled import SENTINEL_PRI
@@ -44,6 +45,8 @@ from .model import Not
 from .model import Or
 from .model import Ref
 from .model import RuleSet
+from .visitor import Visitor
+from .visitor import names
 
 _NEGATE = {"==": "$neq", "!=": "$eq", "<": "$gte", "<=": "$gt", ">": "$lte", ">=": "$lt"}
 _OPERATOR = {"==": "$eq", "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
@@ -93,38 +96,55 @@ def _or(parts: list[Formula]) -> Formula:
     return flat[0] if len(flat) == 1 else ("or", tuple(flat))
 
 
+class _Truth(Visitor[logic.Pair[Formula]]):
+    """A condition into its pair (T, F) of formulas: the Kleene connectives of :mod:`transferlaw.logic`
+    with meet :func:`_and` and join :func:`_or`; a test only matches a fact that is present."""
+
+    def __init__(self, conclusions: frozenset[str]) -> None:
+        self.conclusions = conclusions
+
+    def visit_const(self, expr: Const) -> logic.Pair[Formula]:
+        return logic.pair_of(expr.value, TRUE, FALSE)
+
+    def visit_not(self, expr: Not) -> logic.Pair[Formula]:
+        return logic.pair_not(self.visit(expr.operand))
+
+    def visit_junction(self, expr: And | Or, conjunction: bool) -> logic.Pair[Formula]:
+        combine = logic.pair_and if conjunction else logic.pair_or
+        return combine([self.visit(op) for op in expr.operands], _and, _or)
+
+    def visit_ref(self, expr: Ref) -> logic.Pair[Formula]:
+        name = expr.name
+        if name in self.conclusions:
+            return _derived(name, True), _derived(name, False)
+        return _atom({name: True}), _atom({name: False})
+
+    def visit_known(self, expr: Known) -> logic.Pair[Formula]:
+        return _atom({"$ex": {expr.name: 1}}), _atom({"$nex": {expr.name: 1}})
+
+    def visit_compare(self, expr: Compare) -> logic.Pair[Formula]:
+        name, value = expr.name, expr.value
+        true = _atom({name: value}) if expr.op == "==" else _atom({_OPERATOR[expr.op]: {name: value}})
+        return true, _atom({_NEGATE[expr.op]: {name: value}})
+
+    def visit_in(self, expr: In) -> logic.Pair[Formula]:
+        positive = _or([_atom({expr.name: v}) for v in expr.values])
+        negative = _and([_atom({"$neq": {expr.name: v}}) for v in expr.values])
+        return (negative, positive) if expr.negated else (positive, negative)
+
+    def visit_contains(self, expr: Contains) -> logic.Pair[Formula]:
+        name, choice = expr.name, expr.value
+        return _atom({"$iany": {name: {"$i": choice}}}), _atom({"$iall": {name: {"$neq": {"$i": choice}}}})
+
+
+def truths(expr: Expr, conclusions: frozenset[str]) -> logic.Pair[Formula]:
+    """(T(expr), F(expr))."""
+    return _Truth(conclusions).visit(expr)
+
+
 def truth(expr: Expr, want: bool, conclusions: frozenset[str]) -> Formula:
     """T(expr) when ``want`` is True, F(expr) otherwise."""
-    if isinstance(expr, Const):
-        return TRUE if expr.value == want else FALSE
-    if isinstance(expr, Not):
-        return truth(expr.operand, not want, conclusions)
-    if isinstance(expr, (And, Or)):
-        parts = [truth(op, want, conclusions) for op in expr.operands]
-        conjunctive = isinstance(expr, And) == want
-        return _and(parts) if conjunctive else _or(parts)
-    name = expr.name
-    if isinstance(expr, Ref):
-        if name in conclusions:
-            return _derived(name, want)
-        return _atom({name: want})
-    if isinstance(expr, Known):
-        return _atom({"$ex" if want else "$nex": {name: 1}})
-    if isinstance(expr, Compare):
-        if want:
-            if expr.op == "==":
-                return _atom({name: expr.value})
-            return _atom({_OPERATOR[expr.op]: {name: expr.value}})
-        return _atom({_NEGATE[expr.op]: {name: expr.value}})
-    if isinstance(expr, In):
-        positive = want != expr.negated
-        if positive:
-            return _or([_atom({name: v}) for v in expr.values])
-        return _and([_atom({"$neq": {name: v}}) for v in expr.values])
-    assert isinstance(expr, Contains)
-    if want:
-        return _atom({"$iany": {name: {"$i": expr.value}}})
-    return _atom({"$iall": {name: {"$neq": {"$i": expr.value}}}})
+    return truths(expr, conclusions)[0 if want else 1]
 
 
 Term = tuple[frozenset[tuple[str, bool]], Formula]
@@ -251,8 +271,8 @@ class _Emitter:
         return CompileError(Diagnostic(cond.pos, message, hint))
 
     def target(self, ident: str, cond: Condition) -> None:
-        for want in (True, False):
-            terms = dnf(truth(cond.expr, want, self.conclusions))
+        for want, formula in zip((True, False), truths(cond.expr, self.conclusions), strict=True):
+            terms = dnf(formula)
             if terms is None:
                 raise self.fail(cond, f"the condition of '{ident}' is too complex for the rules engine "
                                 f"(more than {MAX_TERMS} alternatives)",
@@ -349,8 +369,6 @@ def _attributes(ruleset: RuleSet, targets: list[tuple[str, Condition]], buckets:
 
     :raises CompileError: at the condition that reads one question too many for the engine's fact.
     """
-    from .conditions import names
-
     allowed = MAX_FACT_KEYS - 2 - buckets
     found: dict[str, None] = {}
     for ident, cond in targets:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from . import visitor
 from .errors import suggest
 from .limits import MAX_CONDITION_DEPTH as MAX_DEPTH
 from .limits import MAX_CONDITION_LENGTH as MAX_LENGTH
@@ -29,6 +30,7 @@ from .model import Not
 from .model import Or
 from .model import Question
 from .model import Ref
+from .visitor import Visitor
 
 KEYWORDS = frozenset({"and", "or", "not", "in", "contains", "known", "true", "false"})
 RESERVED = KEYWORDS | {"unknown", "sid", "id", "kind"}
@@ -328,89 +330,106 @@ Vocabulary = Mapping[str, Question | Conclusion]
 
 def names(expr: Expr) -> Iterator[str]:
     """Every question or conclusion id the condition mentions, in order."""
-    if isinstance(expr, (And, Or)):
-        for operand in expr.operands:
-            yield from names(operand)
-    elif isinstance(expr, Not):
-        yield from names(expr.operand)
-    elif isinstance(expr, (Ref, Compare, In, Contains, Known)):
-        yield expr.name
+    return visitor.names(expr)
 
 
 def check(expr: Expr, vocab: Vocabulary) -> list[Problem]:
     """Every type problem in ``expr`` against the questions and conclusions of a rule set."""
-    problems: list[Problem] = []
-    _check(expr, vocab, problems)
-    return problems
+    checker = _Checker(vocab)
+    checker.visit(expr)
+    return checker.problems
 
 
-def _lookup(name: str, start: int, vocab: Vocabulary, problems: list[Problem]) -> Question | Conclusion | None:
-    item = vocab.get(name)
-    if item is None:
-        problems.append(Problem(start, f"unknown name '{name}'", suggest(name, vocab)))
-    return item
+class _Checker(Visitor[None]):
+    """Type problems, collected in ``problems``: each name against the question or conclusion it names."""
 
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+        self.problems: list[Problem] = []
 
-def _check(expr: Expr, vocab: Vocabulary, problems: list[Problem]) -> None:
-    if isinstance(expr, (And, Or)):
+    def visit_const(self, expr: Const) -> None:
+        return
+
+    def visit_not(self, expr: Not) -> None:
+        self.visit(expr.operand)
+
+    def visit_junction(self, expr: And | Or, conjunction: bool) -> None:
         for operand in expr.operands:
-            _check(operand, vocab, problems)
-        return
-    if isinstance(expr, Not):
-        _check(expr.operand, vocab, problems)
-        return
-    if isinstance(expr, Const):
-        return
-    item = _lookup(expr.name, expr.start, vocab, problems)
-    if item is None:
-        return
-    if isinstance(expr, Known):
+            self.visit(operand)
+
+    def named(self, expr: Known | Ref | Compare | In | Contains) -> Question | Conclusion | None:
+        """What ``expr`` names; None, and a problem, if it names nothing."""
+        item = self.vocab.get(expr.name)
+        if item is None:
+            self.problems.append(Problem(expr.start, f"unknown name '{expr.name}'", suggest(expr.name, self.vocab)))
+        return item
+
+    def lookup(self, expr: Ref | Compare | In | Contains) -> Question | None:
+        """The question ``expr`` tests; None (and a problem unless it is a conclusion used on its own) if it
+        tests none."""
+        item = self.named(expr)
+        if item is None:
+            return None
         if isinstance(item, Conclusion):
-            problems.append(Problem(expr.start, f"known() takes a question id; '{expr.name}' is a "
-                                    "conclusion", "a conclusion is unknown when its facts are"))
-        return
-    if isinstance(item, Conclusion):
-        if not isinstance(expr, Ref):
-            problems.append(Problem(expr.start, f"'{expr.name}' is a conclusion (true or false); use it "
-                                    "on its own or with 'not'"))
-        return
-    _check_question(expr, item, problems)
+            if not isinstance(expr, Ref):
+                self.problems.append(Problem(expr.start, f"'{expr.name}' is a conclusion (true or false); use it "
+                                             "on its own or with 'not'"))
+            return None
+        if item.type == "text":
+            self.problems.append(Problem(expr.start, f"'{item.id}' is a text question; text is never evaluated",
+                                         "use a choice or boolean question"))
+            return None
+        return item
 
+    def visit_known(self, expr: Known) -> None:
+        if isinstance(self.named(expr), Conclusion):
+            self.problems.append(Problem(expr.start, f"known() takes a question id; '{expr.name}' is a "
+                                         "conclusion", "a conclusion is unknown when its facts are"))
 
-def _check_question(expr: Ref | Compare | In | Contains, q: Question, problems: list[Problem]) -> None:
-    kind = q.type
-    where = expr.start
-    if kind == "text":
-        problems.append(Problem(where, f"'{q.id}' is a text question; text is never evaluated",
-                                "use a choice or boolean question"))
-        return
-    if isinstance(expr, Ref):
-        if kind != "boolean":
-            problems.append(Problem(where, f"'{q.id}' is a {kind} question, not true/false",
-                                    _compare_hint(q)))
-        return
-    if isinstance(expr, Contains):
-        if kind != "multi":
-            problems.append(Problem(where, f"'contains' needs a multi question; '{q.id}' is {kind}",
-                                    "use == or in" if kind == "choice" else None))
+    def visit_ref(self, expr: Ref) -> None:
+        q = self.lookup(expr)
+        if q is not None and q.type != "boolean":
+            self.problems.append(Problem(expr.start, f"'{q.id}' is a {q.type} question, not true/false",
+                                         _compare_hint(q)))
+
+    def visit_contains(self, expr: Contains) -> None:
+        q = self.lookup(expr)
+        if q is None:
             return
-        _check_choice_literal(expr.value, q, where, problems)
-        return
-    if kind == "multi":
-        problems.append(Problem(where, f"'{q.id}' is a multi question; test it with 'contains'",
-                                f'e.g. {q.id} contains "{q.choice_values[0]}"' if q.choices else None))
-        return
-    if isinstance(expr, In):
-        if kind not in ("choice", "number"):
-            problems.append(Problem(where, f"'in' needs a choice or number question; '{q.id}' is {kind}"))
+        if q.type != "multi":
+            self.problems.append(Problem(expr.start, f"'contains' needs a multi question; '{q.id}' is {q.type}",
+                                         "use == or in" if q.type == "choice" else None))
+        else:
+            _check_choice_literal(expr.value, q, expr.start, self.problems)
+
+    def scalar(self, expr: Compare | In) -> Question | None:
+        """The question of a comparison or ``in``, unless it is a multi question (a problem)."""
+        q = self.lookup(expr)
+        if q is not None and q.type == "multi":
+            self.problems.append(Problem(expr.start, f"'{q.id}' is a multi question; test it with 'contains'",
+                                         f'e.g. {q.id} contains "{q.choice_values[0]}"' if q.choices else None))
+            return None
+        return q
+
+    def visit_in(self, expr: In) -> None:
+        q = self.scalar(expr)
+        if q is None:
+            return
+        if q.type not in ("choice", "number"):
+            self.problems.append(Problem(expr.start, f"'in' needs a choice or number question; '{q.id}' is {q.type}"))
             return
         for value in expr.values:
-            _check_literal(value, q, where, problems)
-        return
-    if expr.op in ORDER_OPS and kind not in ("number", "date"):
-        problems.append(Problem(where, f"'{expr.op}' needs a number or date question; '{q.id}' is {kind}"))
-        return
-    _check_literal(expr.value, q, where, problems)
+            _check_literal(value, q, expr.start, self.problems)
+
+    def visit_compare(self, expr: Compare) -> None:
+        q = self.scalar(expr)
+        if q is None:
+            return
+        if expr.op in ORDER_OPS and q.type not in ("number", "date"):
+            self.problems.append(Problem(expr.start, f"'{expr.op}' needs a number or date question; '{q.id}' is "
+                                         f"{q.type}"))
+            return
+        _check_literal(expr.value, q, expr.start, self.problems)
 
 
 def _check_literal(value: Literal, q: Question, where: int, problems: list[Problem]) -> None:

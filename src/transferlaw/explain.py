@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
+from . import display
 from .display import fact_display
+from .display import value_word
 from .errors import Diagnostic
 from .errors import Position
 from .errors import SourceError
@@ -13,42 +17,70 @@ from .errors import suggest
 from .model import STATUS_LABELS
 from .model import Evaluation
 from .model import Explanation
+from .model import RuleSet
+from .model import Tri
 
-_WORD = {True: "true", False: "false", None: "unknown"}
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Worded:
+    """A node of a reasoning tree with its words (:func:`transferlaw.display.summary`), for display."""
+
+    kind: str
+    text: str
+    value: Tri
+    summary: str
+    fact: str | None = None
+    conclusion: str | None = None
+    children: tuple[Worded, ...] = ()
+
+
+def worded(tree: Explanation, ruleset: RuleSet, done: dict[int, Worded] | None = None) -> Worded:
+    """``tree`` in the rule set's words; a subtree shared in ``tree`` is worded once (``done``)."""
+    done = {} if done is None else done
+    found = done.get(id(tree))
+    if found is None:
+        found = done[id(tree)] = Worded(
+            kind=tree.kind, text=tree.text, value=tree.value, summary=display.summary(tree, ruleset),
+            fact=tree.fact, conclusion=tree.conclusion,
+            children=tuple(worded(child, ruleset, done) for child in tree.children))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
 class Explained:
-    """One issue or conclusion of an evaluation, with its tree and summary."""
+    """One issue or conclusion of an evaluation, with its tree and summary in words, and the trees of the
+    evaluation's conclusions (which the tree refers to)."""
 
     id: str
     kind: str
     title: str
     status: str
     summary: str
-    tree: Explanation
+    tree: Worded
     missing: tuple[str, ...]
+    conclusions: Mapping[str, Worded] = field(default_factory=dict)
 
 
 def explain(evaluation: Evaluation, ident: str) -> Explained:
     """The explanation of issue or conclusion ``ident``; a located error with a suggestion if unknown."""
+    ruleset = evaluation.ruleset
+    done: dict[int, Worded] = {}
+    conclusions = {c.conclusion.id: worded(c.explanation, ruleset, done) for c in evaluation.conclusions}
     for finding in evaluation.findings:
         if finding.issue.id == ident:
-            return Explained(id=ident, kind="issue", title=finding.issue.title,
-                             status=STATUS_LABELS[finding.status], summary=summary(finding.explanation),
-                             tree=finding.explanation, missing=finding.missing)
+            return Explained(ident, "issue", finding.issue.title, STATUS_LABELS[finding.status],
+                             summary(finding.explanation), worded(finding.explanation, ruleset, done),
+                             finding.missing, conclusions)
     for result in evaluation.conclusions:
         if result.conclusion.id == ident:
-            return Explained(id=ident, kind="conclusion", title=result.conclusion.title,
-                             status=_WORD[result.value], summary=summary(result.explanation),
-                             tree=result.explanation, missing=())
-    ruleset = evaluation.ruleset
+            return Explained(ident, "conclusion", result.conclusion.title, value_word(result.value),
+                             summary(result.explanation), conclusions[ident], (), conclusions)
     known = [i.id for i in ruleset.issues] + [c.id for c in ruleset.conclusions]
     raise SourceError(Diagnostic(Position(ruleset.path or ruleset.id),
                                  f"no issue or conclusion '{ident}' in rule set '{ruleset.id}'", suggest(ident, known)))
 
 
-def summary(tree: Explanation) -> str:
+def summary(tree: Explanation | Worded) -> str:
     """Why the condition has its value, in terms of its top-level elements ("3 of 4 elements met; ...")."""
     value = tree.value
     if tree.kind == "and":
@@ -70,8 +102,8 @@ def summary(tree: Explanation) -> str:
     return f"{_leaf(tree)}"
 
 
-def _leaf(node: Explanation) -> str:
-    return f"{node.text} is {_WORD[node.value]}"
+def _leaf(node: Explanation | Worded) -> str:
+    return f"{node.text} is {value_word(node.value)}"
 
 
 def render_text(explained: Explained, evaluation: Evaluation) -> str:
@@ -87,8 +119,8 @@ def render_text(explained: Explained, evaluation: Evaluation) -> str:
     return "\n".join(lines)
 
 
-def _walk(node: Explanation, evaluation: Evaluation, depth: int, lines: list[str]) -> None:
-    mark = f"[{_WORD[node.value]:7}]"
+def _walk(node: Worded, evaluation: Evaluation, depth: int, lines: list[str]) -> None:
+    mark = f"[{value_word(node.value):7}]"
     detail = ""
     if node.fact is not None:
         question = evaluation.ruleset.question_by_id[node.fact]
@@ -105,7 +137,7 @@ def as_json(explained: Explained, evaluation: Evaluation) -> dict[str, Any]:
     """The explanation as data: status, summary, missing facts, and the tree."""
     questions = evaluation.ruleset.question_by_id
 
-    def node(n: Explanation) -> dict[str, Any]:
+    def node(n: Worded) -> dict[str, Any]:
         fact = None
         if n.fact is not None:
             fact = {"id": n.fact, "prompt": questions[n.fact].prompt,

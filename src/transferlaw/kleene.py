@@ -7,15 +7,11 @@ into closures, so that evaluating a case is a pass over the conclusions and issu
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 from typing import Protocol
 
-from .display import compare_text
-from .display import fact_display
+from . import logic
 from .model import And
 from .model import Compare
 from .model import Const
@@ -31,88 +27,55 @@ from .model import Ref
 from .model import RuleSet
 from .model import Status
 from .model import Tri
-from .model import Value
+from .visitor import Test
+from .visitor import Visitor
+from .visitor import dependencies
 
-Facts = Mapping[str, Value]
-Values = Mapping[str, Tri]
-Compiled = Callable[[Facts, Values], Tri]
+Facts = logic.Facts
+Values = logic.Values
+Compiled = logic.Compiled
 
-_ORDER: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-    ">": operator.gt, ">=": operator.ge,
-}
+class _Compiler(Visitor[Compiled]):
+    """A condition into nested closures (:mod:`transferlaw.logic`); conclusions are read from the values.
+    The closure of each leaf (a test, ``known``, a constant) is kept in ``leaves`` by node ``id``."""
+
+    def __init__(self, conclusions: frozenset[str]) -> None:
+        self.conclusions = conclusions
+        self.leaves: dict[int, Compiled] = {}
+
+    def leaf(self, expr: Expr, test: Compiled) -> Compiled:
+        self.leaves[id(expr)] = test
+        return test
+
+    def visit_const(self, expr: Const) -> Compiled:
+        return self.leaf(expr, logic.constant(expr.value))
+
+    def visit_known(self, expr: Known) -> Compiled:
+        return self.leaf(expr, logic.known(expr.name))
+
+    def visit_ref(self, expr: Ref) -> Compiled:
+        name = expr.name
+        return self.leaf(expr, logic.conclusion(name) if name in self.conclusions else logic.answer(name))
+
+    def visit_compare(self, expr: Compare) -> Compiled:
+        return self.leaf(expr, logic.compare(expr.name, expr.op, expr.value))
+
+    def visit_in(self, expr: In) -> Compiled:
+        return self.leaf(expr, logic.member(expr.name, expr.values, expr.negated))
+
+    def visit_contains(self, expr: Contains) -> Compiled:
+        return self.leaf(expr, logic.contains(expr.name, expr.value))
+
+    def visit_not(self, expr: Not) -> Compiled:
+        return logic.negation(self.visit(expr.operand))
+
+    def visit_junction(self, expr: And | Or, conjunction: bool) -> Compiled:
+        return logic.connective(not conjunction, [self.visit(op) for op in expr.operands])
 
 
 def compile_expr(expr: Expr, conclusions: frozenset[str]) -> Compiled:
     """Compile a condition into a closure ``f(facts, conclusion_values) -> True | False | None``."""
-    if isinstance(expr, Const):
-        constant = expr.value
-        return lambda facts, values: constant
-    if isinstance(expr, Ref):
-        name = expr.name
-        if name in conclusions:
-            return lambda facts, values: values.get(name)
-        return lambda facts, values: facts.get(name)  # type: ignore[return-value]
-    if isinstance(expr, Known):
-        name = expr.name
-        return lambda facts, values: name in facts
-    if isinstance(expr, Compare):
-        name, literal, test = expr.name, expr.value, _ORDER[expr.op]
-
-        def compare(facts: Facts, values: Values) -> Tri:
-            value = facts.get(name)
-            return None if value is None else test(value, literal)
-
-        return compare
-    if isinstance(expr, In):
-        name, members, negated = expr.name, frozenset(expr.values), expr.negated
-
-        def member(facts: Facts, values: Values) -> Tri:
-            value = facts.get(name)
-            return None if value is None else (value in members) != negated
-
-        return member
-    if isinstance(expr, Contains):
-        name, wanted = expr.name, expr.value
-
-        def contains(facts: Facts, values: Values) -> Tri:
-            value = facts.get(name)
-            return None if value is None else wanted in value  # type: ignore[operator]
-
-        return contains
-    if isinstance(expr, Not):
-        inner = compile_expr(expr.operand, conclusions)
-
-        def negate(facts: Facts, values: Values) -> Tri:
-            value = inner(facts, values)
-            return None if value is None else not value
-
-        return negate
-    parts = tuple(compile_expr(op, conclusions) for op in expr.operands)
-    if isinstance(expr, And):
-        def conjunction(facts: Facts, values: Values) -> Tri:
-            result: Tri = True
-            for part in parts:
-                value = part(facts, values)
-                if value is False:
-                    return False
-                if value is None:
-                    result = None
-            return result
-
-        return conjunction
-
-    def disjunction(facts: Facts, values: Values) -> Tri:
-        result: Tri = False
-        for part in parts:
-            value = part(facts, values)
-            if value is True:
-                return True
-            if value is None:
-                result = None
-        return result
-
-    return disjunction
+    return _Compiler(conclusions).visit(expr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +91,13 @@ class Program:
     evaluation order: all that can change when only that question's answer changes."""
     reads: Mapping[str, tuple[str, ...]]
     """conclusion or issue id -> the questions its value depends on (the inverse of ``affected``)."""
+    names: frozenset[str]
+    """The conclusions' ids."""
+    depends: Mapping[str, tuple[str, ...]]
+    """conclusion or issue id -> the questions its value depends on, in first-mention order."""
+    leaves: Mapping[int, Compiled]
+    """``id`` of each leaf node (a test, ``known``, a constant) of the conclusions and issues -> its closure,
+    for the values of explanation trees."""
     trees: dict[str, dict[tuple[object, ...], Explanation]]
     """Explanation trees kept across cases, per conclusion or issue (:class:`Trees`)."""
 
@@ -153,19 +123,11 @@ class Program:
         return frozenset(ident for ident, test in self.ask_if if test(facts, values) is False)
 
 
-def _affected(ruleset: RuleSet, ordered: tuple[tuple[str, Compiled], ...],
-              ) -> dict[str, tuple[tuple[str, Compiled], ...]]:
-    from .conditions import names
-
-    conditions = {c.id: c.when.expr for c in ruleset.conclusions} | {i.id: i.when.expr for i in ruleset.issues}
-    depends: dict[str, set[str]] = {}
-    for ident, _ in ordered:  # conclusions come before anything that uses them
-        found: set[str] = set()
-        for name in names(conditions[ident]):
-            found |= depends.get(name, {name})
-        depends[ident] = found
-    return {q.id: tuple((ident, test) for ident, test in ordered if q.id in depends[ident])
-            for q in ruleset.questions}
+def _depends(ruleset: RuleSet) -> dict[str, tuple[str, ...]]:
+    depends: dict[str, tuple[str, ...]] = {}
+    for cond in [(c.id, c.when.expr) for c in ruleset.conclusions] + [(i.id, i.when.expr) for i in ruleset.issues]:
+        depends[cond[0]] = dependencies(cond[1], depends)  # conclusions come before anything that uses them
+    return depends
 
 
 _PROGRAMS: dict[int, Program] = {}
@@ -177,18 +139,23 @@ def program(ruleset: RuleSet) -> Program:
     if cached is not None and cached.ruleset is ruleset:
         return cached
     names = frozenset(c.id for c in ruleset.conclusions)
-    conclusions = tuple((c.id, compile_expr(c.when.expr, names)) for c in ruleset.conclusions)
-    issues = tuple((i.id, compile_expr(i.when.expr, names)) for i in ruleset.issues)
-    affected = _affected(ruleset, conclusions + issues)
-    reads: dict[str, list[str]] = {ident: [] for ident, _ in conclusions + issues}
+    compiler = _Compiler(names)
+    conclusions = tuple((c.id, compiler.visit(c.when.expr)) for c in ruleset.conclusions)
+    issues = tuple((i.id, compiler.visit(i.when.expr)) for i in ruleset.issues)
+    depends = _depends(ruleset)
+    ordered = conclusions + issues
+    affected = {q.id: tuple((ident, test) for ident, test in ordered if q.id in depends[ident])
+                for q in ruleset.questions}
+    reads: dict[str, list[str]] = {ident: [] for ident, _ in ordered}
     for question, idents in affected.items():
         for ident, _ in idents:
             reads[ident].append(question)
+    ask_if = tuple((q.id, compiler.visit(q.ask_if.expr)) for q in ruleset.questions if q.ask_if is not None)
     prog = Program(
         ruleset=ruleset, conclusions=conclusions, issues=issues,
-        ask_if=tuple((q.id, compile_expr(q.ask_if.expr, names)) for q in ruleset.questions
-                     if q.ask_if is not None),
-        affected=affected, reads={ident: tuple(found) for ident, found in reads.items()}, trees={},
+        ask_if=ask_if,
+        affected=affected, reads={ident: tuple(found) for ident, found in reads.items()}, depends=depends,
+        names=names, leaves=compiler.leaves, trees={},
     )
     if len(_PROGRAMS) > 64:
         _PROGRAMS.clear()
@@ -240,37 +207,70 @@ class _Memo(Protocol):
     def __setitem__(self, name: str, tree: Explanation) -> None: ...
 
 
-def value_of(expr: Expr, facts: Facts, values: Values, conclusions: Mapping[str, object]) -> Tri:
-    """The value of one sub-condition, directly (the same semantics as :func:`compile_expr`)."""
-    if isinstance(expr, Const):
-        return expr.value
-    if isinstance(expr, Not):
-        inner = value_of(expr.operand, facts, values, conclusions)
-        return None if inner is None else not inner
-    if isinstance(expr, (And, Or)):
-        stop = isinstance(expr, Or)  # the value that decides: true for or, false for and
-        result: Tri = not stop
-        for op in expr.operands:
-            part = value_of(op, facts, values, conclusions)
-            if part is stop:
-                return stop
-            if part is None:
-                result = None
-        return result
-    if isinstance(expr, Known):
-        return expr.name in facts
-    if isinstance(expr, Ref) and expr.name in conclusions:
-        return values.get(expr.name)
-    fact = facts.get(expr.name)
-    if fact is None:
-        return None
-    if isinstance(expr, Ref):
-        return bool(fact)
-    if isinstance(expr, In):
-        return (fact in expr.values) != expr.negated
-    if isinstance(expr, Contains):
-        return expr.value in fact  # type: ignore[operator]
-    return bool(_ORDER[expr.op](fact, expr.value))
+class _Explainer(Visitor[Explanation]):
+    """The reasoning tree of one condition: each node with its value and the answer it reads, as data (the
+    words are made in the memo layer, :func:`transferlaw.display.summary`)."""
+
+    def __init__(self, prog: Program, text: str, facts: Facts, values: Values, depth: int,
+                 memo: _Memo | None) -> None:
+        self.prog, self.text, self.facts, self.values, self.depth, self.memo = prog, text, facts, values, depth, memo
+
+    def source(self, expr: Expr) -> str:
+        return self.text[expr.start:expr.end] if expr.end > expr.start else self.text
+
+    def leaf(self, expr: Expr) -> Tri:
+        test = self.prog.leaves.get(id(expr)) or compile_expr(expr, self.prog.names)
+        return test(self.facts, self.values)
+
+    def visit_junction(self, expr: And | Or, conjunction: bool) -> Explanation:
+        children = tuple(self.visit(op) for op in expr.operands)
+        value = logic.junction(not conjunction, [child.value for child in children])  # bottom-up: once each
+        return Explanation(kind="and" if conjunction else "or", text=self.source(expr), value=value,
+                           children=children, expr=expr)
+
+    def visit_not(self, expr: Not) -> Explanation:
+        child = self.visit(expr.operand)
+        return Explanation(kind="not", text=self.source(expr), value=logic.not_(child.value), children=(child,),
+                           expr=expr)
+
+    def visit_const(self, expr: Const) -> Explanation:
+        return Explanation(kind="const", text=self.source(expr), value=expr.value, expr=expr)
+
+    def visit_known(self, expr: Known) -> Explanation:
+        return Explanation(kind="known", text=self.source(expr), value=self.leaf(expr), fact=expr.name,
+                           answer=self.facts.get(expr.name), expr=expr)
+
+    def visit_ref(self, expr: Ref) -> Explanation:
+        return self.fact(expr, "fact") if expr.name not in self.prog.names else self.conclusion(expr)
+
+    def visit_compare(self, expr: Compare) -> Explanation:
+        return self.fact(expr, "compare")
+
+    def visit_in(self, expr: In) -> Explanation:
+        return self.fact(expr, "compare")
+
+    def visit_contains(self, expr: Contains) -> Explanation:
+        return self.fact(expr, "contains")
+
+    def fact(self, expr: Test, kind: str) -> Explanation:
+        return Explanation(kind=kind, text=self.source(expr), value=self.leaf(expr), fact=expr.name,
+                           answer=self.facts.get(expr.name), expr=expr)
+
+    def conclusion(self, expr: Ref) -> Explanation:
+        name = expr.name
+        children: tuple[Explanation, ...] = ()
+        if self.depth < 20:
+            memo = self.memo
+            tree = memo.get(name) if memo is not None else None
+            if tree is None:
+                when = self.prog.ruleset.conclusion_by_id[name].when
+                tree = _Explainer(self.prog, when.text, self.facts, self.values, self.depth + 1, memo).visit(when.expr)
+                if memo is not None:
+                    memo[name] = tree
+            children = (tree,)
+        return Explanation(kind="conclusion", text=self.source(expr), value=self.leaf(expr), conclusion=name,
+                           children=children, expr=expr)
+
 
 def explain(expr: Expr, text: str, ruleset: RuleSet, facts: Facts, values: Values,
             depth: int = 0, memo: _Memo | None = None) -> Explanation:
@@ -279,65 +279,12 @@ def explain(expr: Expr, text: str, ruleset: RuleSet, facts: Facts, values: Value
     ``memo`` shares the (immutable) tree of each conclusion between the trees of one evaluation, so a
     conclusion used by many issues is explained once.
     """
-    source = text[expr.start:expr.end] if expr.end > expr.start else text
-    if isinstance(expr, (And, Or)):
-        kind = "and" if isinstance(expr, And) else "or"
-        children = tuple(explain(op, text, ruleset, facts, values, depth, memo) for op in expr.operands)
-        value = _combine(kind, [child.value for child in children])  # bottom-up: each node evaluated once
-        word = _word(value)
-        met = sum(1 for child in children if child.value is True)
-        summary = f"{met} of {len(children)} {'conditions' if kind == 'and' else 'alternatives'} " \
-                  f"hold — {word}"
-        return Explanation(kind=kind, text=source, value=value, summary=summary, children=children)
-    if isinstance(expr, Not):
-        child = explain(expr.operand, text, ruleset, facts, values, depth, memo)
-        value = None if child.value is None else not child.value
-        word = _word(value)
-        return Explanation(kind="not", text=source, value=value, summary=f"not ({child.text}) — {word}",
-                           children=(child,))
-    value = value_of(expr, facts, values, ruleset.conclusion_by_id)
-    word = _word(value)
-    if isinstance(expr, Const):
-        return Explanation(kind="const", text=source, value=value, summary=word)
-    name = expr.name
-    conclusion = ruleset.conclusion_by_id.get(name)
-    if conclusion is not None:
-        children = ()
-        if depth < 20:
-            tree = memo.get(name) if memo is not None else None
-            if tree is None:
-                tree = explain(conclusion.when.expr, conclusion.when.text, ruleset, facts, values, depth + 1, memo)
-                if memo is not None:
-                    memo[name] = tree
-            children = (tree,)
-        return Explanation(kind="conclusion", text=source, value=value, conclusion=name,
-                           summary=f"{conclusion.title} — {word}", children=children)
-    question = ruleset.question_by_id[name]
-    shown = fact_display(question, facts.get(name))
-    if isinstance(expr, Known):
-        summary = f"{question.prompt} — {'answered' if value else 'not answered'}"
-        return Explanation(kind="known", text=source, value=value, fact=name, summary=summary)
-    kind = "fact" if isinstance(expr, Ref) else "contains" if isinstance(expr, Contains) else "compare"
-    test = compare_text(question, expr)
-    summary = f"{question.prompt} {shown}" if kind == "fact" else f"{test}: answer {shown}"
-    return Explanation(kind=kind, text=source, value=value, fact=name, summary=f"{summary} — {word}")
-
-
-def _combine(kind: str, parts: list[Tri]) -> Tri:
-    """Kleene and / or of already-evaluated parts."""
-    stop = kind == "or"  # the value that decides: true for or, false for and
-    if stop in parts:
-        return stop
-    return None if None in parts else not stop
+    return _Explainer(program(ruleset), text, facts, values, depth, memo).visit(expr)
 
 
 def status_of(value: Tri) -> Status:
     """The finding an issue's value gives: raised, not raised, or undetermined."""
     return "undetermined" if value is None else "raised" if value else "not_raised"
-
-
-def _word(value: Tri) -> str:
-    return "unknown" if value is None else "true" if value else "false"
 
 
 def reasons(node: Explanation, facts: Facts) -> tuple[Reason, ...]:

@@ -21,18 +21,19 @@ from pathlib import Path
 
 from . import analysis
 from . import kleene
-from .conditions import names
+from . import logic
 from .errors import CompileError
 from .errors import Diagnostic
 from .errors import SourceError
 from .errors import ValidationFailed
-from .model import Expr
 from .model import Known
 from .model import Question
 from .model import RuleSet
 from .model import Text
 from .model import Tri
 from .model import Value
+from .visitor import Walker
+from .visitor import names
 
 BUDGET = 20_000     # evaluations one search may spend before it gives up (and reports nothing)
 WEAK_COUNTER = 60   # a counterargument shorter than this many characters is not a real one
@@ -174,20 +175,14 @@ def _domain(question: Question, ruleset: RuleSet, known_tested: set[str]) -> lis
     return values
 
 
+class _Known(Walker[str]):
+    def visit_known(self, expr: Known) -> Iterator[str]:
+        yield expr.name
+
+
 def _known_tested(ruleset: RuleSet) -> set[str]:
-    found: set[str] = set()
-
-    def walk(expr: Expr) -> None:
-        if isinstance(expr, Known):
-            found.add(expr.name)
-        for child in getattr(expr, "operands", ()) or ((expr.operand,) if hasattr(expr, "operand") else ()):
-            walk(child)
-
-    for c in ruleset.conclusions:
-        walk(c.when.expr)
-    for i in ruleset.issues:
-        walk(i.when.expr)
-    return found
+    conditions = [c.when.expr for c in ruleset.conclusions] + [i.when.expr for i in ruleset.issues]
+    return {name for expr in conditions for name in _Known().visit(expr)}
 
 
 def _search(program: kleene.Program, domains: Sequence[tuple[str, list[Value | None]]],
@@ -247,7 +242,7 @@ def _constant_and_duplicate(ruleset: RuleSet) -> Iterator[Diagnostic]:
             return v[i]
 
         def fails(v: Mapping[str, Tri], i: str = ident) -> Tri:
-            return None if v[i] is None else not v[i]
+            return logic.not_(v[i])
 
         if _search(program, domains, holds) is False:
             yield _warn(cond.pos, f"the condition of {kind} '{ident}' can never be true",

@@ -272,15 +272,18 @@ class RuleSet:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Explanation:
-    """One node of a reasoning tree: a sub-condition, its value, and the nodes beneath it."""
+    """One node of a reasoning tree, as data: a sub-condition (``expr``, its source ``text``), its value, the
+    question it reads and the answer it read (``fact``, ``answer``) or the conclusion it uses, and the nodes
+    beneath it. The words for it are made in the memo layer (:func:`transferlaw.display.summary`)."""
 
     kind: str
     text: str
     value: Tri
-    summary: str
     fact: str | None = None
+    answer: Value | None = None
     conclusion: str | None = None
     children: tuple[Explanation, ...] = ()
+    expr: Expr | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
