@@ -111,3 +111,31 @@ def test_public_api_is_sorted_and_complete() -> None:
     assert transferlaw.__all__ == sorted(transferlaw.__all__)
     for name in transferlaw.__all__:
         assert hasattr(transferlaw, name)
+
+
+def test_every_api_function_is_public_and_documented() -> None:
+    """Each function api.py defines is public and has a docstring; helpers live in the modules they serve."""
+    import inspect
+
+    defined = [(name, value) for name, value in vars(api).items()
+               if inspect.isfunction(value) and value.__module__ == api.__name__]
+    assert defined
+    undocumented = [name for name, value in defined if not name.startswith("_") and not inspect.getdoc(value)]
+    assert undocumented == []
+    private = {name for name, _ in defined if name.startswith("_")}
+    assert private <= {"_ws"}  # the default Workspace, while the loading functions take it as an option
+
+
+def test_compare_cases_is_what_if_with_the_case_already_changed() -> None:
+    """compare_cases evaluates two cases with the chosen engine and gives the same changes as what_if."""
+    import dataclasses
+
+    case, ruleset = api.load_case(CASE, [MINI_RULES])
+    after = api.with_settings(case, ruleset, ["citizen=true"])
+    assert after.facts["citizen"] is True and dataclasses.replace(after, facts=case.facts) == case
+    engines: tuple[api.EngineChoice, ...] = ("auto", "python")
+    for engine_name in engines:
+        before_eval, after_eval, changes = api.compare_cases(case, after, ruleset, engine_name)
+        assert (before_eval.case, after_eval.case) == (case, after)
+        assert changes == api.what_if(case, ruleset, ["citizen=true"], engine_name)[2]
+        assert changes and all(c.before != c.after for c in changes)

@@ -623,3 +623,28 @@ def test_issue13_a_closed_stdout_is_one_line_and_exit_1(command: str) -> None:
                             text=True, timeout=120, preexec_fn=lambda: os.close(1))
     assert result.returncode == 1
     assert _last_line(result.stderr) == "transferlaw: cannot write to standard output: Bad file descriptor"
+
+
+def test_json_views_are_the_views_module(runner: CliRunner) -> None:
+    """whatif, sensitivity, check and test print, as JSON, exactly what transferlaw.views builds for the API's
+    results (the one place each command's JSON view is made)."""
+    from transferlaw import api
+    from transferlaw import views
+
+    case, ruleset = api.load_case(MINI_CASE, [MINI_RULES])
+    _, _, changes = api.what_if(case, ruleset, ["citizen=true"])
+    expected = {
+        ("whatif", str(MINI_CASE), "--set", "citizen=true"): views.dumps(views.whatif_json(["citizen=true"], changes,
+                                                                                          ruleset)),
+        ("sensitivity", str(MINI_CASE)): views.dumps(views.sensitivity_json(api.fact_sensitivity(case, ruleset),
+                                                                            ruleset)),
+        ("check", "mini"): views.dumps(views.check_json([api.check_ruleset("mini", [MINI_RULES])]), ascii_only=True),
+    }
+    loaded, tests = api.load_tests("mini", [MINI_RULES])
+    expected[("test", "mini")] = views.dumps(views.tests_json(loaded, api.run_tests(loaded, tests), None),
+                                             ascii_only=True)
+    for args, shown in expected.items():
+        code, out, err = invoke(runner, *RULES, *args, "--format", "json")
+        assert code == 0, err
+        assert out == shown + "\n", args
+    assert json.loads(expected[("whatif", str(MINI_CASE), "--set", "citizen=true")])["changes"]

@@ -18,6 +18,7 @@ from .display import fact_display
 from .errors import Collector
 from .errors import Position
 from .kleene import status_of
+from .model import Evaluation
 from .model import Question
 from .model import RuleSet
 from .model import Status
@@ -84,6 +85,15 @@ def changes(ruleset: RuleSet, before: Mapping[str, Tri], after: Mapping[str, Tri
         Change(issue=ident, before=status_of(before[ident]), after=status_of(after[ident]))
         for ident in idents if before[ident] is not after[ident]
     )
+
+
+def finding_changes(ruleset: RuleSet, before: Evaluation, after: Evaluation) -> tuple[Change, ...]:
+    """The issues whose status differs between two evaluations of ``ruleset``, in rule-set order."""
+    return changes(ruleset, _values(before), _values(after))
+
+
+def _values(evaluation: Evaluation) -> dict[str, Tri]:
+    return {f.issue.id: None if f.status == "undetermined" else f.status == "raised" for f in evaluation.findings}
 
 
 def sensitivity(ruleset: RuleSet, facts: Mapping[str, Value]) -> tuple[FactSensitivity, ...]:

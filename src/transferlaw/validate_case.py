@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ from .errors import Collector
 from .errors import Diagnostic
 from .errors import Position
 from .errors import SourceError
+from .errors import TransferlawError
+from .errors import ValidationFailed
 from .errors import display_path
 from .errors import suggest
 from .limits import MAX_CHOICES
@@ -41,6 +45,7 @@ from .yamlio import YamlDoc
 from .yamlio import YList
 from .yamlio import YMap
 from .yamlio import load_file
+from .yamlio import load_text
 from .yamlio import unfit_character
 
 CASE = {
@@ -263,3 +268,40 @@ def _number(q: Question, value: Any, meta: Scalar | YMap | YList, out: Collector
 
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def with_settings(case: Case, ruleset: RuleSet, settings: Sequence[str]) -> Case:
+    """``case`` with ``FACT=VALUE`` settings applied (``VALUE`` is YAML; ``unknown`` clears the fact), each
+    validated like a case file's answer and located at ``--set FACT=VALUE``; every problem reported at once."""
+    out = Collector()
+    facts = dict(case.facts)
+    for setting in settings:
+        where = Position(f"--set {setting}")
+        name, sep, raw = setting.partition("=")
+        name = name.strip()
+        question = ruleset.question_by_id.get(name)
+        if not sep or not name:
+            out.error(where, "expected FACT=VALUE", "e.g. --set consent_given=true")
+            continue
+        if question is None:
+            out.error(where, f"unknown question '{name}'", suggest(name, ruleset.question_by_id))
+            continue
+        try:
+            value = load_text(raw, where.path).root
+        except ValidationFailed as exc:  # e.g. 1:30: said as a case file would say it, at the setting
+            out.extend(dataclasses.replace(d, pos=where) for d in exc.diagnostics)
+            continue
+        except TransferlawError as exc:
+            out.error(where, f"cannot read the value: {exc}")
+            continue
+        meta = value if isinstance(value, (YMap, YList)) else Scalar(where, None, raw.strip(), "")
+        if isinstance(value, (YMap, YList)):
+            value.pos = where
+        parsed = fact_value(question, value, meta, out)
+        if parsed is None:
+            facts.pop(name, None)
+        else:
+            facts[name] = parsed
+    out.raise_if_errors()
+    ordered = {q.id: facts[q.id] for q in ruleset.questions if q.id in facts}
+    return dataclasses.replace(case, facts=ordered)

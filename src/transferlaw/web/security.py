@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 COOKIE = "transferlaw_browser"
 FIELD = "csrf"
@@ -55,3 +57,15 @@ def memo_policy(html: str) -> str:
         for style in _STYLE.findall(html))
     return f"default-src 'none'; style-src {hashes or chr(39) + 'none' + chr(39)}; frame-ancestors 'self'; " \
            "base-uri 'none'; form-action 'none'"
+
+
+def host_allowed(host: str, trusted: Sequence[str]) -> bool:
+    """Whether a request's ``host[:port]`` names one of ``trusted`` (an IPv6 address with or without brackets).
+
+    Not werkzeug's ``TRUSTED_HOSTS``: it cuts every name at its first colon, so ``[::1]:8000`` never matches.
+    """
+    try:
+        name = urlsplit(f"//{host}").hostname
+    except ValueError:  # e.g. "[::1" or a bad port
+        return False
+    return name is not None and name in {t.strip("[]").lower() for t in trusted}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
+from ..api import EngineChoice
 from ..errors import OutputError
 from .app import LOCAL_HOSTS
 from .app import create_app
@@ -26,9 +27,9 @@ def is_local(host: str) -> bool:
 
 
 def serve(host: str, port: int, rules_dirs: Sequence[Path] | None = None, state_dir: Path | None = None,
-          say: Callable[[str], None] = print) -> None:
-    """Serve the app at ``host:port`` (threads, one per request) until Ctrl-C."""
-    app = create_app(rules_dirs, state_dir, trusted_hosts=LOCAL_HOSTS if is_local(host) else None)
+          say: Callable[[str], None] = print, engine: EngineChoice = "auto") -> None:
+    """Serve the app at ``host:port`` (threads, one per request) until Ctrl-C; ``engine`` evaluates."""
+    app = create_app(rules_dirs, state_dir, trusted_hosts=LOCAL_HOSTS if is_local(host) else None, engine=engine)
     _check_free(host, port)
     try:
         server = make_server(host, port, app, threaded=True)
