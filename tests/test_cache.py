@@ -24,10 +24,9 @@ def test_cached_rule_set_equals_the_validated_one(tmp_path: Path) -> None:
     """A validated rule set is stored and comes back equal."""
     directory = tmp_path / "mini"
     shutil.copytree(MINI_RULES / "mini", directory, ignore=shutil.ignore_patterns("tests"))
-    ruleset = api.load_ruleset(directory)
-    api._CACHE.clear()
+    ruleset = api.load_ruleset(directory, workspace=api.Workspace())
     assert cache.load(_key(directory))[0] == ruleset  # type: ignore[index]
-    assert api.load_ruleset(directory) == ruleset
+    assert api.load_ruleset(directory, workspace=api.Workspace()) == ruleset  # a cold start reads the cache
 
 
 def test_any_byte_changed_is_a_different_key(tmp_path: Path) -> None:
@@ -66,12 +65,11 @@ def test_corrupt_entry_is_a_miss(tmp_path: Path) -> None:
     """A damaged cache file is ignored, not an error."""
     directory = tmp_path / "mini"
     shutil.copytree(MINI_RULES / "mini", directory, ignore=shutil.ignore_patterns("tests"))
-    api.load_ruleset(directory)
+    api.load_ruleset(directory, workspace=api.Workspace())
     entry = cache.cache_dir("rulesets") / f"{_key(directory)}.pickle"  # type: ignore[operator]
     entry.write_bytes(b"not a pickle")
     assert cache.load(_key(directory)) is None
-    api._CACHE.clear()
-    assert api.load_ruleset(directory).id == "mini"
+    assert api.load_ruleset(directory, workspace=api.Workspace()).id == "mini"
 
 
 def test_cache_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ from transferlaw.errors import ValidationFailed
 from transferlaw.model import Condition
 from transferlaw.model import RuleSet
 from transferlaw.validate_case import case_from_mapping
+from transferlaw.workspace import Workspace
 from transferlaw.yamlio import load_text
 
 from .conftest import run_isolated
@@ -245,14 +246,17 @@ def test_repeated_reloads_do_not_leak() -> None:
 
 
 def test_shared_engines_are_bounded(mini: RuleSet) -> None:
-    """engine_for keeps at most MAX_CACHED engines and frees the least recently used."""
+    """A workspace keeps at most MAX_CACHED engines and frees the least recently used."""
+    workspace = Workspace()
     compiled = compile_ruleset(mini)
-    first = engine.engine_for(compiled)
-    assert engine.engine_for(compiled) is first
-    for n in range(engine.MAX_CACHED + 1):
-        engine.engine_for(dataclasses.replace(compiled, name=f"mini@cache{n}"))
+    first = workspace.engine_for(compiled)
+    assert workspace.engine_for(compiled) is first
+    engines = [workspace.engine_for(dataclasses.replace(compiled, name=f"mini@cache{n}"))
+               for n in range(engine.MAX_CACHED + 1)]
     assert first._handle is None
-    assert len(engine._ENGINES) <= engine.MAX_CACHED
+    assert sum(e._handle is not None for e in engines) == engine.MAX_CACHED
+    workspace.close()
+    assert all(e._handle is None for e in engines)
 
 
 def test_durable_and_python_agree_on_mini(mini: RuleSet) -> None:

@@ -12,6 +12,7 @@ import html.parser
 import io
 import os
 import re
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -582,8 +583,9 @@ def test_compiled_templates_are_cached_per_environment_and_version(tmp_path: Pat
     first = resources.code_flavour("authored", module)
     module.write_text("two", encoding="utf-8")
     assert resources.code_flavour("authored", module) != first
-    caches = [sandbox.ENV.bytecode_cache, render._env(None, markdown=True).bytecode_cache,
-              render._env(None).bytecode_cache]
+    memos = render.Memos(threading.RLock())
+    caches = [sandbox.ENV.bytecode_cache, memos.env(None, markdown=True).bytecode_cache,
+              memos.env(None).bytecode_cache]
     assert all(cache is not None for cache in caches)  # caching is on in the test run (conftest)
     assert len({getattr(cache, "pattern", None) for cache in caches}) == 3
 

@@ -70,6 +70,7 @@ from .render import index_parts
 from .resources import templates_dir
 from .sources import Item
 from .sources import expand
+from .workspace import Workspace
 
 SUMMARY_FILES = ("summary.csv", "summary.json", "index.html")
 TIMEOUT = 120.0
@@ -89,6 +90,41 @@ class Options:
     engine: api.EngineChoice = "auto"
     timeout: float | None = TIMEOUT
     """Seconds one case may take before its worker is stopped and the case failed (None or 0: no limit)."""
+    worker: Worker = field(default_factory=lambda: Worker(), compare=False, repr=False)
+    """The state of the worker process these options reached (each worker builds its own)."""
+
+
+class Worker:
+    """A batch worker's own :class:`~transferlaw.workspace.Workspace`, and the rule sets it loaded for the
+    batch with their digests (kept for the batch: every case sees the same rules, even if the files change
+    while it runs; as many as the rule sets the batch's cases name). Built on the worker's first case: it is
+    never pickled, and a forked worker, which sees another process id, never uses its parent's."""
+
+    __slots__ = ("_pid", "_workspace", "_rulesets")
+
+    def __init__(self) -> None:
+        self._pid = 0
+        self._workspace: Workspace | None = None
+        self._rulesets: dict[str, tuple[RuleSet, str]] = {}
+
+    def __reduce__(self) -> tuple[type[Worker], tuple[()]]:
+        return (Worker, ())
+
+    @property
+    def workspace(self) -> Workspace:
+        """This process's workspace for the batch."""
+        if self._workspace is None or self._pid != os.getpid():
+            self._pid, self._workspace, self._rulesets = os.getpid(), api.Workspace(), {}
+        return self._workspace
+
+    def ruleset(self, directory: str) -> tuple[RuleSet, str]:
+        """A rule set and its digest, loaded once per batch and worker."""
+        workspace = self.workspace
+        found = self._rulesets.get(directory)
+        if found is None:
+            ruleset = api.load_ruleset(Path(directory), workspace=workspace)
+            found = self._rulesets[directory] = (ruleset, digest(repr(ruleset)))
+        return found
 
 
 @dataclass
@@ -185,8 +221,9 @@ def process(item: Work, options: Options) -> Outcome:
         outcome.problems = list(item.problems)
         return outcome
     try:
-        ruleset, ruleset_digest = _ruleset(item.ruleset_dir)
-        evaluation = api.evaluate_case(item.case, ruleset, options.engine)
+        worker = options.worker
+        ruleset, ruleset_digest = worker.ruleset(item.ruleset_dir)
+        evaluation = api.evaluate_case(item.case, ruleset, options.engine, workspace=worker.workspace)
         for finding in evaluation.findings:
             if finding.status == "raised":
                 outcome.raised[finding.issue.severity] += 1
@@ -194,10 +231,11 @@ def process(item: Work, options: Options) -> Outcome:
                 outcome.undetermined += 1
             else:
                 outcome.not_raised += 1
-        document = api.memo_document(evaluation, options.date, options.meta)  # built once for every format
+        document = api.memo_document(evaluation, options.date, options.meta,  # built once for every format
+                                     workspace=worker.workspace)
         for fmt in item.formats:
             target = options.outdir / f"{item.key}.{fmt}"
-            data = api.render_document(document, fmt)
+            data = api.render_document(document, fmt, workspace=worker.workspace)
             write_output(target, data, force=True, sync_dir=False)  # the folder is fsynced once, at the end
             outcome.outputs.append(target.name)
             outcome.sizes.append(len(data))
@@ -208,19 +246,6 @@ def process(item: Work, options: Options) -> Outcome:
         outcome.problems = [f"{item.source}: {line}" if not line.startswith(item.source) else line
                             for line in exc.report().splitlines()]
     return outcome
-
-
-_RULESETS: dict[str, tuple[RuleSet, str]] = {}
-
-
-def _ruleset(directory: str) -> tuple[RuleSet, str]:
-    """A rule set and its digest, loaded once per batch and process: every case of a batch sees the same
-    rules, even if the files change while it runs."""
-    found = _RULESETS.get(directory)
-    if found is None:
-        ruleset = api.load_ruleset(Path(directory))
-        found = _RULESETS[directory] = (ruleset, digest(repr(ruleset)))
-    return found
 
 
 class _Planner:
@@ -282,7 +307,6 @@ def run(inputs: Sequence[Path], options: Options, *, jobs: int = 1, mapping: Pat
     :raises workers.WorkersFailed: when the worker processes cannot start.
     """
     make_dir(options.outdir)
-    _RULESETS.clear()  # workers fork from this process: they must not inherit rule sets an earlier call loaded
     result = Result()
     manifest = Manifest.load(options.outdir)
     planner = _Planner(options, manifest)

@@ -12,7 +12,6 @@ Anything wrong with a cache entry means a miss, never an error.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import pickle
@@ -29,9 +28,11 @@ from .resources import cache_dir
 FORMAT = 3
 
 
-@functools.cache
 def code_stamp() -> str:
-    """The name, size and modification time of every module of this package (a stat each, no reading)."""
+    """The name, size and modification time of every module of this package (a stat each, no reading).
+
+    Not kept: it is asked once per rule set a workspace loads from disk and once per batch, and a process
+    whose code is edited while it runs then sees the change."""
     stamps = []
     folders = [os.path.dirname(__file__)]
     while folders:

@@ -1,19 +1,21 @@
 """Build the memo document (docs/memo-json.md): an evaluation as plain, ordered data.
 
 The JSON output is this document, and the Markdown and HTML templates render it, so the formats never
-disagree. Rule-set text is rendered here, in the sandbox (``authored``, results kept by ``textcache``).
+disagree. Rule-set text is rendered here, in the sandbox (``authored``, results kept by the prepared rule set's
+``textcache.TextCache``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 from typing import Any
 
 from . import __version__
 from . import sensitivity
-from . import textcache
 from .display import counted
 from .display import fact_display
+from .display import summary
 from .evaluate import engine_label
 from .model import AUTHORITY_KINDS
 from .model import SEVERITIES
@@ -25,6 +27,9 @@ from .model import MemoMeta
 from .model import Reason
 from .model import Text
 from .model import Tri
+
+if TYPE_CHECKING:
+    from .workspace import Prepared
 
 SCHEMA = "transferlaw.memo"
 SCHEMA_VERSION = 2
@@ -57,19 +62,22 @@ def _plain(value: object) -> object:
     return list(value) if isinstance(value, tuple) else value
 
 
-def build(evaluation: Evaluation, *, as_of: dt.date, meta: MemoMeta | None = None) -> dict[str, Any]:
-    """The memo document for an evaluation, dated ``as_of``; ``meta`` overrides the case's memo heading."""
+def build(evaluation: Evaluation, *, as_of: dt.date, prepared: Prepared,
+          meta: MemoMeta | None = None) -> dict[str, Any]:
+    """The memo document for an evaluation, dated ``as_of``; ``meta`` overrides the case's memo heading.
+    ``prepared`` is the evaluation's rule set as its workspace prepared it: its text and tree caches are used."""
     ruleset, case = evaluation.ruleset, evaluation.case
+    texts = prepared.texts
     meta = _merge(case.memo, meta)
     context = text_context(evaluation, as_of)
 
     def render(text: Text) -> str:
-        return textcache.render(text, context)
+        return texts.render(text, context)
 
     nodes: dict[int, dict[str, Any]] = {}  # shared subtrees of the reasoning trees, converted once
     per_status = {status: {**context, "status": status} for status in ("raised", "undetermined", "not_raised")}
-    findings = [_finding(f, evaluation, lambda text, f=f: textcache.render(text, per_status[f.status]), nodes)
-                for f in evaluation.findings]
+    findings = [_finding(f, evaluation, lambda text, f=f: texts.render(text, per_status[f.status]), nodes,
+                         prepared) for f in evaluation.findings]
     counts = {s: sum(1 for f in evaluation.findings if f.status == s)
               for s in ("raised", "undetermined", "not_raised")}
     by_severity = {s: sum(1 for f in evaluation.findings
@@ -102,7 +110,7 @@ def build(evaluation: Evaluation, *, as_of: dt.date, meta: MemoMeta | None = Non
         "conclusions": [
             {"id": c.conclusion.id, "title": c.conclusion.title, "value": c.value,
              "because_text": _because_text(c.reasons, evaluation),
-             "explanation": _root(c.conclusion.id, c.explanation, evaluation, nodes)}
+             "explanation": _root(c.conclusion.id, c.explanation, evaluation, nodes, prepared)}
             for c in evaluation.conclusions
         ],
         "facts": _facts(evaluation),
@@ -125,7 +133,8 @@ def _merge(base: MemoMeta, override: MemoMeta | None) -> MemoMeta:
                     privileged=override.privileged or base.privileged)
 
 
-def _finding(f: Finding, evaluation: Evaluation, render: Any, nodes: dict[int, dict[str, Any]]) -> dict[str, Any]:
+def _finding(f: Finding, evaluation: Evaluation, render: Any, nodes: dict[int, dict[str, Any]],
+             prepared: Prepared) -> dict[str, Any]:
     issue, ruleset = f.issue, evaluation.ruleset
     return {
         "id": issue.id,
@@ -142,7 +151,7 @@ def _finding(f: Finding, evaluation: Evaluation, render: Any, nodes: dict[int, d
         "because": [_reason(r, evaluation) for r in f.reasons],
         "because_text": _because_text(f.reasons, evaluation),
         "missing_facts": [{"id": q, "prompt": ruleset.question_by_id[q].prompt} for q in f.missing],
-        "explanation": _root(issue.id, f.explanation, evaluation, nodes),
+        "explanation": _root(issue.id, f.explanation, evaluation, nodes, prepared),
         "authorities": list(issue.authorities),
     }
 
@@ -172,20 +181,16 @@ def _because_text(reasons: tuple[Reason, ...], evaluation: Evaluation) -> str:
     return "; ".join(parts) + "." if parts else "No facts are needed: the condition is fixed."
 
 
-_CONVERTED: dict[tuple[str, str], dict[int, tuple[Explanation, dict[str, Any]]]] = {}
-PER_CONDITION = 64
-
-
-def _root(ident: str, tree: Explanation, evaluation: Evaluation, memo: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    """The reasoning tree of a conclusion or issue as data, kept across cases while its tree is shared
-    (:class:`transferlaw.kleene.Trees`), at most ``PER_CONDITION`` per condition."""
-    kept = _CONVERTED.setdefault((evaluation.ruleset.id, ident), {})
+def _root(ident: str, tree: Explanation, evaluation: Evaluation, memo: dict[int, dict[str, Any]],
+          prepared: Prepared) -> dict[str, Any]:
+    """The reasoning tree of a conclusion or issue as data, kept in ``prepared.trees`` across cases while its
+    tree is shared (:class:`transferlaw.kleene.Trees`)."""
+    kept = prepared.trees[ident]
     found = kept.get(id(tree))
     if found is not None and found[0] is tree:
         return found[1]
     converted = _node(tree, evaluation, memo)
-    if len(kept) < PER_CONDITION:
-        kept[id(tree)] = (tree, converted)  # the tree is held, so its id is not reused
+    kept.put(id(tree), (tree, converted))  # the tree is held, so its id is not reused
     return converted
 
 
@@ -204,7 +209,7 @@ def _node(node: Explanation, evaluation: Evaluation,
                 "display": fact_display(question, evaluation.case.facts.get(node.fact))}
     children = [] if node.conclusion is not None else [_node(c, evaluation, memo) for c in node.children]
     result = {
-        "kind": node.kind, "text": node.text, "value": node.value, "summary": node.summary,
+        "kind": node.kind, "text": node.text, "value": node.value, "summary": summary(node, evaluation.ruleset),
         "fact": fact, "conclusion": node.conclusion, "children": children,
     }
     if memo is not None:

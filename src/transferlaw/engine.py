@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -54,7 +53,7 @@ else:
     VERSION = _version(getattr(_dre, "__file__", None))
 
 _SID = "<sid>"  # a placeholder in the derived facts' JSON; sids are decimal numbers
-MAX_CACHED = 16
+MAX_CACHED = 16  # engines a workspace keeps (transferlaw.workspace.ENGINES)
 _OK, _NOT_HANDLED, _OBSERVED = 0, 1, 2
 
 
@@ -254,22 +253,3 @@ def _check_scalar(name: str, value: object) -> None:
             raise EngineError(f"'{name}': the text is longer than the engine compares correctly")
         return
     raise EngineError(f"'{name}': a value of type {type(value).__name__} cannot be sent to the engine")
-
-
-_ENGINES: OrderedDict[str, DurableEngine] = OrderedDict()
-_ENGINES_LOCK = threading.Lock()
-
-
-def engine_for(compiled: CompiledRuleSet) -> DurableEngine:
-    """A shared engine per compiled rule set (by content hash); the least recently used is freed."""
-    with _ENGINES_LOCK:
-        engine = _ENGINES.get(compiled.name)
-        if engine is not None:
-            _ENGINES.move_to_end(compiled.name)
-            return engine
-        engine = DurableEngine(compiled)
-        _ENGINES[compiled.name] = engine
-        while len(_ENGINES) > MAX_CACHED:
-            _, old = _ENGINES.popitem(last=False)
-            old.close()
-        return engine

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Literal
 
 from . import analysis
 from . import engine as durable
 from . import kleene
-from .compiled import CompiledRuleSet
+from . import workspace as workspace_
 from .errors import EngineError
 from .kleene import status_of as status_of  # re-exported
 from .model import SEVERITIES
@@ -21,12 +20,10 @@ from .model import Finding
 from .model import RuleSet
 from .model import Tri
 from .model import Value
+from .workspace import Workspace
 
 EngineName = Literal["durable", "python"]
 ENGINES: tuple[EngineName, ...] = ("durable", "python")
-
-_LOCK = threading.Lock()
-_COMPILED: dict[int, tuple[RuleSet, CompiledRuleSet]] = {}
 
 
 def engine_label(engine: str) -> str:
@@ -34,29 +31,13 @@ def engine_label(engine: str) -> str:
     return durable.label() if engine == "durable" else "python (Kleene evaluator)"
 
 
-def remember_compiled(ruleset: RuleSet, compiled: CompiledRuleSet) -> None:
-    """Use ``compiled`` (e.g. from the on-disk cache) as the compiled form of ``ruleset``."""
-    with _LOCK:
-        if len(_COMPILED) > 64:
-            _COMPILED.clear()
-        _COMPILED[id(ruleset)] = (ruleset, compiled)
+def durable_engine(ruleset: RuleSet, workspace: Workspace | None = None) -> durable.DurableEngine:
+    """The durable_rules engine for a rule set, kept by ``workspace`` (default: :func:`workspace.default`)."""
+    return (workspace or workspace_.default()).prepare(ruleset).durable()
 
 
-def durable_engine(ruleset: RuleSet) -> durable.DurableEngine:
-    """The durable_rules engine for a rule set: compiled once, registered in the shared engine cache."""
-    with _LOCK:
-        cached = _COMPILED.get(id(ruleset))
-        if cached is None or cached[0] is not ruleset:
-            from .compile import compile_ruleset  # imported only when the cache has no compiled form
-
-            if len(_COMPILED) > 64:
-                _COMPILED.clear()
-            cached = (ruleset, compile_ruleset(ruleset))
-            _COMPILED[id(ruleset)] = cached
-    return durable.engine_for(cached[1])
-
-
-def values(ruleset: RuleSet, facts: Mapping[str, Value], engine: EngineName = "durable") -> dict[str, Tri]:
+def values(ruleset: RuleSet, facts: Mapping[str, Value], engine: EngineName = "durable", *,
+           workspace: Workspace | None = None) -> dict[str, Tri]:
     """Three-valued values of every conclusion and issue.
 
     With ``durable``, durable_rules decides and the Kleene evaluator checks it: any disagreement is an
@@ -65,7 +46,7 @@ def values(ruleset: RuleSet, facts: Mapping[str, Value], engine: EngineName = "d
     expected = kleene.program(ruleset).values(facts)
     if engine == "python":
         return expected
-    decided = durable_engine(ruleset).decide(facts)
+    decided = durable_engine(ruleset, workspace).decide(facts)
     for ident, value in expected.items():
         if decided.get(ident) is not value:
             raise EngineError(f"durable_rules and the reference evaluator disagree on '{ident}' "
@@ -73,20 +54,23 @@ def values(ruleset: RuleSet, facts: Mapping[str, Value], engine: EngineName = "d
     return expected
 
 
-def decide(ruleset: RuleSet, facts: Mapping[str, Value], engine: EngineName = "durable") -> dict[str, Tri]:
+def decide(ruleset: RuleSet, facts: Mapping[str, Value], engine: EngineName = "durable", *,
+           workspace: Workspace | None = None) -> dict[str, Tri]:
     """Values from one engine alone (no cross-check): for benchmarks and engine tests."""
     if engine == "python":
         return kleene.program(ruleset).values(facts)
-    decided = durable_engine(ruleset).decide(facts)
+    decided = durable_engine(ruleset, workspace).decide(facts)
     return {ident: decided.get(ident) for ident in
             [c.id for c in ruleset.conclusions] + [i.id for i in ruleset.issues]}
 
 
-def evaluate(ruleset: RuleSet, case: Case, engine: EngineName = "durable") -> Evaluation:
-    """Evaluate ``case`` against ``ruleset``: findings, conclusions and open questions."""
+def evaluate(ruleset: RuleSet, case: Case, engine: EngineName = "durable", *,
+             workspace: Workspace | None = None) -> Evaluation:
+    """Evaluate ``case`` against ``ruleset``: findings, conclusions and open questions; durable_rules' engine
+    is kept by ``workspace`` (default: :func:`workspace.default`)."""
     facts = case.facts
     program = kleene.program(ruleset)
-    vals = values(ruleset, facts, engine)
+    vals = values(ruleset, facts, engine, workspace=workspace)
     not_applicable = program.not_applicable(facts, vals)
     decided_by = analysis.deciders(ruleset, facts, vals, not_applicable)
     findings = []

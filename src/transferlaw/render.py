@@ -10,6 +10,7 @@ Markdown is rendered.
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,13 @@ from .errors import Diagnostic
 from .errors import Position
 from .errors import SourceError
 from .errors import display_path
+from .lru import LRU
 from .resources import bytecode_cache
 from .resources import code_flavour
 from .resources import templates_dir
 
 FORMATS = ("md", "html", "json")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]>#|!~])")
-_ENVS: dict[tuple[str, ...], jinja2.Environment] = {}
 
 _MD_ENTITY = re.compile(r"&(?!amp;|lt;|#123;|#33;)(?=#?[0-9A-Za-z]+;)")
 _MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")
@@ -57,17 +58,7 @@ def md_safe(value: object) -> object:
     unchanged."""
     if not isinstance(value, str):
         return value
-    done = _MD_DONE.get(value)
-    if done is None:
-        done = _md_safe(value) if _MD_RISKY.search(value) else value
-        if len(_MD_DONE) < _MD_KEEP and len(value) < 1000:
-            _MD_DONE[value] = done
-    return done
-
-
-_MD_DONE: dict[str, str] = {}
-_MD_KEEP = 20_000
-"""Texts already made safe: a batch prints the same prompts and titles in every memo (bounded)."""
+    return _md_safe(value) if _MD_RISKY.search(value) else value
 
 
 def _md_safe(value: str) -> str:
@@ -116,37 +107,73 @@ def md_inline(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def _env(extra: Path | None, markdown: bool = False) -> jinja2.Environment:
-    """The environment for HTML templates (autoescaped), or for Markdown ones (every value :func:`md_safe`)."""
-    dirs = ([str(extra)] if extra is not None else []) + [str(templates_dir())]
-    key = (*dirs, "md" if markdown else "html")
-    env = _ENVS.get(key)
-    if env is None:
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(dirs),
-            undefined=jinja2.StrictUndefined,
-            autoescape=not markdown,
-            finalize=md_safe if markdown else None,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            bytecode_cache=bytecode_cache(code_flavour("md" if markdown else "html", Path(__file__))),
-        )
-        env.filters["md_escape"] = md_escape
-        env.filters["md_cell"] = md_cell
-        env.filters["md_block"] = md_block
-        env.filters["md_inline"] = md_inline
-        env.tests["md_url"] = md_url
-        _ENVS[key] = env
-    return env
+MD_KEEP = 20_000
+"""Texts :class:`Memos` keeps made safe: a batch prints the same prompts and titles in every memo."""
+ENVS = 8
+"""Jinja environments :class:`Memos` keeps: one per templates folder and flavour (md, html)."""
 
 
-def render(document: dict[str, Any], fmt: str, templates: Path | None = None) -> str:
-    """Render ``document`` in ``fmt`` (md, html or json); the text ends with exactly one newline."""
+class Memos:
+    """The memo templates' Jinja environments (each caches its compiled templates) and the Markdown texts
+    already made safe: what a :class:`transferlaw.workspace.Workspace` keeps between memos. Both are bounded
+    and share the workspace's ``lock``."""
+
+    __slots__ = ("_envs", "_md_done", "_md_read")
+
+    def __init__(self, lock: threading.RLock) -> None:
+        self._envs: LRU[tuple[str, ...], jinja2.Environment] = LRU(ENVS, lock)
+        self._md_done: LRU[str, str] = LRU(MD_KEEP, lock, first=True)
+        self._md_read = self._md_done.reader()  # read for every value a Markdown memo prints
+
+    def md_safe(self, value: object) -> object:
+        """:func:`md_safe`, kept for texts shorter than 1,000 characters."""
+        if not isinstance(value, str):
+            return value
+        done = self._md_read(value)
+        if done is None:
+            done = _md_safe(value) if _MD_RISKY.search(value) else value
+            if len(value) < 1000:
+                self._md_done.put(value, done)
+        return done
+
+    def env(self, extra: Path | None, markdown: bool = False) -> jinja2.Environment:
+        """The environment for HTML templates (autoescaped), or for Markdown ones (every value
+        :func:`md_safe`)."""
+        dirs = ([str(extra)] if extra is not None else []) + [str(templates_dir())]
+        key = (*dirs, "md" if markdown else "html")
+        env = self._envs.get(key)
+        if env is None:
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(dirs),
+                undefined=jinja2.StrictUndefined,
+                autoescape=not markdown,
+                finalize=self.md_safe if markdown else None,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=True,
+                bytecode_cache=bytecode_cache(code_flavour("md" if markdown else "html", Path(__file__))),
+            )
+            env.filters["md_escape"] = md_escape
+            env.filters["md_cell"] = md_cell
+            env.filters["md_block"] = md_block
+            env.filters["md_inline"] = md_inline
+            env.tests["md_url"] = md_url
+            self._envs.put(key, env)
+        return env
+
+
+def _memos(memos: Memos | None) -> Memos:
+    """``memos``, or a cold one for a single call."""
+    return memos if memos is not None else Memos(threading.RLock())
+
+
+def render(document: dict[str, Any], fmt: str, templates: Path | None = None, memos: Memos | None = None) -> str:
+    """Render ``document`` in ``fmt`` (md, html or json); the text ends with exactly one newline. ``memos``
+    keeps environments and safe texts between calls (a workspace's; default: none kept)."""
     if fmt == "json":
         return render_json(document).decode("utf-8")
     name = f"memo.{fmt}.j2"
-    env = _env(templates, markdown=fmt == "md")
+    env = _memos(memos).env(templates, markdown=fmt == "md")
     try:
         template = env.get_template(name)
         text = template.render(memo=_heading_as_text(document))
@@ -198,11 +225,11 @@ def render_json(document: dict[str, Any]) -> bytes:
         return orjson.dumps(_whole(document), option=option)
 
 
-def index_parts(templates: Path | None = None) -> Any:
+def index_parts(templates: Path | None = None, memos: Memos | None = None) -> Any:
     """The batch index template's macros ``head()``, ``row(outcome)`` and ``foot(totals)``, so that the
     page can be written a row at a time while the batch runs."""
     try:
-        return _env(templates).get_template("index.html.j2").module
+        return _memos(memos).env(templates).get_template("index.html.j2").module
     except jinja2.TemplateError as exc:
         raise SourceError(Diagnostic(_template_pos(exc, "index.html.j2"), f"template error: {exc}")) from exc
 

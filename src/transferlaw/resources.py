@@ -119,20 +119,15 @@ def _private(path: Path) -> bool:
     return info.st_uid == getuid() and not info.st_mode & 0o022
 
 
-_BYTECODE: dict[str, jinja2.BytecodeCache | None] = {}
-
-
 def bytecode_cache(flavour: str) -> jinja2.BytecodeCache | None:
-    """A cache of compiled Jinja templates, or None; one per ``flavour`` (:func:`code_flavour`).
+    """A cache of compiled Jinja templates on disk, or None; its files are per ``flavour`` (:func:`code_flavour`).
+    Each environment asks once, when it is made (the object only names a folder: nothing is kept here).
 
     Jinja keys its cache on a template's name and source only, but the code it compiles also depends on the
     environment (the sandbox's checks, a ``finalize`` function): each environment has its own flavour, so
     code compiled for one is never loaded into another, nor code compiled by an older transferlaw."""
-    if flavour not in _BYTECODE:
-        directory = cache_dir("jinja")
-        _BYTECODE[flavour] = (_QuietBytecodeCache(str(directory), f"__jinja2_{flavour}_%s.cache")
-                              if directory is not None else None)
-    return _BYTECODE[flavour]
+    directory = cache_dir("jinja")
+    return _QuietBytecodeCache(str(directory), f"__jinja2_{flavour}_%s.cache") if directory is not None else None
 
 
 def code_flavour(name: str, source: Path) -> str:

@@ -556,17 +556,20 @@ def _code_work(code: list[nodes.Node]) -> int:
     return work
 
 
-_SOURCES: dict[str, str] = {}
+_WANTED: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("transferlaw_sandbox_wanted",
+                                                                                 default=None)
+"""The (name, source) :func:`template` is asking Jinja for, while it asks: the loader's only source, so no
+module-level table of every text ever seen is kept (Jinja's own cache holds the compiled ones, bounded)."""
 
 
 class _TextLoader(jinja2.BaseLoader):
     """Serves texts by the hash of their source, so Jinja's bytecode cache applies to them."""
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
-        source = _SOURCES.get(template)
-        if source is None:
+        wanted = _WANTED.get()
+        if wanted is None or wanted[0] != template:
             raise jinja2.TemplateNotFound(template)
-        return source, None, lambda: True
+        return wanted[1], None, lambda: True
 
 
 ENV = _Sandbox(
@@ -577,7 +580,11 @@ ENV = _Sandbox(
     bytecode_cache=bytecode_cache(code_flavour("authored", Path(__file__))),
     cache_size=4096,
 )
-"""The sandbox every rule-set text is parsed, compiled and rendered in."""
+"""The sandbox every rule-set text is parsed, compiled and rendered in.
+
+Left at module level for now (issue 14): ``authored`` and the modules that check texts at load time reach it
+without a workspace. Its only state is Jinja's own bounded cache of compiled texts (``cache_size``), keyed by
+the hash of their source, so it is never stale whichever workspace asks."""
 
 
 def template(source: str) -> jinja2.Template:
@@ -588,8 +595,11 @@ def template(source: str) -> jinja2.Template:
     :raises RecursionError: for code nested too deeply to compile.
     """
     name = "authored-" + hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
-    _SOURCES[name] = source
-    return ENV.get_template(name)
+    token = _WANTED.set((name, source))
+    try:
+        return ENV.get_template(name)
+    finally:
+        _WANTED.reset(token)
 
 
 def run(compiled: jinja2.Template, context: Mapping[str, Any]) -> str:

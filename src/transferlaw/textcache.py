@@ -49,77 +49,97 @@ class Plan:
 PLAIN = Plan(keyed=())
 """Plain text, no Jinja (compared by identity)."""
 
-_PLANS: dict[str, Plan | None] = {}
-_KEPT: dict[str, dict[tuple[object, ...], str]] = {}
-"""source -> (block, *keyed values) -> output (raw with markers if the plan splices)."""
-_PLAIN: tuple[dict[str, str], dict[str, str]] = ({}, {})  # tidied plain text, one-line and block
 _UNSEEN = Plan(keyed=())
-_ONCE: set[str] = set()
-_CHECKED: dict[str, int] = {}
 CHECKS = 4
 
 
-def render(text: Text, context: Mapping[str, Any]) -> str:
-    """``authored.render(text, context)``, from the kept results where possible."""
-    source = text.source
-    plan = _PLANS.get(source, _UNSEEN)
-    if plan is _UNSEEN:
-        if source not in _ONCE:  # planning costs a parse: a text used once (a single memo) is just rendered
-            _ONCE.add(source)
+class TextCache:
+    """The kept outputs of one prepared rule set's texts (:class:`transferlaw.workspace.Prepared` owns one).
+
+    Bounded by the rule set: its texts are the keys, and each keeps at most ``PER_TEXT`` outputs. A batch
+    renders each text once per distinct combination of what it reads instead of once per case, which is most
+    of a memo's time when the texts are templates (bench/bench_batch.py). Dictionary reads and writes need no
+    lock: each is atomic, and two threads that render the same text at once only do the work twice.
+    """
+
+    __slots__ = ("plans", "kept", "plain", "once", "checked")
+
+    def __init__(self) -> None:
+        self.plans: dict[str, Plan | None] = {}
+        self.kept: dict[str, dict[tuple[object, ...], str]] = {}
+        """source -> (block, *keyed values) -> output (raw with markers if the plan splices)."""
+        self.plain: tuple[dict[str, str], dict[str, str]] = ({}, {})  # tidied plain text, one-line and block
+        self.once: set[str] = set()  # texts rendered once: planned the second time
+        self.checked: dict[str, int] = {}  # source -> spliced fills checked against a plain render
+
+    def render(self, text: Text, context: Mapping[str, Any]) -> str:
+        """``authored.render(text, context)``, from the kept results where possible."""
+        source = text.source
+        plan = self.plans.get(source, _UNSEEN)
+        if plan is _UNSEEN:
+            if source not in self.once:  # planning costs a parse: a text used once (one memo) is just rendered
+                self.once.add(source)
+                return authored.render(text, context)
+            plan = self.plan_of(source)
+        if plan is PLAIN:
+            plain = self.plain[text.block]
+            done = plain.get(source)
+            if done is None:
+                done = plain[source] = authored.tidy(text, source)
+            return done
+        if plan is None:
             return authored.render(text, context)
-        plan = plan_of(source)
-    if plan is PLAIN:
-        plain = _PLAIN[text.block]
-        done = plain.get(source)
-        if done is None:
-            done = plain[source] = authored.tidy(text, source)
-        return done
-    if plan is None:
-        return authored.render(text, context)
-    try:
-        keyed = [_lookup(context, read) for read in plan.keyed]
-        values = [context[base][name] for base, name in plan.spliced]
-    except (KeyError, TypeError):  # a missing name: a plain render reports it, located
-        return authored.render(text, context)
-    if plan.spliced and (not all(isinstance(v, str) for v in values)
-                         or any(isinstance(v, str) and _MARKER in v for v in keyed)):
-        return authored.render(text, context)  # a value that is not text, or that looks like a marker
-    key = (text.block, *[_frozen(v) for v in keyed])
-    kept_here = _KEPT.get(source)
-    kept = kept_here.get(key) if kept_here is not None else None
-    if kept is None:
-        kept = _fill(text, context, plan, values)
+        try:
+            keyed = [_lookup(context, read) for read in plan.keyed]
+            values = [context[base][name] for base, name in plan.spliced]
+        except (KeyError, TypeError):  # a missing name: a plain render reports it, located
+            return authored.render(text, context)
+        if plan.spliced and (not all(isinstance(v, str) for v in values)
+                             or any(isinstance(v, str) and _MARKER in v for v in keyed)):
+            return authored.render(text, context)  # a value that is not text, or that looks like a marker
+        key = (text.block, *[_frozen(v) for v in keyed])
+        kept_here = self.kept.get(source)
+        kept = kept_here.get(key) if kept_here is not None else None
         if kept is None:
+            kept = self._fill(text, context, plan, values)
+            if kept is None:
+                return authored.render(text, context)
+            kept_here = self.kept.setdefault(source, {})
+            if len(kept_here) < PER_TEXT:
+                kept_here[key] = kept
+        if not plan.spliced:
+            return kept
+        return authored.tidy(text, _splice(kept, values))
+
+    def _fill(self, text: Text, context: Mapping[str, Any], plan: Plan, values: list[Any]) -> str | None:
+        """What to keep: the tidied output, or with spliced reads the raw output with markers (None: the text
+        turned out not to be spliceable, and now never is)."""
+        if not plan.spliced:
             return authored.render(text, context)
-        kept_here = _KEPT.setdefault(source, {})
-        if len(kept_here) < PER_TEXT:
-            kept_here[key] = kept
-    if not plan.spliced:
-        return kept
-    return authored.tidy(text, _splice(kept, values))
+        marked = {name: dict(value) if name in SPLICEABLE else value for name, value in context.items()}
+        for n, (base, name) in enumerate(plan.spliced):
+            marked[base][name] = f"\x00\ufdd0{n}\ufdd1\x00"
+        raw = authored.render_raw(text, marked)
+        checked = self.checked.get(text.source, 0)
+        if checked < CHECKS:  # the first few fills of each text are checked against a plain render
+            if authored.tidy(text, _splice(raw, values)) != authored.render(text, context):
+                self.plans[text.source] = Plan(keyed=plan.keyed + plan.spliced)
+                return None
+            self.checked[text.source] = checked + 1
+        return raw
+
+    def plan_of(self, source: str) -> Plan | None:
+        """How ``source``'s output can be kept (None: it cannot, render it every time); planned once."""
+        if source in self.plans:
+            return self.plans[source]
+        plan = plan_of(source)
+        self.plans[source] = plan
+        return plan
 
 
 def _splice(raw: str, values: list[Any]) -> str:
     """Put each spliced value where its marker is (one pass: a value is never searched for markers)."""
     return _MARK.sub(lambda m: str(values[int(m.group(1))]), raw)
-
-
-def _fill(text: Text, context: Mapping[str, Any], plan: Plan, values: list[Any]) -> str | None:
-    """What to keep: the tidied output, or with spliced reads the raw output with markers (None: the text
-    turned out not to be spliceable, and now never is)."""
-    if not plan.spliced:
-        return authored.render(text, context)
-    marked = {name: dict(value) if name in SPLICEABLE else value for name, value in context.items()}
-    for n, (base, name) in enumerate(plan.spliced):
-        marked[base][name] = f"\x00\ufdd0{n}\ufdd1\x00"
-    raw = authored.render_raw(text, marked)
-    checked = _CHECKED.get(text.source, 0)
-    if checked < CHECKS:  # the first few fills of each text are checked against a plain render
-        if authored.tidy(text, _splice(raw, values)) != authored.render(text, context):
-            _PLANS[text.source] = Plan(keyed=plan.keyed + plan.spliced)
-            return None
-        _CHECKED[text.source] = checked + 1
-    return raw
 
 
 def _lookup(context: Mapping[str, Any], read: Read) -> Any:
@@ -136,15 +156,12 @@ def _frozen(value: object) -> object:
 
 def plan_of(source: str) -> Plan | None:
     """How ``source``'s output can be kept (None: it cannot, render it every time)."""
-    if source in _PLANS:
-        return _PLANS[source]
     plan: Plan | None = PLAIN
     if authored.is_template(source):
         try:
             plan = _plan(authored.parse_source(source))
         except jinja2.TemplateError:
             plan = None
-    _PLANS[source] = plan
     return plan
 
 

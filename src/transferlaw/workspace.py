@@ -1,0 +1,218 @@
+"""The owner of loaded rule sets: a Workspace loads them and hands out prepared rule sets with their caches.
+
+Like jinja's ``Environment`` or openfisca's ``Simulation``, a :class:`Workspace` (rule-set folders, engine
+choice, memo templates) owns every cache derived from the rule sets it loads, as instance state: a cold start
+is a new Workspace. Each cache is an :class:`~transferlaw.lru.LRU` (bounded) under the workspace's one lock,
+since the web server is threaded. The CLI builds one in its group callback, the web app holds one, each batch
+worker builds its own; the Python API's functions use :func:`default` when they are not given one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from typing import Literal
+
+from . import cache
+from . import engine as durable
+from . import paths
+from .compiled import CompiledRuleSet
+from .errors import Diagnostic
+from .errors import Position
+from .errors import SourceError
+from .errors import display_path
+from .errors import quoted
+from .errors import shortened
+from .errors import suggest
+from .lru import LRU
+from .model import Explanation
+from .model import RuleSet
+from .render import Memos
+from .resources import rule_set_files
+from .resources import rules_dir
+from .textcache import TextCache
+
+EngineChoice = Literal["auto", "durable", "python"]
+Stamp = tuple[tuple[str, float, int], ...]
+
+LOADED = 32
+"""Rule-set folders whose loaded form is kept (checked against the files' stamps on every load): a web app or
+a batch names a few, and a reload costs a stat per file instead of the on-disk cache's read and unpickle."""
+PREPARED = 64
+"""Rule sets prepared (compiled, with their caches), by identity: loaded ones and those a caller builds
+(tests, rule-set tests, ``--set``); as many as the old compiled-form cache kept."""
+ENGINES = durable.MAX_CACHED
+"""durable_rules engines, by compiled content: each holds a C ruleset (about 0.4 MB for the flagship), and
+registering one costs more than a memo, so the web app and a batch reuse them; the least recently used is
+freed (durable-rules.md §2.6: the C side never frees a ruleset by itself)."""
+TREES_PER_CONDITION = 64
+"""Reasoning trees converted to memo data, per condition: trees are shared by every case that reads the same
+facts, so a batch converts each once; bounded per condition of the rule set."""
+
+
+def find_rulesets(rules_dirs: Sequence[Path] | None = None) -> dict[str, Path]:
+    """Rule-set ids and their directories: each DIR is a rule set, or holds rule sets one level down."""
+    found: dict[str, Path] = {}
+    for base in rules_dirs or [rules_dir()]:
+        if not paths.is_dir(base):
+            raise SourceError(Diagnostic(Position(display_path(base)), "no such rules directory"))
+        candidates = [base] if paths.is_file(base / "ruleset.yaml") else sorted(
+            p for p in base.iterdir() if paths.is_file(p / "ruleset.yaml"))
+        for path in candidates:
+            found.setdefault(path.name, path)
+    return found
+
+
+def ruleset_dir(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> Path:
+    """The directory of a rule set given as a directory path or as an id."""
+    path = Path(ref)
+    if paths.is_file(path / "ruleset.yaml"):
+        return path
+    available = find_rulesets(rules_dirs)
+    if str(ref) not in available:
+        raise SourceError(Diagnostic(Position(shortened(str(ref))), f"no rule set {quoted(str(ref))}",
+                                     suggest(str(ref), available)
+                                     or "available: " + ", ".join(sorted(available))))
+    return available[str(ref)]
+
+
+def _stamp(directory: Path) -> Stamp:
+    stamps = []
+    for path in rule_set_files(directory)[0]:
+        info = path.stat()
+        stamps.append((str(path), info.st_mtime, info.st_size))
+    return tuple(stamps)
+
+
+class Prepared:
+    """A rule set in a workspace, with everything derived from it: its compiled durable rules and engine, and
+    the text and explanation caches its memos reuse."""
+
+    __slots__ = ("ruleset", "texts", "trees", "program", "trials", "_compiled", "_workspace")
+
+    def __init__(self, workspace: Workspace, ruleset: RuleSet, compiled: CompiledRuleSet | None = None) -> None:
+        self.ruleset = ruleset
+        self._workspace = workspace
+        self._compiled = compiled
+        self.texts = TextCache()
+        """Rendered rule-set texts, by what each reads (bounded by the rule set's texts, ``PER_TEXT`` each)."""
+        self.trees: dict[str, LRU[int, tuple[Explanation, dict[str, Any]]]] = {
+            ident: LRU(TREES_PER_CONDITION, workspace.lock, first=True)
+            for ident in (*(i.id for i in ruleset.issues), *(c.id for c in ruleset.conclusions))}
+        """Per condition id: id of a tree -> (the tree, kept so its id stays its own; the tree as memo data).
+        Bounded per condition, so a condition whose tree differs in every case cannot crowd out the others;
+        the first trees seen stay (``first``: more hits than recency, measured)."""
+        self.program: object | None = None
+        """Reserved for the Kleene program: kleene.py still keeps it (``kleene._PROGRAMS``) until its rewrite."""
+        self.trials: object | None = None
+        """Reserved for the trials layout: trials.py still keeps it (``trials._PROGRAMS``) until its rewrite."""
+
+    @property
+    def compiled(self) -> CompiledRuleSet:
+        """The durable_rules form of the rule set, compiled on first use unless the loader had it."""
+        with self._workspace.lock:
+            if self._compiled is None:
+                from .compile import compile_ruleset  # the compiler loads only when no cached form exists
+
+                self._compiled = compile_ruleset(self.ruleset)
+            return self._compiled
+
+    def durable(self) -> durable.DurableEngine:
+        """The durable_rules engine for this rule set (shared by rule sets that compile the same)."""
+        return self._workspace.engine_for(self.compiled)
+
+
+class Workspace:
+    """Loads rule sets from ``rules_dirs`` (default: the bundled ones) and owns what is derived from them.
+
+    ``engine`` records its owner's engine choice (the API's functions still take theirs as an argument);
+    ``templates`` is a folder of memo templates that override the bundled ones, used when a render is not
+    given its own.
+    """
+
+    def __init__(self, rules_dirs: Sequence[Path] | None = None, engine: EngineChoice = "auto",
+                 templates: Path | None = None) -> None:
+        self.rules_dirs = list(rules_dirs) if rules_dirs else None
+        self.engine: EngineChoice = engine
+        self.templates = templates
+        self.lock = threading.RLock()
+        """The one lock of every cache below (re-entrant: preparing a rule set may compile it)."""
+        self._loaded: LRU[Path, tuple[Stamp, Prepared]] = LRU(LOADED, self.lock)
+        self._prepared: LRU[int, Prepared] = LRU(PREPARED, self.lock)  # id(rule set); the Prepared holds it
+        self._engines: LRU[str, durable.DurableEngine] = LRU(ENGINES, self.lock, evict=lambda e: e.close())
+        self.memos = Memos(self.lock)
+        """The memo templates' Jinja environments and the Markdown texts already made safe."""
+
+    def find_rulesets(self, rules_dirs: Sequence[Path] | None = None) -> dict[str, Path]:
+        """:func:`find_rulesets` in ``rules_dirs``, else this workspace's."""
+        return find_rulesets(rules_dirs or self.rules_dirs)
+
+    def ruleset_dir(self, ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> Path:
+        """:func:`ruleset_dir` in ``rules_dirs``, else this workspace's."""
+        return ruleset_dir(ref, rules_dirs or self.rules_dirs)
+
+    def load(self, ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> Prepared:
+        """A rule set by directory path or by id, prepared; kept until one of its files changes."""
+        path = self.ruleset_dir(ref, rules_dirs)
+        resolved = path.resolve()
+        stamp = _stamp(resolved)
+        kept = self._loaded.get(resolved)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        definition, _ = rule_set_files(path)
+        disk_key = cache.key(definition, display_path(path))  # None: not to be cached
+        cached_pair = cache.load(disk_key) if disk_key is not None else None
+        if cached_pair is None:
+            from .compile import compile_ruleset  # the validator and compiler load only on a cache miss
+            from .validate_ruleset import load_ruleset_dir
+
+            ruleset = load_ruleset_dir(path)
+            compiled = compile_ruleset(ruleset)  # engine-limit errors surface when the rule set loads
+            if disk_key is not None and cache.key(definition, display_path(path)) == disk_key:  # unchanged meanwhile
+                cache.store(disk_key, ruleset, compiled)
+        else:
+            ruleset, compiled = cached_pair
+        prepared = self._prepared.put(id(ruleset), Prepared(self, ruleset, compiled))
+        self._loaded.put(resolved, (stamp, prepared))
+        return prepared
+
+    def prepare(self, ruleset: RuleSet) -> Prepared:
+        """The prepared form of ``ruleset``: the one it was loaded as, else a new one (compiled on first use)."""
+        with self.lock:
+            prepared = self._prepared.get(id(ruleset))
+            if prepared is None or prepared.ruleset is not ruleset:
+                prepared = self._prepared.put(id(ruleset), Prepared(self, ruleset))
+            return prepared
+
+    def engine_for(self, compiled: CompiledRuleSet) -> durable.DurableEngine:
+        """The durable_rules engine of a compiled rule set, by content hash; the least recently used is freed."""
+        with self.lock:
+            engine = self._engines.get(compiled.name)
+            if engine is None:
+                engine = self._engines.put(compiled.name, durable.DurableEngine(compiled))
+            return engine
+
+    def close(self) -> None:
+        """Free the durable_rules engines now (they are also freed when the workspace is collected)."""
+        with self.lock:
+            while len(self._engines):
+                self._engines.pop_oldest().close()
+
+
+_DEFAULT: Workspace | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default() -> Workspace:
+    """The workspace of Python API calls that are not given one (a notebook, a script, the benchmarks).
+
+    The one module-level owner, created on first use; the CLI, the web app and batch workers each build their
+    own, so nothing they load lives here.
+    """
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = Workspace()
+        return _DEFAULT
