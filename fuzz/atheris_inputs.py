@@ -31,7 +31,7 @@ os.environ.setdefault("TRANSFERLAW_CACHE_DIR", str(WORK / "cache"))
 
 with atheris.instrument_imports(include=["transferlaw"]):
     from transferlaw import api
-    from transferlaw import sheets
+    from transferlaw import sheet_mapping
     from transferlaw import sources
     from transferlaw.compile import compile_ruleset
     from transferlaw.errors import TransferlawError
@@ -77,7 +77,7 @@ def csv(data: bytes) -> None:
 
 
 def mapping(data: bytes) -> None:
-    sheets.load_mapping(_file("mapping.yaml", data))
+    sheet_mapping.load_mapping(_file("mapping.yaml", data))
 
 
 TARGETS: dict[str, tuple[Callable[[bytes], None], list[Path]]] = {

@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from transferlaw import api
 from transferlaw import cli
-from transferlaw import sheets
+from transferlaw import sheet_mapping
 from transferlaw import sources
 from transferlaw.errors import TransferlawError
 from transferlaw.errors import printable
@@ -467,7 +467,7 @@ def test_mapping_files(workdir: Path, seed: random.Random, value: Any) -> None:
         target.write_bytes(dump(structural_mutation(base, seed, value, "colums")))
     else:
         target.write_bytes(text_mutation(yaml.safe_dump(base), seed))
-    attempt("mapping files", [target], lambda: sheets.load_mapping(target))
+    attempt("mapping files", [target], lambda: sheet_mapping.load_mapping(target))
 
 
 @FUZZ

@@ -3,7 +3,9 @@
 :mod:`transferlaw.sources` hands each CSV input to :class:`SheetReader` and gives every row it yields a key.
 A spreadsheet yields its rows in file order; a bad file, header or row yields one :class:`SheetItem` that
 carries located problems (``path:line:col``) instead of a case, and never stops the other rows. The raw text
-(reading the file, CSV records, locating a cell) is :mod:`transferlaw.csvtext`'s. Choices made for advocates:
+(reading the file, CSV records, locating a cell) is :mod:`transferlaw.csvtext`'s, the mapping file
+:mod:`transferlaw.sheet_mapping`'s and reading one answer from a cell :mod:`transferlaw.sheet_answers`'s.
+Choices made for advocates:
 
 * **Spreadsheets** are CSV in UTF-8, with or without a byte-order mark, any line endings, quoted cells that
   may hold commas, newlines and doubled quotes. A file that is not UTF-8 is not guessed at (a wrong guess
@@ -26,13 +28,10 @@ carries located problems (``path:line:col``) instead of a case, and never stops 
 
 from __future__ import annotations
 
-import itertools
-import re
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from dataclasses import replace
 from pathlib import Path
 
 from . import api
@@ -61,43 +60,13 @@ from .model import Case
 from .model import Question
 from .model import RuleSet
 from .model import Value
-from .number import NumberError
-from .number import parse_number
 from .resources import RULESET_ID
-from .shapes import LIST
-from .shapes import MAP
-from .shapes import Field
-from .shapes import check_mapping
-from .shapes import ok
-from .validate_case import fact_value
-from .yamlio import Scalar
-from .yamlio import YList
-from .yamlio import YMap
-from .yamlio import load_file
-
-ROLES = {"ruleset": "ruleset", "title": "title", "as_of": "as_of", "id": "id", "case_id": "id", "notes": "notes"}
-"""Spreadsheet columns that are not questions, and the case key each fills."""
-
-_BOOLS = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
-_STR, _INT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int"
-_MISSING = object()
-
-
-def mtime_of(path: Path) -> float:
-    """``path``'s modification time, or 0.0 when it cannot be read."""
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-def _norm(text: str) -> str:
-    """Text as compared with labels and mapping keys: case-folded, whitespace collapsed."""
-    return " ".join(text.casefold().split())
-
-
-def _column_name(header: str) -> str:
-    return re.sub(r"[\s-]+", "_", header.strip().casefold())
+from .sheet_answers import _Reader
+from .sheet_mapping import ROLES
+from .sheet_mapping import MappingFile
+from .sheet_mapping import _column_name
+from .sheet_mapping import _norm
+from .sheet_mapping import mtime_of
 
 
 def _letter(index: int) -> str:
@@ -108,224 +77,6 @@ def _letter(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
-
-
-# --- the mapping file ---------------------------------------------------------------------------
-
-Target = str | tuple[str, ...] | None
-
-
-@dataclass(frozen=True, slots=True)
-class MappingFile:
-    """A parsed mapping file: normalised header -> (target, where); question -> translations."""
-
-    path: Path
-    mtime: float
-    columns: dict[str, tuple[str | None, Position]]
-    values: dict[str, tuple[Position, dict[str, tuple[Target, Position]]]]
-    skip: frozenset[str] = frozenset()
-    """Normalised headers of the columns to ignore (``skip:``)."""
-
-
-def load_mapping(path: Path) -> MappingFile:
-    """A mapping file (``columns:``, ``values:`` and ``skip:``), checked; :raises TransferlawError: with every
-    problem."""
-    display = display_path(path)
-    doc = load_file(path, display)
-    out = Collector()
-    spec = {"columns": Field(MAP), "values": Field(MAP), "skip": Field(LIST)}
-    root = check_mapping(doc.root, spec, "a mapping file", out, Position(display, 1, 1))
-    columns: dict[str, tuple[str | None, Position]] = {}
-    values: dict[str, tuple[Position, dict[str, tuple[Target, Position]]]] = {}
-    if root is not None and ok(root, "columns", MAP):
-        node: YMap = root["columns"]
-        for header, target in node.items():
-            where = node.meta[header].pos
-            if _norm(header) in columns:
-                out.error(node.key_pos[header], f"the column '{header}' is listed twice")
-            elif target is None or isinstance(target, str) and target.strip():
-                columns[_norm(header)] = (_column_name(target) if target else None, where)
-            else:
-                out.error(where, f"the column '{header}' must map to a question id or to one of "
-                          f"{', '.join(ROLES)}", "leave it empty to skip the column")
-    if root is not None and ok(root, "values", MAP):
-        node = root["values"]
-        for ident, table in node.items():
-            if not isinstance(table, YMap):
-                out.error(node.at(ident), f"the values of '{ident}' must be a mapping of cell text to answer")
-                continue
-            entries: dict[str, tuple[Target, Position]] = {}
-            for raw, target in table.items():
-                meta = table.meta[raw]
-                if isinstance(target, YMap) or isinstance(target, YList) and not all(
-                        isinstance(m, Scalar) for m in target.meta):
-                    out.error(meta.pos, f"'{raw}' must translate to an answer or a list of choices")
-                elif isinstance(target, YList):
-                    entries[_norm(raw)] = (tuple(m.raw for m in target.meta if isinstance(m, Scalar)), meta.pos)
-                else:
-                    entries[_norm(raw)] = (None if target is None else str(getattr(meta, "raw", target)), meta.pos)
-            values[_column_name(ident)] = (node.key_pos[ident], entries)
-    skip: set[str] = set()
-    if root is not None and ok(root, "skip", LIST):
-        listed: YList = root["skip"]
-        for index, header in enumerate(listed):
-            where = listed.at(index)
-            if not isinstance(header, str) or not header.strip():
-                out.error(where, "'skip' lists column headers: each must be non-empty text")
-            elif _norm(header) in columns:
-                out.error(where, f"the column '{header}' is both mapped (line {columns[_norm(header)][1].line}) and "
-                          "skipped", "keep one")
-            else:
-                skip.add(_norm(header))
-    out.raise_if_errors()
-    return MappingFile(path.resolve(), mtime_of(path), columns, values, frozenset(skip))
-
-
-# --- reading one answer from a cell -------------------------------------------------------------
-
-class _Reader:
-    """Reads one question's answers from cells, with lookups built once per spreadsheet."""
-
-    __slots__ = ("q", "kind", "lookup", "units", "translations", "commas")
-
-    def __init__(self, q: Question) -> None:
-        self.q = q
-        self.kind = q.type
-        self.lookup = {_norm(label): value for value, label in q.choices}
-        self.lookup.update((value.casefold(), value) for value, _ in q.choices)
-        unit = _norm(q.unit or "")
-        self.units = tuple(u for u in dict.fromkeys((unit, unit.removesuffix("s"))) if u)  # "months", "month"
-        self.translations: dict[str, Value | None] = {}
-        self.commas = max((label.count(",") for label in self.lookup), default=0)
-        """The most commas in a label (or translated text), so a cell is split in linear time."""
-
-    def read(self, raw: str, cell: int, out: Collector) -> Value | None:
-        """The answer in ``raw`` (None when unknown or wrong; a wrong answer is reported to ``out``)."""
-        text = raw.strip()
-        if not text:
-            return None
-        lead = len(raw) - len(raw.lstrip())
-        q = self.q
-        kind = self.kind
-        if kind == "text":
-            if len(text) == 7 and text.casefold() == "unknown":
-                return None
-            hit = self.translations.get(_norm(text), _MISSING) if self.translations else _MISSING
-            if hit is not _MISSING:
-                return hit  # type: ignore[return-value]
-            text = text.replace("\r\n", "\n")
-            return fact_value(q, text, Scalar(cell_at(cell, lead), None, text, _STR), out)
-        key = _norm(text)
-        if key == "unknown":
-            return None
-        hit = self.translations.get(key, _MISSING)
-        if hit is not _MISSING:
-            return hit  # type: ignore[return-value]
-        if kind == "boolean":
-            flag = _BOOLS.get(key)
-            if flag is None:
-                out.error(cell_at(cell, lead), f"'{q.id}' takes yes or no, got {text!r}",
-                          "write yes/no, true/false, y/n or 1/0; leave the cell empty if unknown")
-            return flag
-        if kind == "choice":
-            choice = self.lookup.get(key)
-            if choice is not None:
-                return choice
-            return fact_value(q, text, Scalar(cell_at(cell, lead), None, text, _STR), out)
-        if kind == "multi":
-            return self._multi(raw, text, key, cell, lead, out)
-        if kind == "number":
-            return self._number(text, key, cell, lead, out)
-        if parse_date(text) is None:  # a date
-            out.error(cell_at(cell, lead), f"'{q.id}' takes a date YYYY-MM-DD, got {text!r}",
-                      "set the column's format to text so the spreadsheet keeps YYYY-MM-DD" if "/" in text else None)
-            return None
-        return text
-
-    def _number(self, text: str, key: str, cell: int, lead: int, out: Collector) -> Value | None:
-        digits = key
-        for unit in self.units:
-            if digits.endswith(unit):
-                digits = digits[: -len(unit)].rstrip()
-                break
-        try:
-            number = parse_number(digits)
-        except NumberError as exc:
-            if exc.number_like:
-                out.error(cell_at(cell, lead), exc.message, exc.hint)
-                return None
-            unit = f" of {self.q.unit}" if self.q.unit else ""
-            out.error(cell_at(cell, lead), f"'{self.q.id}' takes a number, got {text!r}",
-                      f"write a number{unit} in digits, e.g. 12 or 2.5")
-            return None
-        return fact_value(self.q, number, Scalar(cell_at(cell, lead), None, text, _INT), out)
-
-    def _multi(self, raw: str, text: str, key: str, cell: int, lead: int, out: Collector) -> Value | None:
-        if key in ("none", "[]"):
-            return ()
-        whole = self.lookup.get(key)
-        if whole is not None:
-            return (whole,)
-        if ";" in raw or "|" in raw:
-            pieces = [(m.start(), m.group()) for m in re.finditer(r"[^;|]+", raw)]
-        else:
-            pieces = self._comma_pieces(raw)
-        found = YList()
-        found.pos, found.meta = cell_at(cell, lead), []
-        for offset, piece in pieces:
-            part = piece.strip()
-            if not part:
-                continue
-            where = cell_at(cell, offset + len(piece) - len(piece.lstrip()))
-            norm = _norm(part)
-            hit = self.translations.get(norm, _MISSING)
-            picked = [part] if hit is _MISSING else list(hit) if isinstance(hit, tuple) else []
-            if hit is _MISSING and norm in self.lookup:
-                picked = [self.lookup[norm]]
-            for value in picked:
-                found.append(value)
-                found.meta.append(Scalar(where, None, value, _STR))
-        return fact_value(self.q, found, found, out)
-
-    def _comma_pieces(self, raw: str) -> list[tuple[int, str]]:
-        """Split on commas, but keep together the longest runs that spell a label (labels may hold commas)."""
-        parts = raw.split(",")
-        starts = [0, *itertools.accumulate(len(p) + 1 for p in parts)]
-        pieces: list[tuple[int, str]] = []
-        index = 0
-        while index < len(parts):
-            end = index + 1
-            for stop in range(min(len(parts), index + 1 + self.commas), index + 1, -1):
-                joined = _norm(raw[starts[index]:starts[stop] - 1])
-                if joined in self.lookup or joined in self.translations:
-                    end = stop
-                    break
-            pieces.append((starts[index], raw[starts[index]:starts[end] - 1]))
-            index = end
-        return pieces
-
-    def learn(self, entries: dict[str, tuple[Target, Position]], out: Collector) -> None:
-        """Take a mapping file's translations, each checked as an answer; problems point into the mapping."""
-        learned: dict[str, Value | None] = {}
-        for norm, (target, where) in entries.items():
-            if isinstance(target, tuple) and self.kind != "multi":
-                out.error(where, f"'{self.q.id}' takes one answer, not a list")
-                continue
-            if target == () and self.kind == "multi":  # [] is none of the choices, not unknown
-                learned[norm] = ()
-                continue
-            text = "; ".join(target) if isinstance(target, tuple) else target
-            if text is None or not text.strip():
-                learned[norm] = None
-                continue
-            found = Collector()
-            value = self.read(text, 0, found)
-            for problem in found.diagnostics:
-                out.diagnostics.append(replace(problem, pos=where))
-            if not found.diagnostics:
-                learned[norm] = value
-        self.translations = learned
-        self.commas = max([self.commas, *(text.count(",") for text in learned)])
 
 
 # --- the sheet expander -------------------------------------------------------------------------

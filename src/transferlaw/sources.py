@@ -38,11 +38,11 @@ from .errors import ValidationFailed
 from .errors import display_path
 from .model import Case
 from .model import RuleSet
+from .sheet_mapping import ROLES as ROLES  # re-exported: public here before the split
+from .sheet_mapping import load_mapping
+from .sheet_mapping import mtime_of
 from .sheets import MAX_CSV_BYTES as MAX_CSV_BYTES  # re-exported: public here before the split
-from .sheets import ROLES as ROLES  # re-exported: public here before the split
 from .sheets import SheetReader
-from .sheets import load_mapping
-from .sheets import mtime_of
 
 CASE_SUFFIXES = (".yaml", ".yml")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
