@@ -78,10 +78,8 @@ def test_conclusion_trees_are_given_once() -> None:
 
 
 def _cold_workspace() -> api.Workspace:
-    """A workspace that has kept nothing: texts, converted trees and engines start cold."""
-    from transferlaw import kleene
-
-    kleene._PROGRAMS.clear()  # kleene.py still keeps its programs itself (issue 14: moves to the workspace)
+    """A workspace that has kept nothing: programs, explanation trees, texts, converted trees and engines start
+    cold."""
     return api.Workspace()
 
 

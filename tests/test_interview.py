@@ -48,7 +48,7 @@ def flagship() -> RuleSet:
 
 def _status_changes(ruleset: RuleSet, facts: Mapping[str, Value], question: Question) -> int:
     """By brute force: how many undetermined issues some answer to ``question`` decides."""
-    program = kleene.program(ruleset)
+    program = kleene.build(ruleset)
     before = program.values(facts)
     decided: set[str] = set()
     for answer in analysis.domain(question, ruleset):
@@ -58,7 +58,7 @@ def _status_changes(ruleset: RuleSet, facts: Mapping[str, Value], question: Ques
 
 
 def _candidates(ruleset: RuleSet, facts: Mapping[str, Value], skipped: Iterable[str]) -> list[Question]:
-    program = kleene.program(ruleset)
+    program = kleene.build(ruleset)
     ruled_out = program.not_applicable(facts, program.values(facts))
     return [q for q in ruleset.questions if q.id not in facts and q.id not in set(skipped)
             and q.id not in ruled_out and q.type != "text"]
@@ -178,7 +178,7 @@ def test_next_question_never_not_applicable(mini: RuleSet) -> None:
 def test_next_question_none_when_nothing_applicable_can_matter(mini: RuleSet) -> None:
     """No question is asked when only a not-applicable question could decide what is still open."""
     facts: dict[str, Value] = {"citizen": True, "custodian": "ice", "notice_date": "2025-06-01"}
-    program = kleene.program(mini)
+    program = kleene.build(mini)
     values = program.values(facts)
     assert values["long_sentence"] is None
     assert "months_left" in program.not_applicable(facts, values)

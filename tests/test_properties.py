@@ -219,7 +219,7 @@ def _trial(facts: Mapping[str, Any], name: str, answer: Any) -> dict[str, Any]:
 @given(ruleset=rulesets(), facts=cases())
 def test_trials_equal_evaluating_every_trial(ruleset: RuleSet, facts: dict[str, Any]) -> None:
     """The bit-parallel trials give, for every one-fact change, exactly what evaluating the changed facts gives."""
-    found = trials.outcomes(ruleset, facts)
+    found = trials.build(ruleset).outcomes(facts)
     assert len(found.layout.trials) == sum(len(trials.domain(q, ruleset)) + 1 for q in ruleset.questions)
     for n, (name, answer) in enumerate(found.layout.trials):
         expected = evaluate.decide(ruleset, _trial(facts, name, answer), "python")

@@ -34,7 +34,7 @@ def random_cases(ruleset: RuleSet, count: int, seed: int) -> list[dict[str, Any]
 
 def test_layout_numbers_every_answer_and_unknown(flagship: RuleSet) -> None:
     """Each question's trials are contiguous: its domain in order, then unknown; text questions have none."""
-    layout = trials.layout(flagship)
+    layout = trials.build(flagship).layout
     assert layout.everything == (1 << len(layout.trials)) - 1
     for question in flagship.questions:
         own = layout.own[question.id]
@@ -47,7 +47,7 @@ def test_layout_numbers_every_answer_and_unknown(flagship: RuleSet) -> None:
 def test_flagship_trials_equal_evaluating_each_trial(flagship: RuleSet) -> None:
     """On random flagship cases, every trial's values equal evaluating the changed facts from scratch."""
     for facts in random_cases(flagship, 12, seed=7):
-        found = trials.outcomes(flagship, facts)
+        found = api.Workspace().prepare(flagship).outcomes(facts)
         for n, (name, answer) in enumerate(found.layout.trials):
             changed = {k: v for k, v in facts.items() if k != name}
             if answer is not None:

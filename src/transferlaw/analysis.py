@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import kleene
 from . import trials
 from . import visitor
+from . import workspace as workspace_
 from .model import SEVERITIES
 from .model import Expr
 from .model import OpenQuestion
@@ -21,20 +21,21 @@ from .model import Value
 from .trials import domain as domain  # re-exported: the answers worth trying for a question
 
 
-def dependencies(ruleset: RuleSet, expr: Expr) -> list[str]:
+def dependencies(ruleset: RuleSet, expr: Expr, *, workspace: workspace_.Workspace | None = None) -> list[str]:
     """The questions a condition depends on, through conclusions, in first-mention order."""
-    return list(visitor.dependencies(expr, kleene.program(ruleset).depends))
+    return list(visitor.dependencies(expr, workspace_.prepared(ruleset, workspace).program.depends))
 
 
 def deciders(ruleset: RuleSet, facts: Mapping[str, Value], values: Mapping[str, Tri],
-             excluded: frozenset[str], outcomes: trials.Outcomes | None = None) -> dict[str, list[str]]:
+             excluded: frozenset[str], outcomes: trials.Outcomes | None = None, *,
+             workspace: workspace_.Workspace | None = None) -> dict[str, list[str]]:
     """For each unknown question not ``excluded`` (not applicable, or skipped): the undetermined issues
     that some single answer to it decides (from the bit-parallel trials, or ``outcomes`` if given)."""
     open_issues = [i.id for i in ruleset.issues if values.get(i.id) is None]
     result: dict[str, list[str]] = {}
     if not open_issues:
         return result
-    found = outcomes if outcomes is not None else trials.outcomes(ruleset, facts)
+    found = outcomes if outcomes is not None else workspace_.prepared(ruleset, workspace).outcomes(facts)
     decided = {ident: found.differs(ident, None) for ident in open_issues}  # the trials that decide it
     for question in ruleset.questions:
         if question.id in facts or question.id in excluded or question.type == "text":

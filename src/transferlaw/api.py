@@ -240,9 +240,10 @@ def check_ruleset(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> 
     return lint.check(ruleset_dir(ref, rules_dirs))
 
 
-def measure_coverage(ruleset: RuleSet, tests: Iterable[RuleTest]) -> coverage_.Coverage:
+def measure_coverage(ruleset: RuleSet, tests: Iterable[RuleTest], *,
+                     workspace: Workspace | None = None) -> coverage_.Coverage:
     """Which statuses and condition branches the tests exercise (``coverage``)."""
-    return coverage_.measure(ruleset, tests)
+    return coverage_.measure(ruleset, tests, workspace=_ws(workspace))
 
 
 def coverage_report(measured: coverage_.Coverage) -> str:
@@ -298,9 +299,10 @@ def compare_cases(before: Case, after: Case, ruleset: RuleSet, engine: EngineCho
     return first, second, sensitivity_.finding_changes(ruleset, first, second)
 
 
-def fact_sensitivity(case: Case, ruleset: RuleSet) -> tuple[sensitivity_.FactSensitivity, ...]:
+def fact_sensitivity(case: Case, ruleset: RuleSet, *,
+                     workspace: Workspace | None = None) -> tuple[sensitivity_.FactSensitivity, ...]:
     """For each fact: the other answers that would change findings, and how."""
-    return sensitivity_.sensitivity(ruleset, case.facts)
+    return sensitivity_.sensitivity(ruleset, case.facts, workspace=_ws(workspace))
 
 
 

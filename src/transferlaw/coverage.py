@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from . import kleene
+from . import workspace as workspace_
 from .display import counted
 from .model import Condition
 from .model import Explanation
@@ -86,9 +87,9 @@ def _branches(node: Explanation, depth: int, found: list[tuple[int, Explanation]
             _branches(child, depth + 1, found)
 
 
-def measure(ruleset: RuleSet, tests: Iterable[RuleTest]) -> Coverage:
+def measure(ruleset: RuleSet, tests: Iterable[RuleTest], *, workspace: workspace_.Workspace | None = None) -> Coverage:
     """Run every test's case through the reference evaluator and record what each condition did."""
-    program = kleene.program(ruleset)
+    program = workspace_.prepared(ruleset, workspace).program
     conditions: list[tuple[str, str, Condition]] = [(c.id, "conclusion", c.when) for c in ruleset.conclusions]
     conditions += [(i.id, "issue", i.when) for i in ruleset.issues]
     targets = {ident: Target(id=ident, kind=kind) for ident, kind, _ in conditions}
@@ -101,7 +102,7 @@ def measure(ruleset: RuleSet, tests: Iterable[RuleTest]) -> Coverage:
             target = targets[ident]
             target.seen.add(values[ident])
             nodes: list[tuple[int, Explanation]] = []
-            _branches(kleene.explain(cond.expr, cond.text, ruleset, facts, values), 0, nodes)
+            _branches(kleene.explain(cond.expr, cond.text, program, facts, values), 0, nodes)
             if not target.branches:
                 target.branches = [Branch(text=node.text, depth=depth) for depth, node in nodes]
             for branch, (_, node) in zip(target.branches, nodes, strict=True):

@@ -119,7 +119,7 @@ def build(evaluation: Evaluation, *, as_of: dt.date, prepared: Prepared,
              "decides": list(o.decides), "count": len(o.decides)}
             for o in evaluation.open_questions
         ],
-        "sensitivity": _sensitivity(evaluation),
+        "sensitivity": _sensitivity(evaluation, prepared),
         "authorities": authorities,
         "authority_kinds": kinds,
         "disclaimer": ruleset.disclaimer or DEFAULT_DISCLAIMER,
@@ -228,11 +228,11 @@ def _facts(evaluation: Evaluation) -> list[dict[str, Any]]:
     return rows
 
 
-def _sensitivity(evaluation: Evaluation) -> list[dict[str, Any]]:
+def _sensitivity(evaluation: Evaluation, prepared: Prepared) -> list[dict[str, Any]]:
     """What would change the analysis: per fact, the other answers that change findings, and how."""
     ruleset, facts = evaluation.ruleset, evaluation.case.facts
     rows = []
-    for entry in sensitivity.sensitivity(ruleset, facts):
+    for entry in sensitivity.sensitivity(ruleset, facts, workspace=prepared.workspace):
         question = ruleset.question_by_id[entry.question]
         rows.append({
             "id": entry.question, "prompt": question.prompt, "answered": entry.answered,

@@ -43,7 +43,7 @@ def values(ruleset: RuleSet, facts: Mapping[str, Value], engine: EngineName = "d
     With ``durable``, durable_rules decides and the Kleene evaluator checks it: any disagreement is an
     :class:`EngineError` rather than a wrong memo.
     """
-    expected = kleene.program(ruleset).values(facts)
+    expected = workspace_.prepared(ruleset, workspace).program.values(facts)
     if engine == "python":
         return expected
     decided = durable_engine(ruleset, workspace).decide(facts)
@@ -58,7 +58,7 @@ def decide(ruleset: RuleSet, facts: Mapping[str, Value], engine: EngineName = "d
            workspace: Workspace | None = None) -> dict[str, Tri]:
     """Values from one engine alone (no cross-check): for benchmarks and engine tests."""
     if engine == "python":
-        return kleene.program(ruleset).values(facts)
+        return workspace_.prepared(ruleset, workspace).program.values(facts)
     decided = durable_engine(ruleset, workspace).decide(facts)
     return {ident: decided.get(ident) for ident in
             [c.id for c in ruleset.conclusions] + [i.id for i in ruleset.issues]}
@@ -69,16 +69,18 @@ def evaluate(ruleset: RuleSet, case: Case, engine: EngineName = "durable", *,
     """Evaluate ``case`` against ``ruleset``: findings, conclusions and open questions; durable_rules' engine
     is kept by ``workspace`` (default: :func:`workspace.default`)."""
     facts = case.facts
-    program = kleene.program(ruleset)
+    prepared = workspace_.prepared(ruleset, workspace)
+    program = prepared.program
     vals = values(ruleset, facts, engine, workspace=workspace)
     not_applicable = program.not_applicable(facts, vals)
-    decided_by = analysis.deciders(ruleset, facts, vals, not_applicable)
+    decided_by = analysis.deciders(ruleset, facts, vals, not_applicable, workspace=workspace)
     findings = []
-    trees = kleene.Trees(program, facts)  # explained once, shared with every case that reads the same facts
+    # explained once, shared with every case that reads the same facts
+    trees = kleene.Trees(program, facts, prepared.explained)
     for issue in ruleset.issues:
         tree = trees.get(issue.id)
         if tree is None:
-            tree = trees[issue.id] = kleene.explain(issue.when.expr, issue.when.text, ruleset, facts, vals,
+            tree = trees[issue.id] = kleene.explain(issue.when.expr, issue.when.text, program, facts, vals,
                                                     memo=trees)
         status = status_of(vals[issue.id])
         missing: tuple[str, ...] = ()
@@ -93,7 +95,7 @@ def evaluate(ruleset: RuleSet, case: Case, engine: EngineName = "durable", *,
                                  order[f.issue.id]))
     conclusions = []
     for conclusion in ruleset.conclusions:
-        tree = trees.get(conclusion.id) or kleene.explain(conclusion.when.expr, conclusion.when.text, ruleset,
+        tree = trees.get(conclusion.id) or kleene.explain(conclusion.when.expr, conclusion.when.text, program,
                                                           facts, vals, memo=trees)
         conclusions.append(ConclusionResult(conclusion=conclusion, value=vals[conclusion.id],
                                             explanation=tree, reasons=kleene.reasons(tree, facts)))

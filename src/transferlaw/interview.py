@@ -21,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from . import analysis
-from . import kleene
+from . import workspace as workspace_
 from .display import counted
 from .errors import Collector
 from .errors import Position
@@ -84,20 +84,23 @@ class InterviewResult:
 # --- which question -----------------------------------------------------------------------------
 
 def ranked_questions(ruleset: RuleSet, facts: Mapping[str, Value],
-                     skipped: frozenset[str] = frozenset()) -> tuple[OpenQuestion, ...]:
+                     skipped: frozenset[str] = frozenset(), *,
+                     workspace: workspace_.Workspace | None = None) -> tuple[OpenQuestion, ...]:
     """Every question worth asking now, most decisive first (ties: most severe issue, then rule-set order).
 
     A question qualifies if it is unanswered, not skipped, not text, applicable (its ``ask_if`` is not
     false), and some single answer to it decides an issue that is undetermined now.
     """
-    program = kleene.program(ruleset)
+    program = workspace_.prepared(ruleset, workspace).program
     values = program.values(facts)
     excluded = program.not_applicable(facts, values) | skipped
-    return analysis.open_questions(ruleset, analysis.deciders(ruleset, facts, values, excluded))
+    return analysis.open_questions(ruleset, analysis.deciders(ruleset, facts, values, excluded,
+                                                              workspace=workspace))
 
 
 def next_question(ruleset: RuleSet, facts: Mapping[str, Value],
-                  skipped: frozenset[str] = frozenset()) -> Question | None:
+                  skipped: frozenset[str] = frozenset(), *,
+                  workspace: workspace_.Workspace | None = None) -> Question | None:
     """The question to ask next, or None when no remaining answer could change any finding.
 
     The question whose answers could decide the most undetermined issues; ties go to the one deciding
@@ -107,14 +110,15 @@ def next_question(ruleset: RuleSet, facts: Mapping[str, Value],
     :param skipped: questions already asked and answered ``unknown``; they are not asked again.
     :returns: the question whose answer could decide the most undetermined issues.
     """
-    ranked = ranked_questions(ruleset, facts, skipped)
+    ranked = ranked_questions(ruleset, facts, skipped, workspace=workspace)
     return ranked[0].question if ranked else None
 
 
 def text_questions(ruleset: RuleSet, facts: Mapping[str, Value],
-                   skipped: frozenset[str] = frozenset()) -> tuple[Question, ...]:
+                   skipped: frozenset[str] = frozenset(), *,
+                   workspace: workspace_.Workspace | None = None) -> tuple[Question, ...]:
     """The text questions still to offer: unanswered, not skipped, and not ruled out by ``ask_if``."""
-    program = kleene.program(ruleset)
+    program = workspace_.prepared(ruleset, workspace).program
     ruled_out = program.not_applicable(facts, program.values(facts))
     return tuple(q for q in ruleset.questions if q.type == "text" and q.id not in facts
                  and q.id not in skipped and q.id not in ruled_out)
@@ -420,9 +424,9 @@ def resume(ruleset: RuleSet, path: Path | str) -> tuple[str, dict[str, Value], f
 
 # --- the loop -----------------------------------------------------------------------------------
 
-def summary(ruleset: RuleSet, facts: Mapping[str, Value]) -> str:
+def summary(ruleset: RuleSet, facts: Mapping[str, Value], *, workspace: workspace_.Workspace | None = None) -> str:
     """A brief answer: how many issues are raised, undetermined and not raised, and which are raised."""
-    values = kleene.program(ruleset).values(facts)
+    values = workspace_.prepared(ruleset, workspace).program.values(facts)
     rank = {s: n for n, s in enumerate(SEVERITIES)}
     counts = {"raised": 0, "undetermined": 0, "not_raised": 0}
     for issue in ruleset.issues:

@@ -98,8 +98,6 @@ class Program:
     leaves: Mapping[int, Compiled]
     """``id`` of each leaf node (a test, ``known``, a constant) of the conclusions and issues -> its closure,
     for the values of explanation trees."""
-    trees: dict[str, dict[tuple[object, ...], Explanation]]
-    """Explanation trees kept across cases, per conclusion or issue (:class:`Trees`)."""
 
     def values(self, facts: Facts) -> dict[str, Tri]:
         """Values of every conclusion and issue (conclusions first, in dependency order)."""
@@ -130,14 +128,8 @@ def _depends(ruleset: RuleSet) -> dict[str, tuple[str, ...]]:
     return depends
 
 
-_PROGRAMS: dict[int, Program] = {}
-
-
-def program(ruleset: RuleSet) -> Program:
-    """The compiled program of a rule set (cached for the rule set's lifetime)."""
-    cached = _PROGRAMS.get(id(ruleset))
-    if cached is not None and cached.ruleset is ruleset:
-        return cached
+def build(ruleset: RuleSet) -> Program:
+    """The compiled program of a rule set; its owner keeps it (:attr:`transferlaw.workspace.Prepared.program`)."""
     names = frozenset(c.id for c in ruleset.conclusions)
     compiler = _Compiler(names)
     conclusions = tuple((c.id, compiler.visit(c.when.expr)) for c in ruleset.conclusions)
@@ -155,11 +147,8 @@ def program(ruleset: RuleSet) -> Program:
         ruleset=ruleset, conclusions=conclusions, issues=issues,
         ask_if=ask_if,
         affected=affected, reads={ident: tuple(found) for ident, found in reads.items()}, depends=depends,
-        names=names, leaves=compiler.leaves, trees={},
+        names=names, leaves=compiler.leaves,
     )
-    if len(_PROGRAMS) > 64:
-        _PROGRAMS.clear()
-    _PROGRAMS[id(ruleset)] = prog
     return prog
 
 
@@ -168,17 +157,30 @@ def program(ruleset: RuleSet) -> Program:
 _ABSENT = object()  # a question left out of the facts (known() false), unlike one given as None
 
 
+class _Kept(Protocol):
+    """A bounded store of trees (:class:`transferlaw.lru.LRU` with ``first``)."""
+
+    bound: int
+
+    def get(self, key: tuple[object, ...]) -> Explanation | None: ...
+
+    def put(self, key: tuple[object, ...], value: Explanation) -> Explanation: ...
+
+    def __len__(self) -> int: ...
+
+
 class Trees:
     """The explanation trees of one case, kept across cases: a tree depends only on the facts its condition
     reads (through conclusions), so every case that agrees on those facts shares it. Pass it as the
     ``memo`` of :func:`explain`. Each condition keeps at most ``PER_CONDITION`` trees (the first patterns
-    seen), which bounds memory whatever the number of cases."""
+    seen), which bounds memory whatever the number of cases. ``kept`` is the owner's store, per condition
+    (:attr:`transferlaw.workspace.Prepared.explained`)."""
 
-    __slots__ = ("facts", "local", "program")
+    __slots__ = ("facts", "kept", "local", "program")
     PER_CONDITION = 64
 
-    def __init__(self, program: Program, facts: Facts) -> None:
-        self.program, self.facts = program, facts
+    def __init__(self, program: Program, facts: Facts, kept: Mapping[str, _Kept]) -> None:
+        self.program, self.facts, self.kept = program, facts, kept
         self.local: dict[str, Explanation] = {}
 
     def _key(self, name: str) -> tuple[object, ...]:
@@ -188,17 +190,17 @@ class Trees:
     def get(self, name: str) -> Explanation | None:
         tree = self.local.get(name)
         if tree is None:
-            kept = self.program.trees.get(name)
-            tree = kept.get(self._key(name)) if kept else None
+            kept = self.kept.get(name)
+            tree = kept.get(self._key(name)) if kept is not None else None
             if tree is not None:
                 self.local[name] = tree
         return tree
 
     def __setitem__(self, name: str, tree: Explanation) -> None:
         self.local[name] = tree
-        kept = self.program.trees.setdefault(name, {})
-        if len(kept) < self.PER_CONDITION:
-            kept[self._key(name)] = tree
+        kept = self.kept.get(name)
+        if kept is not None and len(kept) < kept.bound:
+            kept.put(self._key(name), tree)
 
 
 class _Memo(Protocol):
@@ -272,14 +274,15 @@ class _Explainer(Visitor[Explanation]):
                            children=children, expr=expr)
 
 
-def explain(expr: Expr, text: str, ruleset: RuleSet, facts: Facts, values: Values,
+def explain(expr: Expr, text: str, program: Program, facts: Facts, values: Values,
             depth: int = 0, memo: _Memo | None = None) -> Explanation:
-    """The reasoning tree of a condition: every node with its value, conclusions expanded.
+    """The reasoning tree of a condition: every node with its value, conclusions expanded (``program``: the
+    rule set's, from its :class:`transferlaw.workspace.Prepared`).
 
     ``memo`` shares the (immutable) tree of each conclusion between the trees of one evaluation, so a
     conclusion used by many issues is explained once.
     """
-    return _Explainer(program(ruleset), text, facts, values, depth, memo).visit(expr)
+    return _Explainer(program, text, facts, values, depth, memo).visit(expr)
 
 
 def status_of(value: Tri) -> Status:

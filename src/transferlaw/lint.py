@@ -22,6 +22,7 @@ from pathlib import Path
 from . import analysis
 from . import kleene
 from . import logic
+from . import workspace as workspace_
 from .errors import CompileError
 from .errors import Diagnostic
 from .errors import SourceError
@@ -228,12 +229,12 @@ def _domains(ruleset: RuleSet, questions: Sequence[str], known_tested: set[str],
     return [(q, _domain(ruleset.question_by_id[q], ruleset, known_tested)) for q in questions]
 
 
-def _constant_and_duplicate(ruleset: RuleSet) -> Iterator[Diagnostic]:
-    program = kleene.program(ruleset)
+def _constant_and_duplicate(ruleset: RuleSet, workspace: workspace_.Workspace | None = None) -> Iterator[Diagnostic]:
+    program = workspace_.prepared(ruleset, workspace).program
     known_tested = _known_tested(ruleset)
     targets = [(c.id, c.when, "conclusion") for c in ruleset.conclusions]
     targets += [(i.id, i.when, "issue") for i in ruleset.issues]
-    deps = {ident: [q for q in analysis.dependencies(ruleset, cond.expr)
+    deps = {ident: [q for q in analysis.dependencies(ruleset, cond.expr, workspace=workspace)
                     if ruleset.question_by_id[q].type != "text"] for ident, cond, _ in targets}
     for ident, cond, kind in targets:
         domains = _domains(ruleset, deps[ident], known_tested)

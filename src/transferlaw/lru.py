@@ -49,6 +49,11 @@ class LRU(Generic[K, V]):
                 self._entries.move_to_end(key)
             return value
 
+    def peek(self, key: K) -> V | None:
+        """The value kept for ``key``, or None, read without the lock and without refreshing its recency
+        (a dict lookup is atomic): for hot paths where recency matters less than the lock's cost."""
+        return self._entries.get(key)
+
     def reader(self) -> Callable[[K], V | None]:
         """:meth:`get` as a function; for a ``first`` cache, the mapping's own ``get`` (no call of ours)."""
         return self._entries.get if self.first else self.get

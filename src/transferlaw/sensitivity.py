@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import kleene
-from . import trials
+from . import workspace as workspace_
 from .display import fact_display
 from .errors import Collector
 from .errors import Position
@@ -96,13 +95,15 @@ def _values(evaluation: Evaluation) -> dict[str, Tri]:
     return {f.issue.id: None if f.status == "undetermined" else f.status == "raised" for f in evaluation.findings}
 
 
-def sensitivity(ruleset: RuleSet, facts: Mapping[str, Value]) -> tuple[FactSensitivity, ...]:
+def sensitivity(ruleset: RuleSet, facts: Mapping[str, Value], *,
+                workspace: workspace_.Workspace | None = None) -> tuple[FactSensitivity, ...]:
     """For each fact that could change a finding: the other answers and what each would change (every
     trial at once, from :mod:`transferlaw.trials`)."""
-    program = kleene.program(ruleset)
+    prepared = workspace_.prepared(ruleset, workspace)
+    program = prepared.program
     base = program.values(facts)
     not_applicable = program.not_applicable(facts, base)
-    found = trials.outcomes(ruleset, facts)
+    found = prepared.outcomes(facts)
     issues = [i.id for i in ruleset.issues]
     differs = {ident: found.differs(ident, base[ident]) for ident in issues}
     result = []

@@ -18,7 +18,7 @@ from dataclasses import field
 from dataclasses import replace
 from types import MappingProxyType
 
-from . import kleene
+from . import workspace as workspace_
 from .interview import DEFAULT_TITLE
 from .interview import AnswerError
 from .interview import Help
@@ -88,13 +88,13 @@ def start(ruleset: RuleSet, title: str | None = None, facts: Mapping[str, Value]
                  facts=MappingProxyType(given), skipped=frozenset(skipped) - set(given), as_of=as_of, notes=notes)
 
 
-def current(ruleset: RuleSet, state: State) -> Question | None:
+def current(ruleset: RuleSet, state: State, *, workspace: workspace_.Workspace | None = None) -> Question | None:
     """The question to ask now: each text question once, first; then the open question that could decide the
     most findings; None when no remaining question could change a finding."""
-    offered = text_questions(ruleset, state.facts, state.skipped)
+    offered = text_questions(ruleset, state.facts, state.skipped, workspace=workspace)
     if offered:
         return offered[0]
-    return next_question(ruleset, state.facts, state.skipped)
+    return next_question(ruleset, state.facts, state.skipped, workspace=workspace)
 
 
 def answer(ruleset: RuleSet, state: State, question_id: str, raw: str) -> State:
@@ -208,9 +208,9 @@ def _asked(state: State, question_id: str) -> tuple[str, ...]:
     return (*(q for q in state.asked if q != question_id), question_id)
 
 
-def live(ruleset: RuleSet, facts: Mapping[str, Value]) -> Live:
+def live(ruleset: RuleSet, facts: Mapping[str, Value], *, workspace: workspace_.Workspace | None = None) -> Live:
     """The issues raised (most severe first, then rule-set order) and undetermined on ``facts``."""
-    values = kleene.program(ruleset).values(facts)
+    values = workspace_.prepared(ruleset, workspace).program.values(facts)
     rank = {s: n for n, s in enumerate(SEVERITIES)}
     raised = sorted((i for i in ruleset.issues if values[i.id] is True), key=lambda i: rank[i.severity])
     undetermined = tuple(i for i in ruleset.issues if status_of(values[i.id]) == "undetermined")
@@ -218,10 +218,10 @@ def live(ruleset: RuleSet, facts: Mapping[str, Value]) -> Live:
                 not_raised=len(ruleset.issues) - len(raised) - len(undetermined))
 
 
-def progress(ruleset: RuleSet, state: State) -> Progress:
+def progress(ruleset: RuleSet, state: State, *, workspace: workspace_.Workspace | None = None) -> Progress:
     """Questions dealt with so far, and those that could still change a finding (text questions included)."""
-    remaining = len(ranked_questions(ruleset, state.facts, state.skipped))
-    remaining += len(text_questions(ruleset, state.facts, state.skipped))
+    remaining = len(ranked_questions(ruleset, state.facts, state.skipped, workspace=workspace))
+    remaining += len(text_questions(ruleset, state.facts, state.skipped, workspace=workspace))
     return Progress(done=len(state.facts) + len(state.skipped), remaining=remaining)
 
 

@@ -223,7 +223,10 @@ class Outcomes:
 
 
 @dataclass(frozen=True, slots=True)
-class _Program:
+class Program:
+    """A rule set's trials layout and its conditions compiled over it; its owner keeps it
+    (:attr:`transferlaw.workspace.Prepared.trials`)."""
+
     ruleset: RuleSet
     layout: Layout
     steps: tuple[tuple[str, _Compiled], ...]
@@ -235,37 +238,10 @@ class _Program:
         return Outcomes(layout=self.layout, masks=masks)
 
 
-_PROGRAMS: dict[int, _Program] = {}
-
-
-def _program(ruleset: RuleSet) -> _Program:
-    cached = _PROGRAMS.get(id(ruleset))
-    if cached is not None and cached.ruleset is ruleset:
-        return cached
+def build(ruleset: RuleSet) -> Program:
+    """The rule set's trials (numbered once) and its conditions compiled over them."""
     layout = _layout(ruleset)
     compiler = _Compiler(layout, frozenset(c.id for c in ruleset.conclusions))
     steps = tuple((c.id, compiler.visit(c.when.expr)) for c in ruleset.conclusions) + tuple(
         (i.id, compiler.visit(i.when.expr)) for i in ruleset.issues)
-    if len(_PROGRAMS) > 64:
-        _PROGRAMS.clear()
-    prog = _PROGRAMS[id(ruleset)] = _Program(ruleset=ruleset, layout=layout, steps=steps)
-    return prog
-
-
-def layout(ruleset: RuleSet) -> Layout:
-    """The rule set's trials (numbered once per rule set)."""
-    return _program(ruleset).layout
-
-
-def outcomes(ruleset: RuleSet, facts: Mapping[str, Value]) -> Outcomes:
-    """The value of every conclusion and issue under every trial of ``facts`` (the last result is kept, as
-    open questions and sensitivity ask for the same case one after the other)."""
-    last = _LAST.get("")
-    if last is not None and last[0] is ruleset and last[1] is facts and last[2] == facts:
-        return last[3]
-    found = _program(ruleset).outcomes(facts)
-    _LAST[""] = (ruleset, facts, dict(facts), found)
-    return found
-
-
-_LAST: dict[str, tuple[RuleSet, Mapping[str, Value], dict[str, Value], Outcomes]] = {}
+    return Program(ruleset=ruleset, layout=layout, steps=steps)

@@ -10,6 +10,7 @@ worker builds its own; the Python API's functions use :func:`default` when they 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ from typing import Literal
 
 from . import cache
 from . import engine as durable
+from . import kleene
 from . import paths
+from . import trials as trials_
 from .compiled import CompiledRuleSet
 from .errors import Diagnostic
 from .errors import Position
@@ -29,6 +32,7 @@ from .errors import suggest
 from .lru import LRU
 from .model import Explanation
 from .model import RuleSet
+from .model import Value
 from .render import Memos
 from .resources import rule_set_files
 from .resources import rules_dir
@@ -90,7 +94,8 @@ class Prepared:
     """A rule set in a workspace, with everything derived from it: its compiled durable rules and engine, and
     the text and explanation caches its memos reuse."""
 
-    __slots__ = ("ruleset", "texts", "trees", "program", "trials", "_compiled", "_workspace")
+    __slots__ = ("ruleset", "texts", "trees", "explained", "_program", "_trials", "_last", "_compiled",
+                 "_workspace")
 
     def __init__(self, workspace: Workspace, ruleset: RuleSet, compiled: CompiledRuleSet | None = None) -> None:
         self.ruleset = ruleset
@@ -104,10 +109,56 @@ class Prepared:
         """Per condition id: id of a tree -> (the tree, kept so its id stays its own; the tree as memo data).
         Bounded per condition, so a condition whose tree differs in every case cannot crowd out the others;
         the first trees seen stay (``first``: more hits than recency, measured)."""
-        self.program: object | None = None
-        """Reserved for the Kleene program: kleene.py still keeps it (``kleene._PROGRAMS``) until its rewrite."""
-        self.trials: object | None = None
-        """Reserved for the trials layout: trials.py still keeps it (``trials._PROGRAMS``) until its rewrite."""
+        self.explained: dict[str, LRU[tuple[object, ...], Explanation]] = {
+            ident: LRU(kleene.Trees.PER_CONDITION, workspace.lock, first=True) for ident in self.trees}
+        """Per condition id: the facts it reads (:class:`kleene.Trees`) -> its explanation tree, shared by every
+        case that agrees on them. Bounded per condition; the first patterns seen stay (``first``: lock-free
+        reads, as for ``trees``)."""
+        self._program: kleene.Program | None = None
+        self._trials: trials_.Program | None = None
+        self._last: tuple[Mapping[str, Value], dict[str, Value], trials_.Outcomes] | None = None
+        """The last :meth:`outcomes`: open questions and sensitivity ask for the same case one after the other."""
+
+    @property
+    def workspace(self) -> Workspace:
+        """The workspace that prepared this rule set."""
+        return self._workspace
+
+    @property
+    def program(self) -> kleene.Program:
+        """The Kleene program of the rule set, compiled on first use (read without the lock: it is set once,
+        and two threads that both find it missing compile equal programs, the first one kept)."""
+        program = self._program
+        if program is None:
+            built = kleene.build(self.ruleset)
+            with self._workspace.lock:
+                if self._program is None:
+                    self._program = built
+                program = self._program
+        return program
+
+    @property
+    def trials(self) -> trials_.Program:
+        """The trials layout and its compiled steps, built on first use (read without the lock, like
+        :attr:`program`)."""
+        program = self._trials
+        if program is None:
+            built = trials_.build(self.ruleset)
+            with self._workspace.lock:
+                if self._trials is None:
+                    self._trials = built
+                program = self._trials
+        return program
+
+    def outcomes(self, facts: Mapping[str, Value]) -> trials_.Outcomes:
+        """The value of every conclusion and issue under every trial of ``facts`` (the last result is kept, as
+        open questions and sensitivity ask for the same case one after the other)."""
+        last = self._last
+        if last is not None and last[0] is facts and last[1] == facts:
+            return last[2]
+        found = self.trials.outcomes(facts)
+        self._last = (facts, dict(facts), found)  # one assignment: a reader sees the old or the new triple
+        return found
 
     @property
     def compiled(self) -> CompiledRuleSet:
@@ -179,7 +230,13 @@ class Workspace:
         return prepared
 
     def prepare(self, ruleset: RuleSet) -> Prepared:
-        """The prepared form of ``ruleset``: the one it was loaded as, else a new one (compiled on first use)."""
+        """The prepared form of ``ruleset``: the one it was loaded as, else a new one (compiled on first use).
+
+        A hit is read without the lock and without refreshing its recency (:meth:`LRU.peek`): every Kleene
+        evaluation asks, thousands of times a second; a rule set pushed out is prepared again, nothing worse."""
+        prepared = self._prepared.peek(id(ruleset))
+        if prepared is not None and prepared.ruleset is ruleset:
+            return prepared
         with self.lock:
             prepared = self._prepared.get(id(ruleset))
             if prepared is None or prepared.ruleset is not ruleset:
@@ -201,6 +258,11 @@ class Workspace:
                 self._engines.pop_oldest().close()
 
 
+def prepared(ruleset: RuleSet, workspace: Workspace | None = None) -> Prepared:
+    """``ruleset`` prepared in ``workspace``, else in the Python API's default one (:func:`default`)."""
+    return (workspace if workspace is not None else default()).prepare(ruleset)
+
+
 _DEFAULT: Workspace | None = None
 _DEFAULT_LOCK = threading.Lock()
 
@@ -212,6 +274,8 @@ def default() -> Workspace:
     own, so nothing they load lives here.
     """
     global _DEFAULT
+    if _DEFAULT is not None:  # read without the lock once made: every Kleene evaluation asks
+        return _DEFAULT
     with _DEFAULT_LOCK:
         if _DEFAULT is None:
             _DEFAULT = Workspace()

@@ -74,6 +74,9 @@ _SAFE_SCALAR_TAGS = {
     "tag:yaml.org,2002:timestamp",
 }
 _CONSTRUCTOR = yaml.SafeLoader("")
+"""PyYAML's safe constructor functions are called through it for booleans and nulls (:meth:`_Converter._scalar`):
+by its table, not ``construct_object``, which would keep every node it has read in ``constructed_objects``
+(a module-level table that only grew: found in issue 14's review). Nothing of it changes after this line."""
 _COLLECTION_TAGS: dict[type, str] = {
     yaml.MappingNode: "tag:yaml.org,2002:map",
     yaml.SequenceNode: "tag:yaml.org,2002:seq",
@@ -382,7 +385,7 @@ class _Converter:
         if tag in _NUMBER_TAGS:
             return self._number(str(node.value), pos)
         try:
-            return _CONSTRUCTOR.construct_object(node)
+            return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
         except (yaml.YAMLError, ValueError, OverflowError):
             shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
             self.problems.error(pos, f"cannot read the value {shown!r}")

@@ -160,11 +160,12 @@ def choices(**extra: Any) -> dict[str, Any]:
 
 def interview_context(ident: str, state: steps.State, ruleset: RuleSet, **extra: Any) -> dict[str, Any]:
     """What the interview page shows: the current question, its options, live findings and progress."""
-    question = steps.current(ruleset, state)
+    question = steps.current(ruleset, state, workspace=settings().workspace)
     return {"ident": ident, "state": state, "ruleset": ruleset, "question": question,
             "options": options(question, ruleset) if question else [],
             "accepts": accepted(question) if question else "",
-            "live": steps.live(ruleset, state.facts), "progress": steps.progress(ruleset, state),
+            "live": steps.live(ruleset, state.facts, workspace=settings().workspace),
+            "progress": steps.progress(ruleset, state, workspace=settings().workspace),
             "version": steps.version(state),
             "error": None, "entered": None, **extra}
 
