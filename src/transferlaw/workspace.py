@@ -91,8 +91,10 @@ def _stamp(directory: Path) -> Stamp:
 
 
 class Prepared:
-    """A rule set in a workspace, with everything derived from it: its compiled durable rules and engine, and
-    the text and explanation caches its memos reuse."""
+    """A rule set in a workspace, with everything derived from it: its compiled durable rules and engine, the
+    Kleene program (:attr:`program`), the trials layout (:attr:`trials`) and the last trial outcomes, the
+    explanation trees kept per condition (:attr:`explained`), and the text and converted-tree caches its
+    memos reuse."""
 
     __slots__ = ("ruleset", "texts", "trees", "explained", "_program", "_trials", "_last", "_compiled",
                  "_workspace")
