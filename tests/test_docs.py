@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from transferlaw import api
+from transferlaw import ruleset_files
+from transferlaw import ruletest_builder
 from transferlaw import sources
-from transferlaw import validate_ruleset
 from transferlaw.cli import cli
 from transferlaw.errors import TransferlawError
 from transferlaw.validate_case import CASE
@@ -67,8 +68,8 @@ def test_every_command_is_in_the_readme() -> None:
 
 def test_reference_documents_every_key() -> None:
     """Every key the validator accepts appears in docs/rule-language.md."""
-    specs = [validate_ruleset.META, validate_ruleset.QUESTION, validate_ruleset.CONCLUSION, validate_ruleset.ISSUE,
-             validate_ruleset.AUTHORITY, validate_ruleset.TEST, validate_ruleset.EXPECT, CASE]
+    specs = [ruleset_files.META, ruleset_files.QUESTION, ruleset_files.CONCLUSION, ruleset_files.ISSUE,
+             ruleset_files.AUTHORITY, ruletest_builder.TEST, ruletest_builder.EXPECT, CASE]
     for spec in specs:
         for key in spec:
             assert f"`{key}`" in REFERENCE, key

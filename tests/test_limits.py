@@ -227,10 +227,10 @@ def items(template: str, count: int) -> str:
 
 
 def spec_keys(section: str) -> str:
-    from transferlaw import validate_ruleset
+    from transferlaw import ruleset_files
 
-    spec = {"questions": validate_ruleset.QUESTION, "conclusions": validate_ruleset.CONCLUSION,
-            "issues": validate_ruleset.ISSUE, "authorities": validate_ruleset.AUTHORITY}[section]
+    spec = {"questions": ruleset_files.QUESTION, "conclusions": ruleset_files.CONCLUSION,
+            "issues": ruleset_files.ISSUE, "authorities": ruleset_files.AUTHORITY}[section]
     return ", ".join(spec)
 
 

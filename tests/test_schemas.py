@@ -16,6 +16,19 @@ from jsonschema import Draft202012Validator
 from transferlaw import conditions
 from transferlaw.model import AUTHORITY_KINDS
 from transferlaw.model import SEVERITIES
+from transferlaw.ruleset_files import AUTHORITY
+from transferlaw.ruleset_files import CONCLUSION
+from transferlaw.ruleset_files import IDENT
+from transferlaw.ruleset_files import ISSUE
+from transferlaw.ruleset_files import META
+from transferlaw.ruleset_files import QUESTION
+from transferlaw.ruleset_files import QUESTION_TYPES
+from transferlaw.ruleset_files import SECTIONS
+from transferlaw.ruleset_files import SLUG
+from transferlaw.ruletest_builder import CONCLUSION_VALUES
+from transferlaw.ruletest_builder import EXPECT
+from transferlaw.ruletest_builder import ISSUE_STATUSES
+from transferlaw.ruletest_builder import TEST
 from transferlaw.shapes import BOOL
 from transferlaw.shapes import DATE
 from transferlaw.shapes import INT
@@ -28,19 +41,6 @@ from transferlaw.shapes import Field
 from transferlaw.validate_case import CASE
 from transferlaw.validate_case import MAX_NUMBER
 from transferlaw.validate_case import MAX_TEXT
-from transferlaw.validate_ruleset import AUTHORITY
-from transferlaw.validate_ruleset import CONCLUSION
-from transferlaw.validate_ruleset import CONCLUSION_VALUES
-from transferlaw.validate_ruleset import EXPECT
-from transferlaw.validate_ruleset import IDENT
-from transferlaw.validate_ruleset import ISSUE
-from transferlaw.validate_ruleset import ISSUE_STATUSES
-from transferlaw.validate_ruleset import META
-from transferlaw.validate_ruleset import QUESTION
-from transferlaw.validate_ruleset import QUESTION_TYPES
-from transferlaw.validate_ruleset import SECTIONS
-from transferlaw.validate_ruleset import SLUG
-from transferlaw.validate_ruleset import TEST
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "schemas"

@@ -1,31 +1,27 @@
-"""Validate a rule-set directory into a :class:`~transferlaw.model.RuleSet`, reporting every problem at once."""
+"""Validate a rule-set directory into a :class:`~transferlaw.model.RuleSet`, reporting every problem at once.
+
+Each file's shape is checked, and the files gathered, in :mod:`ruleset_files`; the tests are built in
+:mod:`ruletest_builder`.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from collections.abc import Iterable
-from dataclasses import dataclass
-from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from . import authored
 from . import conditions
-from . import paths
 from .errors import Collector
 from .errors import Diagnostic
 from .errors import Position
-from .errors import SourceError
 from .errors import ValidationFailed
 from .errors import display_path
-from .errors import quoted
 from .errors import suggest
 from .limits import MAX_AREAS
 from .limits import MAX_CHOICES
 from .limits import MAX_ID_LENGTH
 from .limits import MAX_LIST_ITEMS
-from .limits import MAX_RULESET_FILES
 from .limits import MAX_TESTS
 from .limits import SECTION_CAPS
 from .model import AUTHORITY_KINDS
@@ -39,76 +35,33 @@ from .model import RuleSet
 from .model import RuleTest
 from .model import Text
 from .resources import rule_set_files
+from .ruleset_files import AUTHORITY
+from .ruleset_files import CONCLUSION
+from .ruleset_files import IDENT
+from .ruleset_files import ISSUE
+from .ruleset_files import QUESTION
+from .ruleset_files import QUESTION_TYPES
+from .ruleset_files import SLUG
+from .ruleset_files import _capped
+from .ruleset_files import _check_file_count
+from .ruleset_files import _gather
+from .ruleset_files import _gather_tests
+from .ruleset_files import _Gathered
+from .ruleset_files import _Item
+from .ruleset_files import _load_all
+from .ruletest_builder import RuleTestBuilder
 from .shapes import BOOL
-from .shapes import DATE
 from .shapes import INT
-from .shapes import LIST
 from .shapes import MAP
 from .shapes import NUMBER
 from .shapes import TEXT
 from .shapes import TEXT_LIST
-from .shapes import Field
 from .shapes import check_mapping
 from .shapes import get_date
 from .shapes import ok
-from .validate_case import case_from_mapping
 from .yamlio import Scalar
-from .yamlio import YamlDoc
-from .yamlio import YList
 from .yamlio import YMap
-from .yamlio import load_file
 from .yamlio import locate_in_scalar
-
-IDENT = re.compile(r"[a-z][a-z0-9_]*\Z")
-SLUG = re.compile(r"[a-z0-9][a-z0-9.-]*\Z")
-QUESTION_TYPES = ("boolean", "choice", "multi", "number", "date", "text")
-SECTIONS = ("questions", "conclusions", "issues", "authorities")
-
-META = {
-    "id": Field(TEXT, True), "title": Field(TEXT, True), "version": Field(TEXT, True),
-    "as_of": Field(DATE, True), "jurisdiction": Field(TEXT, True), "description": Field(TEXT, True),
-    "areas": Field(MAP, True), "question_presented": Field(TEXT), "disclaimer": Field(TEXT),
-}
-SECTION_FIELDS = {name: Field(LIST) for name in SECTIONS}
-QUESTION = {
-    "id": Field(TEXT, True), "prompt": Field(TEXT, True), "help": Field(TEXT), "type": Field(TEXT, True),
-    "choices": Field(MAP), "unit": Field(TEXT), "min": Field(NUMBER), "max": Field(NUMBER),
-    "ask_if": Field(TEXT),
-}
-CONCLUSION = {"id": Field(TEXT, True), "title": Field(TEXT, True), "when": Field(TEXT, True),
-              "description": Field(TEXT)}
-ISSUE = {
-    "id": Field(TEXT, True), "title": Field(TEXT, True), "area": Field(TEXT, True),
-    "severity": Field(TEXT, True), "when": Field(TEXT, True), "rule": Field(TEXT, True),
-    "application": Field(TEXT, True), "counterargument": Field(TEXT, True),
-    "conclusion": Field(TEXT, True), "next_steps": Field(TEXT_LIST), "authorities": Field(TEXT_LIST),
-}
-AUTHORITY = {
-    "id": Field(TEXT, True), "citation": Field(TEXT, True), "short": Field(TEXT),
-    "kind": Field(TEXT, True), "court": Field(TEXT), "year": Field(INT), "url": Field(TEXT),
-    "proposition": Field(TEXT, True), "verified": Field(BOOL, True), "note": Field(TEXT),
-}
-TEST = {"name": Field(TEXT, True), "case": Field(TEXT), "facts": Field(MAP), "expect": Field(MAP, True),
-        "missing": Field(MAP)}
-EXPECT = {"issues": Field(MAP), "conclusions": Field(MAP)}
-ISSUE_STATUSES = ("raised", "not_raised", "undetermined")
-CONCLUSION_VALUES = {"true": True, "false": False, "unknown": None}
-
-
-@dataclass
-class _Item:
-    """A located mapping of one section item and the file it came from."""
-
-    node: YMap
-    doc: YamlDoc
-
-
-@dataclass
-class _Gathered:
-    meta: YMap | None = None
-    meta_doc: YamlDoc | None = None
-    sections: dict[str, list[_Item]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
-    tests: list[_Item] = field(default_factory=list)
 
 
 def load_ruleset_dir(directory: Path) -> RuleSet:
@@ -147,74 +100,10 @@ def load_ruleset_tests(directory: Path, ruleset: RuleSet) -> tuple[RuleTest, ...
         out.error(gathered.tests[MAX_TESTS].node.pos, f"more than {MAX_TESTS:,} tests in the rule set",
                   "keep the tests that pin down distinct results")
         del gathered.tests[MAX_TESTS:]
-    builder = _Builder(out, directory)
+    builder = RuleTestBuilder(out)
     tests = [t for t in (builder.test(item, ruleset) for item in gathered.tests) if t]
     out.raise_if_errors()
     return tuple(tests)
-
-
-def _check_file_count(files: list[Path], kind: str, out: Collector) -> None:
-    """Report, and drop, the YAML files of a rule set past :data:`~transferlaw.limits.MAX_RULESET_FILES`."""
-    if len(files) > MAX_RULESET_FILES:
-        out.error(Position(display_path(files[MAX_RULESET_FILES])), f"more than {MAX_RULESET_FILES} {kind}files in "
-                  "the rule set", "merge some of them")
-        del files[MAX_RULESET_FILES:]
-
-
-def _capped(items: YMap | YList, cap: int, what: str, out: Collector) -> None:
-    """Report a located list or mapping longer than ``cap`` at its first item past the cap."""
-    if len(items) > cap:
-        pos = items.key_pos[list(items)[cap]] if isinstance(items, YMap) else items.at(cap)
-        out.error(pos, f"more than {cap:,} {what}")
-
-
-def _load_all(files: list[Path], out: Collector) -> list[tuple[Path, YamlDoc]]:
-    """Every file parsed; if one does not parse (or cannot be read), its error is raised alone, before the
-    other files are looked at, since they would report what it defines as unknown."""
-    loaded = [(path, _load(path, out)) for path in files]
-    if any(doc is None for _, doc in loaded):
-        out.raise_if_errors()
-    return [(path, doc) for path, doc in loaded if doc is not None]
-
-
-def _load(path: Path, out: Collector) -> YamlDoc | None:
-    try:
-        return load_file(path, display_path(path))
-    except SourceError as exc:
-        out.extend([exc.diagnostic])
-    except ValidationFailed as exc:
-        out.extend(exc.diagnostics)
-    return None
-
-
-def _gather(doc: YamlDoc, is_meta: bool, gathered: _Gathered, out: Collector) -> None:
-    spec = {**META, **SECTION_FIELDS} if is_meta else SECTION_FIELDS
-    what = "ruleset.yaml" if is_meta else "a rule-set file"
-    root = check_mapping(doc.root, spec, what, out, Position(doc.path, 1, 1))
-    if root is None:
-        return
-    if is_meta:
-        gathered.meta, gathered.meta_doc = root, doc
-    for section in SECTIONS:
-        if ok(root, section, LIST):
-            items = root[section]
-            for index, item in enumerate(items):
-                if isinstance(item, YMap):
-                    gathered.sections[section].append(_Item(item, doc))
-                else:
-                    out.error(items.at(index), f"each entry of '{section}' must be a mapping")
-
-
-def _gather_tests(doc: YamlDoc, gathered: _Gathered, out: Collector) -> None:
-    root = check_mapping(doc.root, {"tests": Field(LIST, True)}, "a rule-set test file", out,
-                         Position(doc.path, 1, 1))
-    if root is None or not ok(root, "tests", LIST):
-        return
-    for index, item in enumerate(root["tests"]):
-        if isinstance(item, YMap):
-            gathered.tests.append(_Item(item, doc))
-        else:
-            out.error(root["tests"].at(index), "each test must be a mapping")
 
 
 class _Builder:
@@ -555,90 +444,6 @@ class _Builder:
             when=when, next_steps=tuple(steps), authorities=cited, pos=node.pos, **texts,
         )
 
-    def test(self, item: _Item, ruleset: RuleSet) -> RuleTest | None:
-        node = check_mapping(item.node, TEST, "a test", self.out, item.node.pos)
-        if node is None:
-            return None
-        case = None
-        if ("case" in node) == ("facts" in node):
-            self.out.error(node.pos, "a test needs either 'case' (a path) or 'facts', not both")
-        elif ok(node, "case", TEXT):
-            path = Path(item.doc.path).parent / str(node["case"])
-            if Path(str(node["case"])).is_absolute() or not _yaml_name(path):
-                # a rule set shared between classes must not make `check` read (and quote) any file it likes
-                self.out.error(node.at("case"),
-                               f"'case' must be a relative path to a .yaml case file, got {quoted(str(node['case']))}",
-                               "the path is relative to this test file")
-            elif paths.is_file(path):
-                case = self._collect(lambda: _load_case_file(path, ruleset), node.at("case"))
-            else:
-                self.out.error(node.at("case"), f"no case file {quoted(str(node['case']))}",
-                               "the path is relative to this test file")
-        elif ok(node, "facts", MAP):
-            title = str(node.get("name", "test"))
-            case = self._collect(lambda: case_from_mapping(
-                _synthetic_case(node, ruleset.id, title), ruleset, item.doc.path), node.at("facts"))
-        expect = None
-        if "expect" in node:
-            expect = check_mapping(node["expect"], EXPECT, "'expect'", self.out, node.at("expect"))
-        issues = self._expected(expect, "issues", ruleset.issue_by_id, ISSUE_STATUSES)
-        concl = self._expected(expect, "conclusions", ruleset.conclusion_by_id, CONCLUSION_VALUES)
-        missing = self._missing(node, ruleset)
-        if case is None or expect is None or not ok(node, "name", TEXT):
-            return None
-        return RuleTest(name=str(node["name"]), case=case,
-                        issues={k: v for k, v in issues.items()},  # type: ignore[misc]
-                        conclusions={k: CONCLUSION_VALUES[str(v)] for k, v in concl.items()},
-                        missing=missing, pos=node.pos)
-
-    def _collect(self, make: Callable[[], Any], pos: Position) -> Any:
-        try:
-            return make()
-        except SourceError as exc:
-            self.out.extend([exc.diagnostic])
-        except ValidationFailed as exc:
-            self.out.extend(exc.diagnostics)
-        return None
-
-    def _expected(self, expect: YMap | None, key: str, known: Any, values: Iterable[str]) -> dict[str, str]:
-        result: dict[str, str] = {}
-        if expect is None or not ok(expect, key, MAP):
-            return result
-        mapping = expect[key]
-        allowed = tuple(values)
-        for name, value in mapping.items():
-            text = "true" if value is True else "false" if value is False else str(value)
-            if name not in known:
-                self.out.error(mapping.key_pos[name], f"unknown {key[:-1]} '{name}'",
-                               suggest(name, known))
-            elif text not in allowed:
-                self.out.error(mapping.at(name), f"expected one of {', '.join(allowed)}, got "
-                               f"'{text}'", suggest(text, allowed))
-            else:
-                result[name] = text
-        return result
-
-    def _missing(self, node: YMap, ruleset: RuleSet) -> dict[str, tuple[str, ...]]:
-        result: dict[str, tuple[str, ...]] = {}
-        if not ok(node, "missing", MAP):
-            return result
-        mapping = node["missing"]
-        for name, facts in mapping.items():
-            if name not in ruleset.issue_by_id:
-                self.out.error(mapping.key_pos[name], f"unknown issue '{name}'",
-                               suggest(name, ruleset.issue_by_id))
-                continue
-            if not isinstance(facts, YList) or not all(isinstance(f, str) for f in facts):
-                self.out.error(mapping.at(name), "expected a list of question ids")
-                continue
-            _capped(facts, MAX_LIST_ITEMS, "missing facts for one issue", self.out)
-            for index, fact in enumerate(facts):
-                if fact not in ruleset.question_by_id:
-                    self.out.error(facts.at(index), f"unknown question '{fact}'",
-                                   suggest(fact, ruleset.question_by_id))
-            result[name] = tuple(facts)
-        return result
-
 
 _TRUE = Condition(text="true", expr=conditions.parse("true"), pos=Position(""))
 
@@ -658,29 +463,6 @@ def _expand(names: set[str], vocab: conditions.Vocabulary) -> set[str]:
     return seen
 
 
-def _yaml_name(path: Path) -> bool:
-    """Whether ``path``, and the file a symbolic link there leads to, are named ``*.yaml`` or ``*.yml``."""
-    try:
-        target = path.resolve()
-    except (OSError, ValueError, RuntimeError):  # a name the system cannot take, a loop of links
-        return False
-    return all(p.suffix.lower() in (".yaml", ".yml") for p in (path, target))
-
-
 def _opt_text(node: YMap, key: str) -> str | None:
     value = node.get(key)
     return str(value).strip() if isinstance(value, str) and value.strip() else None
-
-
-def _synthetic_case(node: YMap, ruleset_id: str, title: str) -> YMap:
-    case = YMap({"ruleset": ruleset_id, "title": title, "facts": node["facts"]})
-    case.pos = node.pos
-    case.key_pos = {"ruleset": node.pos, "title": node.pos, "facts": node.key_pos["facts"]}
-    case.meta = {"facts": node["facts"]}
-    return case
-
-
-def _load_case_file(path: Path, ruleset: RuleSet) -> Any:
-    from .validate_case import load_case_file
-
-    return load_case_file(path, ruleset)
