@@ -1,4 +1,5 @@
-"""Tests for grading.py: reading answer files, matching entries to issues, scoring, reports and class grading."""
+"""Tests for grading.py and the modules below it: reading answer files (answer_files.py), matching entries to
+issues (matching.py), scoring, reports and class grading."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from transferlaw import answer_files
 from transferlaw import api
 from transferlaw import grading
+from transferlaw import matching
 from transferlaw.errors import Position
 from transferlaw.errors import SourceError
 from transferlaw.errors import ValidationFailed
@@ -38,16 +41,16 @@ def unknowns() -> Evaluation:
 
 
 def graded(evaluation: Evaluation, name: str) -> grading.Grade:
-    return grading.grade(evaluation, grading.read_answers(CLASS / name))
+    return grading.grade(evaluation, answer_files.read_answers(CLASS / name))
 
 
 def at(path: Path, line: int, col: int) -> Position:
     return Position(display_path(path), line, col)
 
 
-def inline(*entries: str) -> grading.Answers:
-    return grading.Answers(student="t", source="t.txt", entries=tuple(
-        grading.Entry(text, Position("t.txt", n, 1)) for n, text in enumerate(entries, start=1)))
+def inline(*entries: str) -> answer_files.Answers:
+    return answer_files.Answers(student="t", source="t.txt", entries=tuple(
+        answer_files.Entry(text, Position("t.txt", n, 1)) for n, text in enumerate(entries, start=1)))
 
 
 def matched(grade: grading.Grade) -> dict[str, tuple[str, str]]:
@@ -59,7 +62,7 @@ def matched(grade: grading.Grade) -> dict[str, tuple[str, str]]:
 
 def test_yaml_mapping_gives_student_name_and_located_entries() -> None:
     """A YAML mapping names the student and every entry keeps its line and column."""
-    answers = grading.read_answers(CLASS / "ada.yaml")
+    answers = answer_files.read_answers(CLASS / "ada.yaml")
     assert answers.student == "Ada Lovelace"
     assert answers.source == display_path(CLASS / "ada.yaml")
     assert len(answers.entries) == 14
@@ -68,7 +71,7 @@ def test_yaml_mapping_gives_student_name_and_located_entries() -> None:
 
 def test_yaml_list_takes_the_student_from_the_file_stem() -> None:
     """A bare YAML list is accepted and the student defaults to the file's stem."""
-    answers = grading.read_answers(CLASS / "cleo.yaml")
+    answers = answer_files.read_answers(CLASS / "cleo.yaml")
     assert answers.student == "cleo"
     assert [e.text for e in answers.entries][:2] == [
         "citizen_exile_barred",
@@ -78,7 +81,7 @@ def test_yaml_list_takes_the_student_from_the_file_stem() -> None:
 
 def test_text_file_drops_markers_comments_and_blank_lines() -> None:
     """A text file yields one entry per line, without list markers, comments or blank lines, at its column."""
-    answers = grading.read_answers(CLASS / "ben.txt")
+    answers = answer_files.read_answers(CLASS / "ben.txt")
     assert [(e.text, e.pos.line, e.pos.col) for e in answers.entries] == [
         ("Citizens can't be exiled", 3, 3),
         ("CECOT conditions violate the 8th Amendment", 4, 3),
@@ -91,7 +94,7 @@ def test_text_file_drops_markers_comments_and_blank_lines() -> None:
 
 def test_markdown_headings_and_rules_are_ignored() -> None:
     """In Markdown, ``#`` headings and a ``---`` rule are not entries, and ``3)`` is a list marker."""
-    answers = grading.read_answers(CLASS / "dana.md")
+    answers = answer_files.read_answers(CLASS / "dana.md")
     assert answers.student == "dana"
     assert [e.text for e in answers.entries] == [
         "Non-Detention Act",
@@ -118,7 +121,7 @@ BAD_FILES = [
 def test_every_bad_answer_file_is_located(name: str, line: int, col: int, fragment: str) -> None:
     """Every bad answer file raises a located error (path:line:col) whose message says what is wrong."""
     with pytest.raises((SourceError, ValidationFailed)) as info:
-        grading.read_answers(BAD / name)
+        answer_files.read_answers(BAD / name)
     exc = info.value
     first = exc.diagnostics[0] if isinstance(exc, ValidationFailed) else exc.diagnostic
     assert first.pos == at(BAD / name, line, col)
@@ -129,18 +132,18 @@ def test_every_bad_answer_file_is_located(name: str, line: int, col: int, fragme
 def test_every_bad_item_in_a_list_is_reported_at_once() -> None:
     """A YAML list with several bad items reports each of them, not only the first."""
     with pytest.raises(ValidationFailed) as info:
-        grading.read_answers(BAD / "not-text.yaml")
+        answer_files.read_answers(BAD / "not-text.yaml")
     assert [(d.pos.line, d.pos.col) for d in info.value.diagnostics] == [(2, 3), (3, 3)]
 
 
 def test_missing_file_and_unsupported_type_are_source_errors(tmp_path: Path) -> None:
     """A missing file and an unsupported file type are SourceErrors naming the file."""
     with pytest.raises(SourceError, match="no such file"):
-        grading.read_answers(tmp_path / "absent.yaml")
+        answer_files.read_answers(tmp_path / "absent.yaml")
     doc = tmp_path / "answers.docx"
     doc.write_text("citizen_exile_barred\n", encoding="utf-8")
     with pytest.raises(SourceError, match="unsupported answer file type '.docx'"):
-        grading.read_answers(doc)
+        answer_files.read_answers(doc)
 
 
 # --- matching ------------------------------------------------------------------------------------------
@@ -179,7 +182,7 @@ def test_paraphrases_and_typos_match_fuzzily_with_a_score(citizen: Evaluation) -
         "no rehab programs": ("rehabilitation_goals", "fuzzy"),
         "Leahy law fundng": ("leahy_law_funding", "fuzzy"),
     }
-    assert all(grading.THRESHOLD <= m.score < 1.0 for m in grade.matches)
+    assert all(matching.THRESHOLD <= m.score < 1.0 for m in grade.matches)
 
 
 def test_an_ambiguous_entry_is_unmatched_and_names_the_candidates(citizen: Evaluation) -> None:
@@ -211,7 +214,7 @@ def test_unmatched_entry_has_its_line_and_closest_title(citizen: Evaluation) -> 
     assert family.pos == at(CLASS / "ben.txt", 8, 3)
     assert [i.id for i in family.candidates] == ["family_integrity"]
     assert family.hint == "did you mean 'Total loss of contact with family in the United States'?"
-    assert grading.SUGGEST_FLOOR <= family.score < grading.THRESHOLD
+    assert matching.SUGGEST_FLOOR <= family.score < matching.THRESHOLD
     assert statute.pos.line == 9
 
 
@@ -278,7 +281,7 @@ def test_scores_on_hand_checked_examples(citizen: Evaluation) -> None:
 
 def test_undetermined_false_alarm_counts_half(unknowns: Evaluation) -> None:
     """An undetermined issue named by the student is a "possible": half a false alarm, no hit credit."""
-    grade = grading.grade(unknowns, grading.read_answers(ANSWERS / "unknowns.yaml"))
+    grade = grading.grade(unknowns, answer_files.read_answers(ANSWERS / "unknowns.yaml"))
     assert [m.issue.id for m in grade.hits] == ["executive_added_punishment"]
     assert [(f.match.issue.id, f.status, f.weight) for f in grade.false_alarms] == [
         ("citizen_exile_barred", "undetermined", 0.5),
@@ -317,7 +320,7 @@ def test_text_report_has_summary_and_every_section(citizen: Evaluation) -> None:
 
 def test_text_report_marks_undetermined_false_alarms(unknowns: Evaluation) -> None:
     """A false alarm the engine left undetermined is labelled as a possible that counts half."""
-    text = grading.format_text(grading.grade(unknowns, grading.read_answers(ANSWERS / "unknowns.yaml")))
+    text = grading.format_text(grading.grade(unknowns, answer_files.read_answers(ANSWERS / "unknowns.yaml")))
     assert "(engine: undetermined - a possible, counts half)" in text
     assert "pretrial_punishment: A pretrial detainee" in text and "(engine: not raised)" in text
 
@@ -393,7 +396,7 @@ def test_a_yes_or_a_number_in_a_yaml_list_asks_for_quotes(tmp_path: Path) -> Non
     path = tmp_path / "answers.yaml"
     path.write_text("- citizen_exile_barred\n- yes\n-\n", encoding="utf-8")
     with pytest.raises(ValidationFailed) as info:
-        grading.read_answers(path)
+        answer_files.read_answers(path)
     assert [(d.pos.line, d.message, d.hint) for d in info.value.diagnostics] == [
         (2, "an issue must be a line of text", "put it in quotes"),
         (3, "an empty issue", "write the issue's id or title"),

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from transferlaw import answer_files
 from transferlaw import api
 from transferlaw import grading
+from transferlaw import matching
 from transferlaw.cli import cli
 from transferlaw.errors import ValidationFailed
 from transferlaw.errors import display_path
@@ -41,7 +43,7 @@ def citizen() -> Evaluation:
 def test_text_answer_file_over_a_cap_is_a_located_error(name: str, line: int, col: int, message: str) -> None:
     """Each cap on a text answer file is one located error, with the file's position and what to do."""
     with pytest.raises(ValidationFailed) as info:
-        grading.read_answers(BAD / name)
+        answer_files.read_answers(BAD / name)
     [diagnostic] = info.value.diagnostics
     assert diagnostic.format().startswith(f"{display_path(BAD / name)}:{line}:{col}: {message}")
     assert diagnostic.hint
@@ -52,7 +54,7 @@ def test_every_capped_line_is_reported_at_once(tmp_path: Path) -> None:
     path = tmp_path / "answers.txt"
     path.write_text("x" * 20_001 + "\nnon_detention_act\n" + "y" * 30_000 + "\nbell\x07\n", encoding="utf-8")
     with pytest.raises(ValidationFailed) as info:
-        grading.read_answers(path)
+        answer_files.read_answers(path)
     assert [(d.pos.line, d.pos.col) for d in info.value.diagnostics] == [(1, 1), (3, 1), (4, 5)]
     assert "30,000 characters long" in info.value.diagnostics[1].message
 
@@ -61,7 +63,7 @@ def test_a_line_at_the_cap_is_accepted(tmp_path: Path) -> None:
     """A line of exactly the text cap is an entry, not an error."""
     path = tmp_path / "answers.txt"
     path.write_text("a" * MAX_TEXT_LENGTH + "\n", encoding="utf-8")
-    assert len(grading.read_answers(path).entries[0].text) == MAX_TEXT_LENGTH
+    assert len(answer_files.read_answers(path).entries[0].text) == MAX_TEXT_LENGTH
 
 
 def test_yaml_answer_list_over_the_entry_cap_is_located(tmp_path: Path) -> None:
@@ -69,7 +71,7 @@ def test_yaml_answer_list_over_the_entry_cap_is_located(tmp_path: Path) -> None:
     path = tmp_path / "answers.yaml"
     path.write_text("".join(f"- issue {n}\n" for n in range(MAX_ANSWERS + 5)), encoding="utf-8")
     with pytest.raises(ValidationFailed) as info:
-        grading.read_answers(path)
+        answer_files.read_answers(path)
     [diagnostic] = info.value.diagnostics
     assert (diagnostic.pos.line, diagnostic.pos.col) == (MAX_ANSWERS + 1, 3)
     assert f"lists more than {MAX_ANSWERS:,} issues" in diagnostic.message
@@ -112,7 +114,7 @@ def test_matching_compares_each_new_word_with_the_vocabulary_once(citizen: Evalu
     further word comparisons."""
     entry = _words(2_000)
     assert len(entry) <= MAX_TEXT_LENGTH
-    index = grading._Index(citizen.ruleset)
+    index = matching._Index(citizen.ruleset)
     index.match(entry)
     first = index.vocabulary.compared
     vocabulary = len({w for t in index.targets for w in t.words})

@@ -47,6 +47,7 @@ from .validate_case import ruleset_id_of
 from .workspace import Workspace as Workspace  # re-exported: the owner of loaded rule sets
 
 if TYPE_CHECKING:
+    from . import answer_files
     from . import coverage as coverage_
     from . import explain as explain_
     from . import grading
@@ -63,8 +64,8 @@ else:  # the tools of other commands load on first use, not with every `transfer
 
             return getattr(importlib.import_module(f"{__package__}.{self._name}"), attribute)
 
-    coverage_, explain_, grading, interview_, lint, scaffold = (
-        _Lazy(n) for n in ("coverage", "explain", "grading", "interview", "lint", "scaffold"))
+    answer_files, coverage_, explain_, grading, interview_, lint, scaffold = (
+        _Lazy(n) for n in ("answer_files", "coverage", "explain", "grading", "interview", "lint", "scaffold"))
 
 EngineChoice = Literal["auto", "durable", "python"]
 FORMATS = (*render_.FORMATS, "docx")
@@ -322,7 +323,7 @@ def interview(ruleset: RuleSet, *, ask: Callable[[str], str], say: Callable[[str
 
 def grade_answers(evaluation: Evaluation, path: Path) -> grading.Grade:
     """Grade one answer file against the evaluation's raised issues (``grading``)."""
-    return grading.grade(evaluation, grading.read_answers(path))
+    return grading.grade(evaluation, answer_files.read_answers(path))
 
 
 def grade_class(evaluation: Evaluation, directory: Path) -> tuple[list[grading.Grade], list[Diagnostic]]:

@@ -8,7 +8,7 @@ limits** are durable_rules' own (durable-rules.md §3 and §5, and its C sources
 below the point where the engine fails, crashes or hangs; the compiler checks them, so no rule set reaches the
 engine beyond them. Every cap is reported as a located error (``path:line:col: what is wrong (hint)``) by the
 module that reads the input: :mod:`yamlio`, :mod:`validate_ruleset`, :mod:`validate_case`, :mod:`sheets`,
-:mod:`grading` and :mod:`compile`.
+:mod:`answer_files` (for grading) and :mod:`compile`.
 """
 
 from __future__ import annotations
