@@ -38,8 +38,8 @@ from transferlaw import sheet_mapping
 from transferlaw import sources
 from transferlaw.errors import TransferlawError
 from transferlaw.errors import printable
-from transferlaw.interview import AnswerError
-from transferlaw.interview import parse_answer
+from transferlaw.typed_answers import AnswerError
+from transferlaw.typed_answers import parse_answer
 
 from .conftest import DATA
 from .conftest import MINI_RULES

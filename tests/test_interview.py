@@ -18,18 +18,18 @@ from transferlaw import api
 from transferlaw import kleene
 from transferlaw.errors import Position
 from transferlaw.errors import SourceError
-from transferlaw.interview import AnswerError
-from transferlaw.interview import Help
 from transferlaw.interview import InterviewResult
 from transferlaw.interview import case_yaml
 from transferlaw.interview import next_question
-from transferlaw.interview import parse_answer
 from transferlaw.interview import resume
 from transferlaw.interview import run
 from transferlaw.model import Case
 from transferlaw.model import Question
 from transferlaw.model import RuleSet
 from transferlaw.model import Value
+from transferlaw.typed_answers import AnswerError
+from transferlaw.typed_answers import Help
+from transferlaw.typed_answers import parse_answer
 from transferlaw.validate_case import case_from_mapping
 from transferlaw.yamlio import load_text
 

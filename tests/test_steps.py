@@ -7,6 +7,7 @@ import pytest
 from transferlaw import api
 from transferlaw import interview
 from transferlaw import steps
+from transferlaw import typed_answers
 from transferlaw.model import RuleSet
 
 from .conftest import ROOT
@@ -56,7 +57,7 @@ def test_answering_again_replaces_and_moves_to_the_end(flagship: RuleSet) -> Non
     ("consent_given", "?", "'?' is not an answer"),
 ])
 def test_bad_answers_say_what_is_accepted(flagship: RuleSet, question: str, raw: str, message: str) -> None:
-    with pytest.raises(interview.AnswerError, match=message):
+    with pytest.raises(typed_answers.AnswerError, match=message):
         steps.answer(flagship, steps.start(flagship), question, raw)
 
 

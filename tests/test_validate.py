@@ -342,8 +342,8 @@ def test_test_case_through_a_link_to_another_kind_of_file_is_refused(tmp_path: P
 
 def _number_everywhere(mini: RuleSet, text: str, tmp_path: Path) -> dict[str, object]:
     """What ``text`` becomes as the answer to a number question in each input: a value, or "refused"."""
-    from transferlaw import interview
     from transferlaw import steps
+    from transferlaw import typed_answers
     from transferlaw.model import Case
     from transferlaw.sources import expand
 
@@ -359,7 +359,7 @@ def _number_everywhere(mini: RuleSet, text: str, tmp_path: Path) -> dict[str, ob
     found["csv cell"] = item.case.facts["months_left"] if item.case is not None else "refused"
     question = mini.question_by_id["months_left"]
     try:
-        found["terminal interview"] = interview.parse_answer(question, text)
+        found["terminal interview"] = typed_answers.parse_answer(question, text)
     except TransferlawError:
         found["terminal interview"] = "refused"
     try:

@@ -8,7 +8,7 @@
       CompileError                   a valid rule set that the durable_rules engine cannot take
       EngineError                    the rules engine failed or disagreed with itself
       OutputError                    an output could not be written (exists, no permission, ...)
-      interview.AnswerError          an interview answer the question does not accept (the interview asks again)
+      typed_answers.AnswerError      an interview answer the question does not accept (the interview asks again)
       workers.WorkersFailed          a batch's worker processes cannot start at all
 
 Foreign exceptions (PyYAML, Jinja, durable_rules) are translated where those libraries are called, and

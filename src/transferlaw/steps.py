@@ -20,11 +20,7 @@ from types import MappingProxyType
 
 from . import workspace as workspace_
 from .interview import DEFAULT_TITLE
-from .interview import AnswerError
-from .interview import Help
-from .interview import clean_title
 from .interview import next_question
-from .interview import parse_answer
 from .interview import ranked_questions
 from .interview import text_questions
 from .kleene import status_of
@@ -33,6 +29,10 @@ from .model import Issue
 from .model import Question
 from .model import RuleSet
 from .model import Value
+from .typed_answers import AnswerError
+from .typed_answers import Help
+from .typed_answers import clean_title
+from .typed_answers import parse_answer
 from .yamlio import unfit_character
 
 

@@ -10,13 +10,13 @@ from flask import request
 from .. import sensitivity
 from .. import steps
 from ..display import fact_display
-from ..interview import AnswerError
-from ..interview import accepted
 from ..limits import CONTROL_CHARACTER
 from ..model import Question
 from ..model import RuleSet
 from ..model import Value
 from ..trials import domain
+from ..typed_answers import AnswerError
+from ..typed_answers import accepted
 
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
 UNFIT = re.compile(f"{CONTROL_CHARACTER.pattern}|[\ud800-\udfff]")

@@ -34,14 +34,14 @@ from .. import steps
 from .. import views
 from ..display import fact_display
 from ..errors import TransferlawError
-from ..interview import AnswerError
-from ..interview import accepted
 from ..interview import case_yaml
 from ..model import STATUS_LABELS
 from ..model import Case
 from ..model import Evaluation
 from ..model import Question
 from ..model import RuleSet
+from ..typed_answers import AnswerError
+from ..typed_answers import accepted
 from . import security
 from .forms import UNFIT
 from .forms import alternatives
