@@ -1,8 +1,8 @@
-"""Tests for sandbox.py: what Jinja's immutable sandbox refuses, and the budget each rendering has.
+"""Tests for sandbox.py and sandbox_budget.py: what the immutable sandbox refuses, and each rendering's budget.
 
 Refusals are checked through :func:`transferlaw.authored.render`, which locates them at the text; the
 sandbox's own surface (:func:`~transferlaw.sandbox.template`, :func:`~transferlaw.sandbox.run`,
-:class:`~transferlaw.sandbox.LimitExceeded`) is checked directly.
+:class:`~transferlaw.sandbox_budget.LimitExceeded`) is checked directly.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 
 from transferlaw import authored
 from transferlaw import sandbox
+from transferlaw import sandbox_budget
 from transferlaw.errors import SourceError
 from transferlaw.model import Text
 
@@ -102,16 +103,16 @@ def test_the_sandbox_has_no_globals() -> None:
 
 def test_a_limit_is_raised_unlocated_as_a_security_error() -> None:
     """Going past a limit raises LimitExceeded, a Jinja SecurityError that authored.py locates."""
-    with pytest.raises(sandbox.LimitExceeded, match="the repeated value would be too long") as info:
+    with pytest.raises(sandbox_budget.LimitExceeded, match="the repeated value would be too long") as info:
         sandbox.run(sandbox.template("{{ 'a' * 10**9 }}"), {})
     assert isinstance(info.value, jinja2.exceptions.SecurityError)
 
 
 def test_the_whole_output_is_capped() -> None:
     """Values each within MAX_VALUE still may not print more than MAX_VALUE characters in all."""
-    value = "a" * (sandbox.MAX_VALUE // 2 + 1)
+    value = "a" * (sandbox_budget.MAX_VALUE // 2 + 1)
     assert sandbox.run(sandbox.template("{{ x }}"), {"x": value}) == value
-    with pytest.raises(sandbox.LimitExceeded, match="the text would be longer than 1,000,000 characters"):
+    with pytest.raises(sandbox_budget.LimitExceeded, match="the text would be longer than 1,000,000 characters"):
         sandbox.run(sandbox.template("{{ x }}{{ x }}"), {"x": value})
 
 
@@ -122,18 +123,18 @@ def test_each_rendering_has_its_own_budget() -> None:
     within = sandbox.template("{{ x == x }}" * 2)
     for _ in range(3):
         assert sandbox.run(within, {"x": value}) == "True" * 2
-    with pytest.raises(sandbox.LimitExceeded, match="the text does too much work"):
+    with pytest.raises(sandbox_budget.LimitExceeded, match="the text does too much work"):
         sandbox.run(sandbox.template("{{ x == x }}" * 3), {"x": value})
 
 
 def _work(compiled: jinja2.Template, context: dict[str, Any]) -> int:
     """The work rendering ``compiled`` counts, read from the budget :func:`sandbox.run` keeps."""
-    budget = sandbox._Budget()
-    token = sandbox._BUDGET.set(budget)
+    budget = sandbox_budget._Budget()
+    token = sandbox_budget._BUDGET.set(budget)
     try:
         "".join(compiled.generate(context))
     finally:
-        sandbox._BUDGET.reset(token)
+        sandbox_budget._BUDGET.reset(token)
     return budget.work
 
 
@@ -141,8 +142,8 @@ def test_a_loop_item_counts_the_code_it_runs() -> None:
     """Each item of a loop counts ITEM, NODE for each node of the code it runs (LOOKUP for a lookup) and the
     characters of text it writes; each printed value counts ITEM and its size."""
     compiled = sandbox.template("{% for a in 'xyz' %}{{ case.title }}.{% endfor %}")
-    code = 4 * sandbox.NODE + sandbox.LOOKUP + len(".")  # a, the output, case, '.'; case.title
-    expected = 3 * (sandbox.ITEM + code) + 3 * (sandbox.ITEM + len("Doe"))
+    code = 4 * sandbox_budget.NODE + sandbox_budget.LOOKUP + len(".")  # a, the output, case, '.'; case.title
+    expected = 3 * (sandbox_budget.ITEM + code) + 3 * (sandbox_budget.ITEM + len("Doe"))
     assert _work(compiled, {"case": {"title": "Doe"}}) == expected == 480
 
 
@@ -221,7 +222,7 @@ def test_a_busy_text_within_the_budget_still_renders() -> None:
 def test_compiling_runs_nothing() -> None:
     """Constant expressions are not folded while compiling, so their work is counted when the text runs."""
     compiled = sandbox.template("{{ 'x' | center(10**9) }}")
-    with pytest.raises(sandbox.LimitExceeded, match="the text does too much work"):
+    with pytest.raises(sandbox_budget.LimitExceeded, match="the text does too much work"):
         sandbox.run(compiled, {})
 
 
@@ -242,4 +243,4 @@ def test_the_rule_language_reference_names_every_limit() -> None:
     text = (ROOT / "docs" / "rule-language.md").read_text(encoding="utf-8")
     section = text.split("\n## Template text", 1)[1].split("\n## ", 1)[0]
     for name in ("MAX_VALUE", "MAX_DIGITS", "MAX_FORMAT_WIDTH", "MAX_WORK"):
-        assert f"`{name}`" in section and f"{getattr(sandbox, name):,}" in section, name
+        assert f"`{name}`" in section and f"{getattr(sandbox_budget, name):,}" in section, name

@@ -583,6 +583,11 @@ def test_compiled_templates_are_cached_per_environment_and_version(tmp_path: Pat
     first = resources.code_flavour("authored", module)
     module.write_text("two", encoding="utf-8")
     assert resources.code_flavour("authored", module) != first
+    other = tmp_path / "other.py"  # the sandbox is configured by two modules: either changes the flavour
+    other.write_text("one", encoding="utf-8")
+    both = resources.code_flavour("authored", module, other)
+    other.write_text("two", encoding="utf-8")
+    assert resources.code_flavour("authored", module, other) not in (both, resources.code_flavour("authored", module))
     memos = render.Memos(threading.RLock())
     caches = [sandbox.ENV.bytecode_cache, memos.env(None, markdown=True).bytecode_cache,
               memos.env(None).bytecode_cache]

@@ -18,6 +18,7 @@ import jinja2
 from jinja2 import nodes
 
 from . import sandbox
+from . import sandbox_budget
 from .errors import Diagnostic
 from .errors import Position
 from .errors import SourceError
@@ -303,7 +304,7 @@ def render_raw(text: Text, context: Mapping[str, Any]) -> str:
     template = compile_text(text)
     try:
         return sandbox.run(template, context)
-    except sandbox.LimitExceeded as exc:
+    except sandbox_budget.LimitExceeded as exc:
         raise _fail(text, f"refused: {exc}", "rule-set text may use only a little time and memory",
                     _lineno(exc, template)) from exc
     except jinja2.exceptions.SecurityError as exc:

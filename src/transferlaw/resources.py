@@ -130,11 +130,14 @@ def bytecode_cache(flavour: str) -> jinja2.BytecodeCache | None:
     return _QuietBytecodeCache(str(directory), f"__jinja2_{flavour}_%s.cache") if directory is not None else None
 
 
-def code_flavour(name: str, source: Path) -> str:
-    """``name`` and a fingerprint of Jinja's version and of the module at ``source`` that configures the
+def code_flavour(name: str, *sources: Path) -> str:
+    """``name`` and a fingerprint of Jinja's version and of the modules at ``sources`` that configure the
     environment: it changes whenever either could change the code Jinja compiles."""
-    try:
-        code = source.read_bytes()
-    except OSError:  # pragma: no cover - a module without its source: never reuse a cache entry
-        code = os.urandom(16)
-    return f"{name}-" + hashlib.sha256(jinja2.__version__.encode("ascii") + b"\0" + code).hexdigest()[:16]
+    digest = hashlib.sha256(jinja2.__version__.encode("ascii"))
+    for source in sources:
+        try:
+            code = source.read_bytes()
+        except OSError:  # pragma: no cover - a module without its source: never reuse a cache entry
+            code = os.urandom(16)
+        digest.update(b"\0" + code)
+    return f"{name}-" + digest.hexdigest()[:16]
