@@ -38,13 +38,14 @@ _METHOD: Mapping[type, str] = {
 
 class Visitor(Generic[T]):
     """A method per node kind, returning ``T``. Leaf tests default to :meth:`visit_test`, and ``and`` /
-    ``or`` to :meth:`visit_junction`; a kind nobody handles raises :class:`NotImplementedError`."""
+    ``or`` to :meth:`visit_junction`; a kind a subclass does not handle is a programming error,
+    :class:`TypeError`."""
 
     def visit(self, expr: Expr) -> T:
         return cast(T, getattr(self, _METHOD[type(expr)])(expr))
 
     def generic_visit(self, expr: Expr) -> T:
-        raise NotImplementedError(f"{type(self).__name__} does not handle {type(expr).__name__}")
+        raise TypeError(f"{type(self).__name__} does not handle {type(expr).__name__}")
 
     def visit_const(self, expr: Const) -> T:
         return self.generic_visit(expr)

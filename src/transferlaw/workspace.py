@@ -10,11 +10,13 @@ worker builds its own; the Python API's functions use :func:`default` when they 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from typing import Literal
+from typing import cast
 
 from . import cache
 from . import engine as durable
@@ -128,29 +130,25 @@ class Prepared:
 
     @property
     def program(self) -> kleene.Program:
-        """The Kleene program of the rule set, compiled on first use (read without the lock: it is set once,
-        and two threads that both find it missing compile equal programs, the first one kept)."""
-        program = self._program
-        if program is None:
-            built = kleene.build(self.ruleset)
-            with self._workspace.lock:
-                if self._program is None:
-                    self._program = built
-                program = self._program
-        return program
+        """The Kleene program of the rule set, compiled on first use."""
+        return cast(kleene.Program, self._once("_program", kleene.build))
 
     @property
     def trials(self) -> trials_.Program:
-        """The trials layout and its compiled steps, built on first use (read without the lock, like
-        :attr:`program`)."""
-        program = self._trials
-        if program is None:
-            built = trials_.build(self.ruleset)
+        """The trials layout and its compiled steps, built on first use."""
+        return cast(trials_.Program, self._once("_trials", trials_.build))
+
+    def _once(self, slot: str, build: Callable[[RuleSet], object]) -> object:
+        """The value in ``slot``, built from the rule set on first use. Read without the lock: a slot is set
+        once, and two threads that both find it empty build equal values, the first one kept."""
+        found = getattr(self, slot)
+        if found is None:
+            built = build(self.ruleset)
             with self._workspace.lock:
-                if self._trials is None:
-                    self._trials = built
-                program = self._trials
-        return program
+                if getattr(self, slot) is None:
+                    setattr(self, slot, built)
+                found = getattr(self, slot)
+        return found
 
     def outcomes(self, facts: Mapping[str, Value]) -> trials_.Outcomes:
         """The value of every conclusion and issue under every trial of ``facts`` (the last result is kept, as
