@@ -79,7 +79,7 @@ def run(settings: Settings, /, case: str, rules: tuple[Path, ...], fmt: str | No
         force: bool, date: str | None, templates: Path | None, engine: api.EngineChoice, **memo: Any) -> None:
     """Evaluate CASE (a case file, or - for stdin) and print its memo, or write it to -o FILE.
 
-    The format is -f, else the one FILE's name ends in (.md, .html, .json, .docx), else Markdown.
+    The format is -f if given, else the one FILE's suffix names (.md, .html, .json, .docx), else Markdown.
 
     The heading's To / From / Re and a privilege legend come from the case's `memo:` block, or from
     --to / --from / --re / --privileged / --legend.
