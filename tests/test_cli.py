@@ -431,9 +431,9 @@ def test_issue13_every_evaluating_command_says_once_that_durable_is_missing(
         runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_durable: None, command: str) -> None:
     """Issue 13.18: only run warned, in linker words; every command that evaluates says so once, in plain words,
     with the fix, and goes on with the Python evaluator."""
-    from transferlaw import api
+    from transferlaw.web import server
 
-    monkeypatch.setattr(api, "serve", lambda *args, **kwargs: None)
+    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: None)
     (tmp_path / "answers.txt").write_text("citizen exile\n")
     args = [a.replace("{tmp}", str(tmp_path)) for a in EVALUATING[command]]
     result = runner.invoke(cli, [*RULES, *args], input="quit\n")

@@ -1,6 +1,6 @@
 """Counts print in the singular for one (issue 13, point 17): "1 error", "1 warning", "1 issue", "1 day".
 
-One helper, :func:`transferlaw.display.counted`, for Python; the templates' ``count_of`` macro for Jinja. The
+One helper, :func:`transferlaw.words.counted`, for Python; the templates' ``count_of`` macro for Jinja. The
 one-issue rule set is the scaffold of `transferlaw new`, with tests and authorities trimmed where a test
 needs exactly one of something.
 """
@@ -18,6 +18,7 @@ from transferlaw import api
 from transferlaw import display
 from transferlaw import interview
 from transferlaw import render
+from transferlaw import words
 from transferlaw.cli import cli
 from transferlaw.errors import Position
 from transferlaw.errors import ValidationFailed
@@ -37,7 +38,7 @@ from .conftest import DATA
 ])
 def test_counted_is_singular_for_one(count: float, plural: str, expected: str) -> None:
     """The helper: the number, then the noun, singular when the number is one (either sign)."""
-    assert display.counted(count, plural) == expected
+    assert words.counted(count, plural) == expected
 
 
 @pytest.fixture()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .api import evaluate_case  # noqa: E402
 from .api import find_rulesets  # noqa: E402
 from .api import load_case  # noqa: E402

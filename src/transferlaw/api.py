@@ -10,10 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
-from typing import Literal
 
 from . import document
-from . import engine as durable
 from . import evaluate as evaluation_
 from . import render as render_
 from . import ruletests
@@ -21,14 +19,8 @@ from . import sensitivity as sensitivity_
 from . import validate_case
 from . import workspace as workspace_
 from . import yamlio
-from .conditions import parse_date
 from .errors import Diagnostic
-from .errors import OutputError
-from .errors import Position
-from .errors import SourceError
 from .errors import display_path
-from .errors import quoted
-from .errors import suggest
 from .model import Case
 from .model import Evaluation
 from .model import MemoMeta as MemoMeta  # re-exported for the CLI
@@ -36,39 +28,26 @@ from .model import RuleSet
 from .model import RuleTest
 from .output import whole_stdout as whole_stdout  # re-exported for the CLI
 from .output import write_output as write_output  # re-exported for the CLI
-from .resources import RULESET_ID
 from .resources import rules_dir
 from .resources import schema_text
 from .ruletests import TestResult as TestResult  # re-exported: what run_test returns
 from .validate_case import DEFAULT_LEGEND as DEFAULT_LEGEND  # re-exported for the CLI
-from .validate_case import case_from_mapping
 from .validate_case import read_case_doc
-from .validate_case import ruleset_id_of
+from .workspace import EngineChoice as EngineChoice  # re-exported: the engine options
 from .workspace import Workspace as Workspace  # re-exported: the owner of loaded rule sets
 
+# The tools of other commands (lint, coverage, scaffold, explain, interview, grading: ~30 ms) and the batch
+# machinery (~30 ms) are imported in the functions that use them, so that `transferlaw run` does not load them
+# (bench/bench_core.py's cold start).
 if TYPE_CHECKING:
-    from . import answer_files
+    from . import batch as batch_
     from . import coverage as coverage_
     from . import explain as explain_
     from . import grading
     from . import interview as interview_
     from . import lint
-    from . import scaffold
-else:  # the tools of other commands load on first use, not with every `transferlaw run`
-    class _Lazy:
-        def __init__(self, name: str) -> None:
-            self._name = name
 
-        def __getattr__(self, attribute: str) -> Any:
-            import importlib
-
-            return getattr(importlib.import_module(f"{__package__}.{self._name}"), attribute)
-
-    answer_files, coverage_, explain_, grading, interview_, lint, scaffold = (
-        _Lazy(n) for n in ("answer_files", "coverage", "explain", "grading", "interview", "lint", "scaffold"))
-
-EngineChoice = Literal["auto", "durable", "python"]
-FORMATS = (*render_.FORMATS, "docx")
+FORMATS = render_.FILE_FORMATS
 
 
 def default_rules_dirs() -> list[Path]:
@@ -94,16 +73,7 @@ def load_ruleset(ref: str | Path, rules_dirs: Sequence[Path] | None = None, *,
 def load_case(source: str | Path, rules_dirs: Sequence[Path] | None = None,
               text: str | None = None, *, workspace: Workspace | None = None) -> tuple[Case, RuleSet]:
     """Load a case file (``text`` instead of reading ``source``, e.g. stdin) and its rule set."""
-    shown = "-" if text is not None and str(source) == "-" else display_path(source)
-    doc = read_case_doc(None if text is not None else Path(source), text, shown)
-    ident, pos = ruleset_id_of(doc)
-    available = _ws(workspace).find_rulesets(rules_dirs)
-    if not RULESET_ID.match(ident) or ident not in available:
-        raise SourceError(Diagnostic(pos, f"unknown rule set {quoted(ident)}",
-                                     suggest(ident, available)
-                                     or "available: " + ", ".join(sorted(available))))
-    ruleset = load_ruleset(available[ident], workspace=workspace)
-    return case_from_mapping(doc.root, ruleset, shown), ruleset
+    return _ws(workspace).load_case(source, rules_dirs, text)
 
 
 def read_stdin() -> str:
@@ -115,23 +85,14 @@ def load_upload(text: str, name: str, rules_dirs: Sequence[Path] | None = None, 
                 workspace: Workspace | None = None) -> tuple[interview_.Resumed, RuleSet]:
     """A case file's text (an upload named ``name``) as an interview to continue, and its rule set; validated
     exactly as a case file on disk, with errors located in ``name``."""
+    from . import interview as interview_
     case, ruleset = load_case(name, rules_dirs, text, workspace=workspace)
     return interview_.saved(case, read_case_doc(None, text, display_path(name)).root), ruleset
 
 
 def choose_engine(choice: EngineChoice = "auto") -> tuple[evaluation_.EngineName, str | None]:
     """The engine to use and, when falling back to Python, a one-line warning that says what to do."""
-    if choice == "python":
-        return "python", None
-    if durable.available():
-        return "durable", None
-    version = ".".join(map(str, sys.version_info[:3]))
-    reason = f"the durable_rules engine does not work on this Python ({version})"
-    details = f"(details: {durable.IMPORT_ERROR})"
-    if choice == "durable":
-        raise OutputError(f"{reason}: to use it, {durable.fix()}; or use --engine python {details}")
-    return "python", (f"warning: {reason}, so transferlaw's own Python evaluator decides instead (the findings are "
-                      f"the same). To use durable_rules, {durable.fix()}. {details}")
+    return evaluation_.choose(choice)
 
 
 def evaluate_case(case: Case, ruleset: RuleSet, engine: EngineChoice = "auto", *,
@@ -143,12 +104,7 @@ def evaluate_case(case: Case, ruleset: RuleSet, engine: EngineChoice = "auto", *
 
 def memo_date(evaluation: Evaluation, date: dt.date | str | None = None) -> dt.date:
     """The memo's date: the option, else the case's as_of, else the rule set's (never the clock)."""
-    if isinstance(date, str):
-        parsed = parse_date(date)
-        if parsed is None:
-            raise SourceError(Diagnostic(Position("--date"), f"invalid date {date!r}", "use YYYY-MM-DD"))
-        return parsed
-    return date or evaluation.case.as_of or evaluation.ruleset.as_of
+    return document.memo_date(evaluation, date)
 
 
 def memo_document(evaluation: Evaluation, date: dt.date | str | None = None,
@@ -164,7 +120,7 @@ def render_memo(evaluation: Evaluation, fmt: str = "md", date: dt.date | str | N
     """The memo as text in ``fmt`` (md, html, json)."""
     ws = _ws(workspace)
     return render_.render(memo_document(evaluation, date, meta, workspace=ws), fmt, templates or ws.templates,
-                          ws.memos)
+                          render_.memos(ws))
 
 
 def render_memo_bytes(evaluation: Evaluation, fmt: str = "md", date: dt.date | str | None = None,
@@ -188,14 +144,8 @@ def format_of_name(path: Path) -> str | None:
 def render_document(document_: dict[str, Any], fmt: str, templates: Path | None = None, *,
                     workspace: Workspace | None = None) -> bytes:
     """A memo document as the bytes of a file: md, html, docx or json."""
-    if fmt == "docx":
-        from .render_docx import render_docx
-
-        return render_docx(document_)
-    if fmt == "json":
-        return render_.render_json(document_)
     ws = _ws(workspace)
-    return render_.render(document_, fmt, templates or ws.templates, ws.memos).encode("utf-8")
+    return render_.render_bytes(document_, fmt, templates or ws.templates, render_.memos(ws))
 
 
 def run(source: str | Path, fmt: str = "md", rules_dirs: Sequence[Path] | None = None,
@@ -238,22 +188,26 @@ def run_tests(ruleset: RuleSet, tests: Iterable[RuleTest], engine: EngineChoice 
 
 def check_ruleset(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> lint.Report:
     """Static checks of a rule set: every error, and the warnings an author should see (``lint``)."""
+    from . import lint
     return lint.check(ruleset_dir(ref, rules_dirs))
 
 
 def measure_coverage(ruleset: RuleSet, tests: Iterable[RuleTest], *,
                      workspace: Workspace | None = None) -> coverage_.Coverage:
     """Which statuses and condition branches the tests exercise (``coverage``)."""
+    from . import coverage as coverage_
     return coverage_.measure(ruleset, tests, workspace=_ws(workspace))
 
 
 def coverage_report(measured: coverage_.Coverage) -> str:
     """A readable coverage report."""
+    from . import coverage as coverage_
     return coverage_.report(measured)
 
 
 def new_ruleset(directory: Path, force: bool = False) -> list[Path]:
     """Scaffold a working rule set in ``directory`` (``scaffold``)."""
+    from . import scaffold
     return scaffold.create(directory, force=force)
 
 
@@ -266,6 +220,7 @@ def schema(kind: str) -> str:
 
 def explain_finding(evaluation: Evaluation, ident: str) -> explain_.Explained:
     """The reasoning tree and why / why-not summary of one issue or conclusion."""
+    from . import explain as explain_
     return explain_.explain(evaluation, ident)
 
 
@@ -314,6 +269,7 @@ def interview(ruleset: RuleSet, *, ask: Callable[[str], str], say: Callable[[str
               save: Callable[[str], None], resume: Path | None = None,
               title: str | None = None) -> interview_.InterviewResult:
     """Run the guided interview (``interview``), resuming a saved case file if given."""
+    from . import interview as interview_
     if resume is None:
         return interview_.run(ruleset, ask=ask, say=say, save=save, title=title)
     saved = interview_.load_saved(ruleset, resume)
@@ -323,11 +279,14 @@ def interview(ruleset: RuleSet, *, ask: Callable[[str], str], say: Callable[[str
 
 def grade_answers(evaluation: Evaluation, path: Path) -> grading.Grade:
     """Grade one answer file against the evaluation's raised issues (``grading``)."""
+    from . import answer_files
+    from . import grading
     return grading.grade(evaluation, answer_files.read_answers(path))
 
 
 def grade_class(evaluation: Evaluation, directory: Path) -> tuple[list[grading.Grade], list[Diagnostic]]:
     """Grade every answer file in a folder; a bad file is reported, the others are still graded."""
+    from . import grading
     return grading.grade_class(evaluation, directory)
 
 
@@ -335,22 +294,14 @@ def grade_class(evaluation: Evaluation, directory: Path) -> tuple[list[grading.G
 
 # --- batches ------------------------------------------------------------------------------------
 
-def run_batch(inputs: Sequence[Path], options: Any, *, jobs: int = 1, mapping: Path | None = None,
-              ruleset: str | None = None, progress: Callable[[Any], None] | None = None,
-              strict: bool = False) -> Any:
+def run_batch(inputs: Sequence[Path], options: batch_.Options, *, jobs: int = 1, mapping: Path | None = None,
+              ruleset: str | None = None, progress: Callable[[batch_.Outcome], None] | None = None,
+              strict: bool = False) -> batch_.Result:
     """Run a batch of cases (``batch``): memos written atomically, bad inputs reported, summaries last; with
     ``strict``, a spreadsheet column that is no question stops its file instead of a warning."""
     from . import batch
 
     return batch.run(inputs, options, jobs=jobs, mapping=mapping, ruleset=ruleset, progress=progress, strict=strict)
-
-
-def serve(host: str, port: int, rules_dirs: Sequence[Path] | None = None, state_dir: Path | None = None,
-          say: Callable[[str], None] = print, engine: EngineChoice = "auto") -> None:
-    """Run the web app (``transferlaw serve``) until interrupted; ``engine`` evaluates every page."""
-    from .web.server import serve as serve_
-
-    serve_(host, port, rules_dirs, state_dir, say, engine)
 
 
 def default_jobs() -> int:
@@ -367,8 +318,14 @@ def estimate_batch(inputs: Sequence[Path]) -> int:
     return batch.estimate(inputs)
 
 
-def batch_options(**options: Any) -> Any:
-    """The options of a batch (``batch.Options``: outdir, formats, rules_dirs, force, date, meta, engine)."""
-    from .batch import Options  # the batch module loads only when a batch runs
+def batch_options(outdir: Path, formats: tuple[str, ...], rules_dirs: tuple[Path, ...] | None = None, *,
+                  force: bool = False, date: str | None = None, meta: MemoMeta | None = None,
+                  engine: EngineChoice = "auto", timeout: float | None = None) -> batch_.Options:
+    """The options of a batch: where the memos go, in which formats, the rule-set folders, whether to rewrite
+    memos that are up to date, the memo date and heading, the engine, and the seconds one case may take
+    (None: the batch's default limit; 0: none)."""
+    from .batch import TIMEOUT
+    from .batch import Options
 
-    return Options(**options)
+    return Options(outdir=outdir, formats=formats, rules_dirs=rules_dirs, force=force, date=date, meta=meta,
+                   engine=engine, timeout=TIMEOUT if timeout is None else timeout or None)

@@ -44,11 +44,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from . import api
 from . import csvout
+from . import document as memo
+from . import evaluate
 from . import paths
+from . import render
 from . import workers
+from ._version import __version__
 from .cache import code_stamp
 from .errors import OutputError
 from .errors import TransferlawError
@@ -70,6 +72,7 @@ from .render import index_parts
 from .resources import templates_dir
 from .sources import Item
 from .sources import expand
+from .workspace import EngineChoice
 from .workspace import Workspace
 
 SUMMARY_FILES = ("summary.csv", "summary.json", "index.html")
@@ -87,7 +90,7 @@ class Options:
     force: bool = False
     date: str | None = None
     meta: MemoMeta | None = None
-    engine: api.EngineChoice = "auto"
+    engine: EngineChoice = "auto"
     timeout: float | None = TIMEOUT
     """Seconds one case may take before its worker is stopped and the case failed (None or 0: no limit)."""
     worker: Worker = field(default_factory=lambda: Worker(), compare=False, repr=False)
@@ -114,7 +117,7 @@ class Worker:
     def workspace(self) -> Workspace:
         """This process's workspace for the batch."""
         if self._workspace is None or self._pid != os.getpid():
-            self._pid, self._workspace, self._rulesets = os.getpid(), api.Workspace(), {}
+            self._pid, self._workspace, self._rulesets = os.getpid(), Workspace(), {}
         return self._workspace
 
     def ruleset(self, directory: str) -> tuple[RuleSet, str]:
@@ -122,7 +125,7 @@ class Worker:
         workspace = self.workspace
         found = self._rulesets.get(directory)
         if found is None:
-            ruleset = api.load_ruleset(Path(directory), workspace=workspace)
+            ruleset = workspace.load(Path(directory)).ruleset
             found = self._rulesets[directory] = (ruleset, digest(repr(ruleset)))
         return found
 
@@ -205,7 +208,7 @@ def settings(options: Options) -> str:
     """A digest of what every memo of a batch depends on besides its case and rule set: transferlaw's version
     and code (a checkout edited without a new version number still rewrites its memos), the memo templates,
     the memo date, the heading options (to, from, re, legend) and the engine that decides."""
-    engine, _ = api.choose_engine(options.engine)
+    engine, _ = evaluate.choose(options.engine)
     return digest(__version__, code_stamp(), folder_digest(templates_dir()), str(options.date), repr(options.meta),
                   engine)
 
@@ -223,7 +226,9 @@ def process(item: Work, options: Options) -> Outcome:
     try:
         worker = options.worker
         ruleset, ruleset_digest = worker.ruleset(item.ruleset_dir)
-        evaluation = api.evaluate_case(item.case, ruleset, options.engine, workspace=worker.workspace)
+        workspace = worker.workspace
+        engine, _ = evaluate.choose(options.engine)
+        evaluation = evaluate.evaluate(ruleset, item.case, engine, workspace=workspace)
         for finding in evaluation.findings:
             if finding.status == "raised":
                 outcome.raised[finding.issue.severity] += 1
@@ -231,11 +236,11 @@ def process(item: Work, options: Options) -> Outcome:
                 outcome.undetermined += 1
             else:
                 outcome.not_raised += 1
-        document = api.memo_document(evaluation, options.date, options.meta,  # built once for every format
-                                     workspace=worker.workspace)
+        document = memo.build(evaluation, as_of=memo.memo_date(evaluation, options.date), meta=options.meta,
+                              prepared=workspace.prepare(ruleset))  # built once for every format
         for fmt in item.formats:
             target = options.outdir / f"{item.key}.{fmt}"
-            data = api.render_document(document, fmt, workspace=worker.workspace)
+            data = render.render_bytes(document, fmt, workspace.templates, render.memos(workspace))
             write_output(target, data, force=True, sync_dir=False)  # the folder is fsynced once, at the end
             outcome.outputs.append(target.name)
             outcome.sizes.append(len(data))
@@ -271,7 +276,7 @@ class _Planner:
         entry = self.manifest.get(item.key)
         present = dict(entry.present(self.options.outdir)) if entry is not None else {}
         formats = (*self.options.formats,
-                   *(f for f in api.FORMATS if f not in self.options.formats and f"{item.key}.{f}" in present))
+                   *(f for f in render.FILE_FORMATS if f not in self.options.formats and f"{item.key}.{f}" in present))
         names = [f"{item.key}.{fmt}" for fmt in formats]
         if (entry is None or self.options.force or not all(name in present for name in names)
                 or entry.fingerprint != fingerprint(self.settings, self.ruleset_digest(item.ruleset), item.source,
@@ -310,9 +315,10 @@ def run(inputs: Sequence[Path], options: Options, *, jobs: int = 1, mapping: Pat
     result = Result()
     manifest = Manifest.load(options.outdir)
     planner = _Planner(options, manifest)
-    items = (planner.plan(item) for item in expand(inputs, list(options.rules_dirs) if options.rules_dirs else None,
-                                                   mapping=mapping, ruleset=ruleset, strict=strict,
-                                                   warn=lambda d: result.warnings.append(d.format())))
+    dirs = list(options.rules_dirs) if options.rules_dirs else None
+    items = (planner.plan(item) for item in expand(inputs, dirs, mapping=mapping, ruleset=ruleset, strict=strict,
+                                                   warn=lambda d: result.warnings.append(d.format()),
+                                                   workspace=Workspace(dirs)))
     outcomes = _outcomes(items, options, jobs, func or process)
     seen: set[str] = set()
     # closing(outcomes): on Ctrl-C or SIGTERM the workers stop, each after the case it is on

@@ -18,7 +18,7 @@ import pickle
 import tempfile
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from .compiled import CompiledRuleSet
 from .limits import MAX_FILE_BYTES
 from .limits import MAX_RULESET_FILES

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import signal
 import sys
-from dataclasses import dataclass
-from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 import click
 
-from . import __version__
 from . import api
 from . import views
+from ._version import __version__
 from .cli_batch import batch as batch
 from .cli_common import Commands
+from .cli_common import Settings
 from .cli_common import UserError as UserError
 from .cli_common import ask
 from .cli_common import case_argument
@@ -26,22 +25,12 @@ from .cli_common import load_case
 from .cli_common import memo_format
 from .cli_common import memo_meta
 from .cli_common import memo_options
+from .cli_common import pass_settings
 from .cli_common import reports_errors
 from .cli_common import rules_dirs
 from .cli_common import rules_option
-from .display import counted
 from .errors import TransferlawError
-
-
-@dataclass
-class Settings:
-    """Options shared by every command, and the workspace that owns what they load."""
-
-    rules: list[Path]
-    workspace: api.Workspace = field(default_factory=api.Workspace)
-
-
-pass_settings = click.make_pass_decorator(Settings)
+from .words import counted
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -441,7 +430,9 @@ def serve(settings: Settings, host: str, port: int, state_dir: Path | None, rule
       transferlaw serve --port 8080 --rules my-rules/
     """
     engine = decided_engine()  # decided once, with the notice once: every page uses it
-    api.serve(host, port, rules_dirs(settings, rules), state_dir, say=click.echo, engine=engine)
+    from .web import server  # Flask loads only for `serve`
+
+    server.serve(host, port, rules_dirs(settings, rules), state_dir, click.echo, engine)
 
 
 cli.add_command(batch)

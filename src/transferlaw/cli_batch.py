@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 from typing import Any
 
 import click
 
 from . import api
+from .cli_common import Settings
 from .cli_common import decided_engine
 from .cli_common import engine_option
 from .cli_common import memo_meta
@@ -17,9 +17,6 @@ from .cli_common import memo_options
 from .cli_common import reports_errors
 from .cli_common import rules_dirs
 from .cli_common import rules_option
-
-if TYPE_CHECKING:
-    from .cli import Settings
 
 
 @click.command()
@@ -91,7 +88,7 @@ def batch(settings: Settings, /, inputs: tuple[Path, ...], outdir: Path, formats
     dirs = rules_dirs(settings, rules)
     options = api.batch_options(outdir=outdir, formats=chosen, rules_dirs=tuple(dirs) if dirs else None,
                                 force=force, date=date, meta=memo_meta(**memo), engine=engine,
-                                timeout=timeout or None)
+                                timeout=timeout)
     with click.progressbar(length=api.estimate_batch(inputs), label="cases", file=sys.stderr, show_pos=True,
                            hidden=not sys.stderr.isatty()) as bar:
         result = api.run_batch(list(inputs), options, jobs=jobs or api.default_jobs(), mapping=mapping,

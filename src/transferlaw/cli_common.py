@@ -8,9 +8,10 @@ import io
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
 
@@ -21,10 +22,18 @@ from .errors import TransferlawError
 from .model import Case
 from .model import RuleSet
 
-if TYPE_CHECKING:
-    from .cli import Settings
-
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Settings:
+    """Options shared by every command, and the workspace that owns what they load."""
+
+    rules: list[Path]
+    workspace: api.Workspace = field(default_factory=api.Workspace)
+
+
+pass_settings = click.make_pass_decorator(Settings)
 
 
 class UserError(click.ClickException):

@@ -15,12 +15,12 @@ from dataclasses import field
 
 from . import kleene
 from . import workspace as workspace_
-from .display import counted
 from .model import Condition
 from .model import Explanation
 from .model import RuleSet
 from .model import RuleTest
 from .model import Tri
+from .words import counted
 
 
 @dataclass

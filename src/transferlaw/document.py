@@ -8,14 +8,16 @@ disagree. Rule-set text is rendered here, in the sandbox (``authored``, results 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 from typing import Any
 
-from . import __version__
 from . import sensitivity
-from .display import counted
+from ._version import __version__
+from .conditions import parse_date
 from .display import fact_display
 from .display import summary
+from .errors import Diagnostic
+from .errors import Position
+from .errors import SourceError
 from .evaluate import engine_label
 from .model import AUTHORITY_KINDS
 from .model import SEVERITIES
@@ -27,9 +29,9 @@ from .model import MemoMeta
 from .model import Reason
 from .model import Text
 from .model import Tri
-
-if TYPE_CHECKING:
-    from .workspace import Prepared
+from .textcache import TextCache
+from .words import counted
+from .workspace import Prepared
 
 SCHEMA = "transferlaw.memo"
 SCHEMA_VERSION = 2
@@ -39,6 +41,17 @@ DEFAULT_DISCLAIMER = (
     "judgement of a lawyer who knows the full facts. The law stated is current only to the as-of date "
     "shown; later statutes, decisions and events may change the analysis."
 )
+
+
+def memo_date(evaluation: Evaluation, date: dt.date | str | None = None) -> dt.date:
+    """The memo's date: ``date`` (a date or ``YYYY-MM-DD``), else the case's as_of, else the rule set's (never
+    the clock)."""
+    if isinstance(date, str):
+        parsed = parse_date(date)
+        if parsed is None:
+            raise SourceError(Diagnostic(Position("--date"), f"invalid date {date!r}", "use YYYY-MM-DD"))
+        return parsed
+    return date or evaluation.case.as_of or evaluation.ruleset.as_of
 
 
 def _yes_no(value: Tri) -> str:
@@ -67,7 +80,7 @@ def build(evaluation: Evaluation, *, as_of: dt.date, prepared: Prepared,
     """The memo document for an evaluation, dated ``as_of``; ``meta`` overrides the case's memo heading.
     ``prepared`` is the evaluation's rule set as its workspace prepared it: its text and tree caches are used."""
     ruleset, case = evaluation.ruleset, evaluation.case
-    texts = prepared.texts
+    texts = prepared.own(TextCache, TextCache)
     meta = _merge(case.memo, meta)
     context = text_context(evaluation, as_of)
 
@@ -238,7 +251,7 @@ def _sensitivity(evaluation: Evaluation, prepared: Prepared) -> list[dict[str, A
             "id": entry.question, "prompt": question.prompt, "answered": entry.answered,
             "current": fact_display(question, facts.get(entry.question)),
             "alternatives": [
-                {"display": alt.display, "changes": [
+                {"display": fact_display(question, alt.value), "changes": [
                     {"issue": c.issue, "title": ruleset.issue_by_id[c.issue].title, "from": c.before,
                      "to": c.after, "to_label": STATUS_LABELS[c.after]} for c in alt.changes]}
                 for alt in entry.alternatives

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Literal
 
@@ -10,6 +11,7 @@ from . import engine as durable
 from . import kleene
 from . import workspace as workspace_
 from .errors import EngineError
+from .errors import OutputError
 from .kleene import status_of as status_of  # re-exported
 from .model import SEVERITIES
 from .model import STATUSES
@@ -20,10 +22,27 @@ from .model import Finding
 from .model import RuleSet
 from .model import Tri
 from .model import Value
+from .workspace import EngineChoice
 from .workspace import Workspace
 
 EngineName = Literal["durable", "python"]
 ENGINES: tuple[EngineName, ...] = ("durable", "python")
+
+
+def choose(choice: EngineChoice = "auto") -> tuple[EngineName, str | None]:
+    """The engine to use for ``choice`` and, when falling back to Python, a one-line warning that says what to
+    do. ``durable`` where durable_rules cannot be imported is an error."""
+    if choice == "python":
+        return "python", None
+    if durable.available():
+        return "durable", None
+    version = ".".join(map(str, sys.version_info[:3]))
+    reason = f"the durable_rules engine does not work on this Python ({version})"
+    details = f"(details: {durable.IMPORT_ERROR})"
+    if choice == "durable":
+        raise OutputError(f"{reason}: to use it, {durable.fix()}; or use --engine python {details}")
+    return "python", (f"warning: {reason}, so transferlaw's own Python evaluator decides instead (the findings are "
+                      f"the same). To use durable_rules, {durable.fix()}. {details}")
 
 
 def engine_label(engine: str) -> str:

@@ -23,7 +23,6 @@ from types import MappingProxyType
 
 from . import analysis
 from . import workspace as workspace_
-from .display import counted
 from .evaluate import status_of
 from .model import SEVERITIES
 from .model import Case
@@ -42,6 +41,7 @@ from .typed_answers import refuse_unfit
 from .validate_case import UNKNOWN
 from .validate_case import load_case_file
 from .validate_case import read_case_doc
+from .words import counted
 from .yamlio import YMap
 
 QUIT_WORDS = frozenset({"quit", "q"})

@@ -24,8 +24,11 @@ from .lru import LRU
 from .resources import bytecode_cache
 from .resources import code_flavour
 from .resources import templates_dir
+from .workspace import Workspace
 
 FORMATS = ("md", "html", "json")
+FILE_FORMATS = (*FORMATS, "docx")
+"""Every memo format a file can hold: the text formats and Word."""
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]>#|!~])")
 
 _MD_ENTITY = re.compile(r"&(?!amp;|lt;|#123;|#33;)(?=#?[0-9A-Za-z]+;)")
@@ -160,6 +163,23 @@ class Memos:
             env.tests["md_url"] = md_url
             self._envs.put(key, env)
         return env
+
+
+def memos(workspace: Workspace) -> Memos:
+    """The :class:`Memos` ``workspace`` keeps (made on first use, under its lock)."""
+    return workspace.own(Memos, lambda: Memos(workspace.lock))
+
+
+def render_bytes(document: dict[str, Any], fmt: str, templates: Path | None = None,
+                 memos: Memos | None = None) -> bytes:
+    """A memo document as the bytes of a file: md, html, json or docx."""
+    if fmt == "docx":
+        from .render_docx import render_docx  # python-docx loads only when Word is asked for
+
+        return render_docx(document)
+    if fmt == "json":
+        return render_json(document)
+    return render(document, fmt, templates, memos).encode("utf-8")
 
 
 def _memos(memos: Memos | None) -> Memos:

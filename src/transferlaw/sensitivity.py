@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import workspace as workspace_
-from .display import fact_display
 from .errors import Collector
 from .errors import Position
 from .kleene import status_of
@@ -45,7 +44,6 @@ class Alternative:
     """One other answer to a fact, and the findings it would change."""
 
     value: Value | None
-    display: str
     changes: tuple[Change, ...]
 
 
@@ -124,7 +122,7 @@ def sensitivity(ruleset: RuleSet, facts: Mapping[str, Value], *,
             changed = tuple(Change(issue=ident, before=status_of(base[ident]), after=status_of(found.value(ident, bit)))
                             for ident in candidates if differs[ident] & bit)
             if changed:
-                alternatives.append(Alternative(value=value, display=fact_display(question, value), changes=changed))
+                alternatives.append(Alternative(value=value, changes=changed))
         if alternatives:
             result.append(FactSensitivity(question=question.id, answered=answered, alternatives=tuple(alternatives)))
     return tuple(result)

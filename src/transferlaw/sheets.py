@@ -34,7 +34,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import api
 from .conditions import parse_date
 from .csvtext import MAX_CSV_BYTES as MAX_CSV_BYTES  # re-exported: transferlaw.sources imports it from here
 from .csvtext import Locator
@@ -44,7 +43,6 @@ from .csvtext import lines_of
 from .csvtext import read_csv
 from .csvtext import record_problem
 from .csvtext import split_records
-from .display import counted
 from .errors import Collector
 from .errors import Diagnostic
 from .errors import Position
@@ -67,6 +65,8 @@ from .sheet_mapping import MappingFile
 from .sheet_mapping import _column_name
 from .sheet_mapping import _norm
 from .sheet_mapping import mtime_of
+from .words import counted
+from .workspace import Workspace
 
 
 def _letter(index: int) -> str:
@@ -103,9 +103,12 @@ class SheetItem:
 class SheetReader:
     """Reads CSV files; holds what every spreadsheet of a batch shares (the mapping file, rule sets loaded)."""
 
-    def __init__(self, available: dict[str, Path], default: RuleSet | None, mapping: MappingFile | None, *,
-                 strict: bool = False, warn: Callable[[Diagnostic], None] | None = None) -> None:
+    def __init__(self, available: dict[str, Path], default: RuleSet | None, mapping: MappingFile | None,
+                 workspace: Workspace, *, strict: bool = False,
+                 warn: Callable[[Diagnostic], None] | None = None) -> None:
         self.available = available
+        self.workspace = workspace
+        """Loads the rule sets that cells name."""
         self.default = default
         self.mapping = mapping
         self.strict = strict
@@ -137,7 +140,7 @@ class SheetReader:
                      suggest(ident, self.available) or "available: " + ", ".join(sorted(self.available)))
         else:
             try:
-                found = api.load_ruleset(self.available[ident])
+                found = self.workspace.load(self.available[ident]).ruleset
             except TransferlawError as exc:
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 found = (f"the rule set '{ident}' has errors: {first}", f"run: transferlaw check {ident}")

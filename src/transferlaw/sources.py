@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import api
 from . import paths
 from .errors import CompileError
 from .errors import Diagnostic
@@ -43,6 +42,7 @@ from .sheet_mapping import load_mapping
 from .sheet_mapping import mtime_of
 from .sheets import MAX_CSV_BYTES as MAX_CSV_BYTES  # re-exported: public here before the split
 from .sheets import SheetReader
+from .workspace import Workspace
 
 CASE_SUFFIXES = (".yaml", ".yml")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -80,11 +80,12 @@ class Item:
 
 
 def expand(inputs: Sequence[Path], rules_dirs: Sequence[Path] | None = None, *, mapping: Path | None = None,
-           ruleset: str | None = None, strict: bool = False,
-           warn: Callable[[Diagnostic], None] | None = None) -> Iterator[Item]:
+           ruleset: str | None = None, strict: bool = False, warn: Callable[[Diagnostic], None] | None = None,
+           workspace: Workspace | None = None) -> Iterator[Item]:
     """Every case to run from ``inputs`` (case files, folders of case files, CSV files), in a stable order.
 
     :param rules_dirs: where rule sets are looked up by id (default: the bundled rule sets).
+    :param workspace: loads the rule sets the inputs name (default: a new one for this call).
     :param mapping: a YAML mapping file (``columns:`` and ``values:``) applied to every CSV file.
     :param ruleset: the rule set (id or directory) of CSV rows that do not name one in a ``ruleset`` column.
     :param strict: a CSV column that is no question (nor mapped, nor skipped) stops its file; else it is
@@ -96,10 +97,11 @@ def expand(inputs: Sequence[Path], rules_dirs: Sequence[Path] | None = None, *, 
         raise SourceError(Diagnostic(Position("-"), "no inputs",
                                      "give case files (.yaml), folders of them, or CSV files"))
     dirs = list(rules_dirs) if rules_dirs else None
-    available = api.find_rulesets(dirs)
-    default = api.load_ruleset(ruleset, dirs) if ruleset is not None else None
+    ws = workspace if workspace is not None else Workspace(dirs)
+    available = ws.find_rulesets(dirs)
+    default = ws.load(ruleset, dirs).ruleset if ruleset is not None else None
     columns = load_mapping(mapping) if mapping is not None else None
-    return _Expander(dirs, SheetReader(available, default, columns, strict=strict, warn=warn)).run(inputs)
+    return _Expander(dirs, ws, SheetReader(available, default, columns, ws, strict=strict, warn=warn)).run(inputs)
 
 
 def safe_key(text: str) -> str:
@@ -155,8 +157,9 @@ def _problems(exc: TransferlawError, display: str) -> tuple[Diagnostic, ...]:
 class _Expander:
     """Walks the inputs once; holds what every input shares (keys handed out, the spreadsheet reader)."""
 
-    def __init__(self, rules_dirs: list[Path] | None, sheets: SheetReader) -> None:
+    def __init__(self, rules_dirs: list[Path] | None, workspace: Workspace, sheets: SheetReader) -> None:
         self.rules_dirs = rules_dirs
+        self.workspace = workspace
         self.sheets = sheets
         self.keys = _Keys()
         self.seen: set[Path] = set()
@@ -217,7 +220,7 @@ class _Expander:
         display = display_path(path)
         mtime = mtime_of(path)
         try:
-            case, ruleset = api.load_case(path, self.rules_dirs)
+            case, ruleset = self.workspace.load_case(path, self.rules_dirs)
         except TransferlawError as exc:
             yield self.failed(path, path.stem, mtime, _problems(exc, display))
             return

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from .conditions import parse_date
-from .display import counted
 from .errors import Collector
 from .errors import Diagnostic
 from .errors import Position
@@ -40,6 +39,7 @@ from .shapes import get_date
 from .shapes import in_range
 from .shapes import is_number
 from .shapes import ok
+from .words import counted
 from .yamlio import Scalar
 from .yamlio import YamlDoc
 from .yamlio import YList

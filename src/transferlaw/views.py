@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 
-from .display import counted
 from .display import fact_display
 from .model import Case
 from .model import Evaluation
 from .model import RuleSet
+from .words import counted
 
 if TYPE_CHECKING:
     from .coverage import Coverage
@@ -106,14 +106,17 @@ def whatif_text(changes: Sequence[Change], ruleset: RuleSet) -> str:
 
 def sensitivity_json(found: Sequence[FactSensitivity], ruleset: RuleSet) -> list[dict[str, Any]]:
     """``sensitivity --format json``: per fact, the alternatives and the changes each would make."""
-    return [
-        {"id": f.question, "prompt": ruleset.question_by_id[f.question].prompt, "answered": f.answered,
-         "alternatives": [{"value": list(a.value) if isinstance(a.value, tuple) else a.value, "display": a.display,
-                           "changes": [{"issue": c.issue, "title": ruleset.issue_by_id[c.issue].title,
-                                        "from": c.before, "to": c.after} for c in a.changes]}
-                          for a in f.alternatives]}
-        for f in found
-    ]
+    rows = []
+    for f in found:
+        question = ruleset.question_by_id[f.question]
+        rows.append({
+            "id": f.question, "prompt": question.prompt, "answered": f.answered,
+            "alternatives": [{"value": list(a.value) if isinstance(a.value, tuple) else a.value,
+                              "display": fact_display(question, a.value),
+                              "changes": [{"issue": c.issue, "title": ruleset.issue_by_id[c.issue].title,
+                                           "from": c.before, "to": c.after} for c in a.changes]}
+                             for a in f.alternatives]})
+    return rows
 
 
 def sensitivity_text(found: Sequence[FactSensitivity], ruleset: RuleSet, case: Case) -> str:
@@ -125,7 +128,7 @@ def sensitivity_text(found: Sequence[FactSensitivity], ruleset: RuleSet, case: C
         lines.append(f"{f.question} ({question.prompt}) — now: {now}")
         for alt in f.alternatives:
             changed = "; ".join(f"{c.issue} {c.before} -> {c.after}" for c in alt.changes)
-            lines.append(f"    if {alt.display}: {changed}")
+            lines.append(f"    if {fact_display(question, alt.value)}: {changed}")
     return "\n".join(lines) if lines else "no single fact would change any finding"
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from typing import Literal
+from typing import TypeVar
 from typing import cast
 
 from . import cache
@@ -32,15 +33,19 @@ from .errors import quoted
 from .errors import shortened
 from .errors import suggest
 from .lru import LRU
+from .model import Case
 from .model import Explanation
 from .model import RuleSet
 from .model import Value
-from .render import Memos
+from .resources import RULESET_ID
 from .resources import rule_set_files
 from .resources import rules_dir
-from .textcache import TextCache
+from .validate_case import case_from_mapping
+from .validate_case import read_case_doc
+from .validate_case import ruleset_id_of
 
 EngineChoice = Literal["auto", "durable", "python"]
+T = TypeVar("T")
 Stamp = tuple[tuple[str, float, int], ...]
 
 LOADED = 32
@@ -98,15 +103,15 @@ class Prepared:
     explanation trees kept per condition (:attr:`explained`), and the text and converted-tree caches its
     memos reuse."""
 
-    __slots__ = ("ruleset", "texts", "trees", "explained", "_program", "_trials", "_last", "_compiled",
-                 "_workspace")
+    __slots__ = ("ruleset", "trees", "explained", "_program", "_trials", "_last", "_compiled", "_workspace",
+                 "_owned")
 
     def __init__(self, workspace: Workspace, ruleset: RuleSet, compiled: CompiledRuleSet | None = None) -> None:
         self.ruleset = ruleset
         self._workspace = workspace
         self._compiled = compiled
-        self.texts = TextCache()
-        """Rendered rule-set texts, by what each reads (bounded by the rule set's texts, ``PER_TEXT`` each)."""
+        self._owned: dict[type, object] = {}
+        """State a later stage keeps for this rule set (:meth:`own`), one object per kind."""
         self.trees: dict[str, LRU[int, tuple[Explanation, dict[str, Any]]]] = {
             ident: LRU(TREES_PER_CONDITION, workspace.lock, first=True)
             for ident in (*(i.id for i in ruleset.issues), *(c.id for c in ruleset.conclusions))}
@@ -122,6 +127,12 @@ class Prepared:
         self._trials: trials_.Program | None = None
         self._last: tuple[Mapping[str, Value], dict[str, Value], trials_.Outcomes] | None = None
         """The last :meth:`outcomes`: open questions and sensitivity ask for the same case one after the other."""
+
+    def own(self, kind: type[T], make: Callable[[], T]) -> T:
+        """The one ``kind`` of state kept for this rule set (the memo layer's rendered texts), made by ``make``
+        on first use. The engine does not know the memo layer's types: the stage that uses the state owns
+        its type; the prepared rule set owns its life. Bounded by the kinds that ask (one per stage)."""
+        return _own(self._owned, self._workspace.lock, kind, make)
 
     @property
     def workspace(self) -> Workspace:
@@ -193,8 +204,13 @@ class Workspace:
         self._loaded: LRU[Path, tuple[Stamp, Prepared]] = LRU(LOADED, self.lock)
         self._prepared: LRU[int, Prepared] = LRU(PREPARED, self.lock)  # id(rule set); the Prepared holds it
         self._engines: LRU[str, durable.DurableEngine] = LRU(ENGINES, self.lock, evict=lambda e: e.close())
-        self.memos = Memos(self.lock)
-        """The memo templates' Jinja environments and the Markdown texts already made safe."""
+        self._owned: dict[type, object] = {}
+        """State a later stage keeps for the whole workspace (:meth:`own`): the memo templates' environments."""
+
+    def own(self, kind: type[T], make: Callable[[], T]) -> T:
+        """The one ``kind`` of state this workspace keeps for a later stage (the memo templates' Jinja
+        environments), made by ``make`` on first use; see :meth:`Prepared.own`."""
+        return _own(self._owned, self.lock, kind, make)
 
     def find_rulesets(self, rules_dirs: Sequence[Path] | None = None) -> dict[str, Path]:
         """:func:`find_rulesets` in ``rules_dirs``, else this workspace's."""
@@ -229,6 +245,20 @@ class Workspace:
         self._loaded.put(resolved, (stamp, prepared))
         return prepared
 
+    def load_case(self, source: str | Path, rules_dirs: Sequence[Path] | None = None,
+                  text: str | None = None) -> tuple[Case, RuleSet]:
+        """A case file (``text`` instead of reading ``source``, e.g. stdin) and its rule set, loaded here."""
+        shown = "-" if text is not None and str(source) == "-" else display_path(source)
+        doc = read_case_doc(None if text is not None else Path(source), text, shown)
+        ident, pos = ruleset_id_of(doc)
+        available = self.find_rulesets(rules_dirs)
+        if not RULESET_ID.match(ident) or ident not in available:
+            raise SourceError(Diagnostic(pos, f"unknown rule set {quoted(ident)}",
+                                         suggest(ident, available)
+                                         or "available: " + ", ".join(sorted(available))))
+        ruleset = self.load(available[ident]).ruleset
+        return case_from_mapping(doc.root, ruleset, shown), ruleset
+
     def prepare(self, ruleset: RuleSet) -> Prepared:
         """The prepared form of ``ruleset``: the one it was loaded as, else a new one (compiled on first use).
 
@@ -256,6 +286,16 @@ class Workspace:
         with self.lock:
             while len(self._engines):
                 self._engines.pop_oldest().close()
+
+
+def _own(owned: dict[type, object], lock: threading.RLock, kind: type[T], make: Callable[[], T]) -> T:
+    found = owned.get(kind)
+    if found is None:
+        with lock:
+            found = owned.get(kind)
+            if found is None:
+                found = owned[kind] = make()
+    return cast(T, found)
 
 
 def prepared(ruleset: RuleSet, workspace: Workspace | None = None) -> Prepared:
