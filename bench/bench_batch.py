@@ -32,9 +32,9 @@ try:
 except ImportError:  # pragma: no cover - run from a checkout without installing
     sys.path.insert(0, str(SRC))
 
-from transferlaw import analysis  # noqa: E402
 from transferlaw import api  # noqa: E402
-from transferlaw import steps  # noqa: E402
+from transferlaw.engine import analysis  # noqa: E402
+from transferlaw.tools import steps  # noqa: E402
 
 RULESET = "foreign-prison-transfer"
 
@@ -96,7 +96,7 @@ def plain_loop(sheet: Path, outdir: Path, fmt: str) -> float:
 
 def loop(sheet: Path, outdir: Path, fmt: str) -> int:
     """The plain loop itself; the number of memos written."""
-    from transferlaw.sources import expand
+    from transferlaw.batch.sources import expand
 
     outdir.mkdir()
     count = 0
@@ -113,8 +113,8 @@ def floor(sheet: Path, outdir: Path, fmt: str) -> float:
     """Cases per second of the work no memo can avoid: durable_rules deciding the case, and one memo (built
     once, beforehand) rendered in ``fmt`` and written. No explanation, text, sensitivity or document is
     computed per case, so this bounds what any batch on this machine can reach with one worker."""
-    from transferlaw import evaluate
-    from transferlaw.sources import expand
+    from transferlaw.batch.sources import expand
+    from transferlaw.engine import evaluate
 
     items = [i for i in expand([sheet], ruleset=RULESET) if i.case is not None]
     first = items[0]

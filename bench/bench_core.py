@@ -43,15 +43,15 @@ except ImportError:  # a source checkout without PYTHONPATH=src
     sys.path.insert(0, str(SRC))
     ADDED_SRC = True
 
-from transferlaw import analysis  # noqa: E402
 from transferlaw import api  # noqa: E402
-from transferlaw import engine as durable  # noqa: E402
-from transferlaw import evaluate  # noqa: E402
-from transferlaw.errors import TransferlawError  # noqa: E402
-from transferlaw.model import Case  # noqa: E402
-from transferlaw.model import Question  # noqa: E402
-from transferlaw.model import RuleSet  # noqa: E402
-from transferlaw.model import Value  # noqa: E402
+from transferlaw.engine import analysis  # noqa: E402
+from transferlaw.engine import durable  # noqa: E402
+from transferlaw.engine import evaluate  # noqa: E402
+from transferlaw.language.errors import TransferlawError  # noqa: E402
+from transferlaw.language.model import Case  # noqa: E402
+from transferlaw.language.model import Question  # noqa: E402
+from transferlaw.language.model import RuleSet  # noqa: E402
+from transferlaw.language.model import Value  # noqa: E402
 
 FLAGSHIP = "foreign-prison-transfer"
 COLD_RUNS = 5

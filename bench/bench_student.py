@@ -24,8 +24,8 @@ except ImportError:  # pragma: no cover - run from a checkout without installing
     sys.path.insert(0, str(ROOT / "src"))
 
 from transferlaw import api  # noqa: E402
-from transferlaw import interview  # noqa: E402
-from transferlaw import sensitivity  # noqa: E402
+from transferlaw.engine import sensitivity  # noqa: E402
+from transferlaw.tools import interview  # noqa: E402
 
 NEXT_QUESTION_BUDGET_MS = 20.0
 SENSITIVITY_BUDGET_MS = 1000.0

@@ -2,7 +2,7 @@
 
 Not part of the test suite: atheris is a native extension that is not always installable, and a
 coverage-guided run is open-ended. Each target feeds bytes to one reader, and any exception other than a
-:class:`~transferlaw.errors.TransferlawError` (or one without a location) is a crash that libFuzzer
+:class:`~transferlaw.language.errors.TransferlawError` (or one without a location) is a crash that libFuzzer
 reports with the input that caused it, saved as ``crash-*`` in the current directory.
 
     pip install atheris
@@ -31,12 +31,12 @@ os.environ.setdefault("TRANSFERLAW_CACHE_DIR", str(WORK / "cache"))
 
 with atheris.instrument_imports(include=["transferlaw"]):
     from transferlaw import api
-    from transferlaw import sheet_mapping
-    from transferlaw import sources
-    from transferlaw.compile import compile_ruleset
-    from transferlaw.errors import TransferlawError
-    from transferlaw.validate_ruleset import load_ruleset_dir
-    from transferlaw.validate_ruleset import load_ruleset_tests
+    from transferlaw.batch import sheet_mapping
+    from transferlaw.batch import sources
+    from transferlaw.engine.compile import compile_ruleset
+    from transferlaw.language.errors import TransferlawError
+    from transferlaw.language.validate_ruleset import load_ruleset_dir
+    from transferlaw.language.validate_ruleset import load_ruleset_tests
 
 MINI = ROOT / "tests" / "data" / "rules" / "mini"
 RULES = WORK / "rules" / "mini"

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from transferlaw import api
-from transferlaw.model import RuleSet
+from transferlaw.language.model import RuleSet
 
 # Bad fixtures are read by the tests that expect their errors, never collected as rule-set tests.
 collect_ignore_glob = ["data/invalid/*"]

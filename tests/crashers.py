@@ -12,10 +12,10 @@ import os
 import signal
 import time
 
-from transferlaw.batch import Options
-from transferlaw.batch import Outcome
-from transferlaw.batch import Work
-from transferlaw.batch import process
+from transferlaw.batch.runner import Options
+from transferlaw.batch.runner import Outcome
+from transferlaw.batch.runner import Work
+from transferlaw.batch.runner import process
 
 PLAN = "TRANSFERLAW_TEST_FAULTS"
 FAULTS = ("segv", "hang", "stubborn-hang", "exit", "raise")
@@ -53,7 +53,7 @@ def square_or_fault(item: int | tuple[str, int], arg: int) -> int:
 
 
 def process_or_fault(item: Work, options: Options) -> Outcome:
-    """:func:`transferlaw.batch.process`, but a case whose key's stem (its key without the hash) is in the plan
+    """:func:`transferlaw.batch.runner.process`, but a case whose key's stem (its key without the hash) is in the plan
     does its fault first."""
     plan = dict(entry.split("=", 1) for entry in os.environ.get(PLAN, "").split(",") if entry)
     stem = item.key.rsplit("-", 1)[0]

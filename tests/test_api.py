@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from transferlaw import api
-from transferlaw import engine
-from transferlaw.errors import OutputError
-from transferlaw.errors import SourceError
+from transferlaw.engine import durable as engine
+from transferlaw.language.errors import OutputError
+from transferlaw.language.errors import SourceError
 
 from .conftest import DATA
 from .conftest import MINI_RULES

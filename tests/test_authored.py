@@ -11,12 +11,12 @@ import jinja2
 import pytest
 
 from transferlaw import api
-from transferlaw import authored
-from transferlaw import document
-from transferlaw.errors import Diagnostic
-from transferlaw.errors import Position
-from transferlaw.errors import SourceError
-from transferlaw.model import Text
+from transferlaw.language import authored
+from transferlaw.language.errors import Diagnostic
+from transferlaw.language.errors import Position
+from transferlaw.language.errors import SourceError
+from transferlaw.language.model import Text
+from transferlaw.memo import document
 
 from .conftest import DATA
 from .conftest import MINI_RULES

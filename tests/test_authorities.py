@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from transferlaw import api
-from transferlaw.model import Authority
-from transferlaw.model import RuleSet
+from transferlaw.language.model import Authority
+from transferlaw.language.model import RuleSet
 
 from .conftest import DATA
 from .conftest import MINI_RULES

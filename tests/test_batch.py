@@ -18,7 +18,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from transferlaw import batch
+from transferlaw.batch import runner as batch
 from transferlaw.cli import cli
 
 from . import crashers

@@ -31,7 +31,7 @@ from werkzeug.serving import BaseWSGIServer
 from werkzeug.serving import make_server
 
 from transferlaw import api
-from transferlaw.model import RuleSet
+from transferlaw.language.model import RuleSet
 from transferlaw.web.app import create_app
 
 from .conftest import ROOT

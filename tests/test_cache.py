@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from transferlaw import api
-from transferlaw import cache
-from transferlaw.errors import TransferlawError
-from transferlaw.errors import display_path
-from transferlaw.resources import rule_set_files
+from transferlaw.engine import cache
+from transferlaw.language.errors import TransferlawError
+from transferlaw.language.errors import display_path
+from transferlaw.language.resources import rule_set_files
 
 from .conftest import MINI_RULES
 

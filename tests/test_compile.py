@@ -6,19 +6,19 @@ import dataclasses
 
 import pytest
 
-from transferlaw import conditions
-from transferlaw.compile import MAX_GROUPS
-from transferlaw.compile import WHITELIST
-from transferlaw.compile import _check_operators
-from transferlaw.compile import _groups
-from transferlaw.compile import compile_ruleset
-from transferlaw.compile import dnf
-from transferlaw.compile import truth
-from transferlaw.errors import CompileError
-from transferlaw.errors import Position
-from transferlaw.model import Condition
-from transferlaw.model import Question
-from transferlaw.model import RuleSet
+from transferlaw.engine.compile import MAX_GROUPS
+from transferlaw.engine.compile import WHITELIST
+from transferlaw.engine.compile import _check_operators
+from transferlaw.engine.compile import _groups
+from transferlaw.engine.compile import compile_ruleset
+from transferlaw.engine.compile import dnf
+from transferlaw.engine.compile import truth
+from transferlaw.language import conditions
+from transferlaw.language.errors import CompileError
+from transferlaw.language.errors import Position
+from transferlaw.language.model import Condition
+from transferlaw.language.model import Question
+from transferlaw.language.model import RuleSet
 
 
 def test_atoms_compile_to_true_and_false_patterns() -> None:
@@ -95,7 +95,7 @@ def test_typo_operator_is_refused() -> None:
 
 def _wide_ruleset(n: int) -> RuleSet:
     """A rule set with one number question and n conclusions on distinct thresholds."""
-    from transferlaw.model import Conclusion
+    from transferlaw.language.model import Conclusion
 
     question = Question(id="x", prompt="x?", type="number", pos=Position("t"))
     conclusions = tuple(
@@ -134,7 +134,7 @@ def test_deep_case_patterns_are_split() -> None:
     assert _groups({"$and": [{"$or": [1, 2]}] * 20}) > MAX_GROUPS
     question_c = Question(id="c", prompt="c?", type="choice", choices=(("a", "A"), ("b", "B")), pos=Position("t"))
     question_n = Question(id="n", prompt="n?", type="number", pos=Position("t"))
-    from transferlaw.model import Conclusion
+    from transferlaw.language.model import Conclusion
 
     conclusion = Conclusion(id="deep", title="deep", when=Condition(text=clauses, expr=expr, pos=Position("t")),
                             pos=Position("t"))
@@ -147,7 +147,7 @@ def test_deep_case_patterns_are_split() -> None:
 
 def test_too_many_attributes_is_a_compile_error() -> None:
     """Trap 11: a case fact over the engine's 253-key limit is refused when the rule set compiles."""
-    from transferlaw.model import Conclusion
+    from transferlaw.language.model import Conclusion
 
     questions = tuple(Question(id=f"q{i}", prompt="?", type="boolean", pos=Position("t")) for i in range(260))
     conclusions = tuple(

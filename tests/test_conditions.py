@@ -9,24 +9,24 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from transferlaw import conditions
-from transferlaw.conditions import ConditionProblem
-from transferlaw.conditions import Problem
-from transferlaw.conditions import parse
-from transferlaw.errors import Position
-from transferlaw.model import And
-from transferlaw.model import Compare
-from transferlaw.model import Conclusion
-from transferlaw.model import Condition
-from transferlaw.model import Const
-from transferlaw.model import Contains
-from transferlaw.model import Expr
-from transferlaw.model import In
-from transferlaw.model import Known
-from transferlaw.model import Not
-from transferlaw.model import Or
-from transferlaw.model import Question
-from transferlaw.model import Ref
+from transferlaw.language import conditions
+from transferlaw.language.conditions import ConditionProblem
+from transferlaw.language.conditions import Problem
+from transferlaw.language.conditions import parse
+from transferlaw.language.errors import Position
+from transferlaw.language.model import And
+from transferlaw.language.model import Compare
+from transferlaw.language.model import Conclusion
+from transferlaw.language.model import Condition
+from transferlaw.language.model import Const
+from transferlaw.language.model import Contains
+from transferlaw.language.model import Expr
+from transferlaw.language.model import In
+from transferlaw.language.model import Known
+from transferlaw.language.model import Not
+from transferlaw.language.model import Or
+from transferlaw.language.model import Question
+from transferlaw.language.model import Ref
 
 
 def syntax_problem(text: str) -> Problem:

@@ -7,8 +7,8 @@ import json
 from click.testing import CliRunner
 
 from transferlaw import api
-from transferlaw import coverage
 from transferlaw.cli import cli
+from transferlaw.tools import coverage
 
 from .conftest import MINI_RULES
 

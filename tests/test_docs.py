@@ -13,12 +13,12 @@ import pytest
 import yaml
 
 from transferlaw import api
-from transferlaw import ruleset_files
-from transferlaw import ruletest_builder
-from transferlaw import sources
+from transferlaw.batch import sources
 from transferlaw.cli import cli
-from transferlaw.errors import TransferlawError
-from transferlaw.validate_case import CASE
+from transferlaw.language import ruleset_files
+from transferlaw.language import ruletest_builder
+from transferlaw.language.errors import TransferlawError
+from transferlaw.language.validate_case import CASE
 
 from .conftest import ROOT
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from transferlaw import api
-from transferlaw import conditions
-from transferlaw.model import Text
+from transferlaw.language import conditions
+from transferlaw.language.model import Text
 
 from .conftest import DATA
 from .conftest import MINI_RULES
@@ -86,7 +86,7 @@ def _cold_workspace() -> api.Workspace:
 def test_documents_are_the_same_whatever_was_kept_from_earlier_cases() -> None:
     """Trees, texts and converted trees kept across cases never change a memo: random flagship cases, each
     built cold (everything forgotten first) and then warm, in reverse order, give identical JSON."""
-    from transferlaw.model import Case
+    from transferlaw.language.model import Case
 
     from .test_trials import random_cases
 

@@ -26,7 +26,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from transferlaw import api
-from transferlaw.render_docx import render_docx
+from transferlaw.memo.render_docx import render_docx
 
 from .conftest import ROOT
 

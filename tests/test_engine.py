@@ -7,19 +7,19 @@ import warnings
 
 import pytest
 
-from transferlaw import conditions
-from transferlaw import engine
-from transferlaw import evaluate
-from transferlaw.compile import compile_ruleset
-from transferlaw.compiled import CompiledRuleSet
-from transferlaw.errors import EngineError
-from transferlaw.errors import Position
-from transferlaw.errors import ValidationFailed
-from transferlaw.model import Condition
-from transferlaw.model import RuleSet
-from transferlaw.validate_case import case_from_mapping
-from transferlaw.workspace import Workspace
-from transferlaw.yamlio import load_text
+from transferlaw.engine import durable as engine
+from transferlaw.engine import evaluate
+from transferlaw.engine.compile import compile_ruleset
+from transferlaw.engine.compiled import CompiledRuleSet
+from transferlaw.engine.workspace import Workspace
+from transferlaw.language import conditions
+from transferlaw.language.errors import EngineError
+from transferlaw.language.errors import Position
+from transferlaw.language.errors import ValidationFailed
+from transferlaw.language.model import Condition
+from transferlaw.language.model import RuleSet
+from transferlaw.language.validate_case import case_from_mapping
+from transferlaw.language.yamlio import load_text
 
 from .conftest import run_isolated
 
@@ -66,8 +66,9 @@ def test_live_sids_deleted_in_any_order_do_not_crash() -> None:
     """Trap 4: with the threads-off host, many live sids deleted oldest-first survive (default host crashes)."""
     result = run_isolated("""
         import json, random
-        from transferlaw import api, engine
-        from transferlaw.compile import compile_ruleset
+        from transferlaw import api
+        from transferlaw.engine import durable as engine
+        from transferlaw.engine.compile import compile_ruleset
         rs = api.load_ruleset("tests/data/rules/mini")
         eng = engine.DurableEngine(compile_ruleset(rs))
         import durable_rules_engine as dre
@@ -177,8 +178,8 @@ def test_unicode_and_quotes_in_values_round_trip() -> None:
     result = run_isolated("""
         import json
         import durable_rules_engine as dre
-        from transferlaw import engine
-        from transferlaw.compiled import CompiledRuleSet
+        from transferlaw.engine import durable as engine
+        from transferlaw.engine.compiled import CompiledRuleSet
         value = 'Zo\\u00eb \\u00d1and\\u00fa "q" \\\\ it\\'s \\U0001F680'
         rules = {"T.a": {"all": [{"c": {"$and": [{"kind": "case"}, {"x": value}]}}]},
                  "sentinel": {"pri": 1000, "all": [{"m": {"kind": "case"}}]},
@@ -201,7 +202,8 @@ def test_four_threads_share_one_engine_safely() -> None:
     """Trap 15: the engine lock serialises evaluations; four threads get correct results and no crash."""
     result = run_isolated("""
         import threading
-        from transferlaw import api, evaluate
+        from transferlaw import api
+        from transferlaw.engine import evaluate
         rs = api.load_ruleset("tests/data/rules/mini")
         errors = []
         def work(n):
@@ -223,8 +225,9 @@ def test_repeated_reloads_do_not_leak() -> None:
     """Trap 16: registering and closing 200 rule-set versions keeps memory bounded."""
     result = run_isolated("""
         import dataclasses, resource
-        from transferlaw import api, engine
-        from transferlaw.compile import compile_ruleset
+        from transferlaw import api
+        from transferlaw.engine import durable as engine
+        from transferlaw.engine.compile import compile_ruleset
         rs = api.load_ruleset("tests/data/rules/mini")
         def rss():
             for line in open("/proc/self/status"):
@@ -269,8 +272,8 @@ def _broad_ruleset(n: int) -> RuleSet:
     """n choice questions, each with a conclusion that almost every case satisfies (x != "z")."""
     import datetime as dt
 
-    from transferlaw.model import Conclusion
-    from transferlaw.model import Question
+    from transferlaw.language.model import Conclusion
+    from transferlaw.language.model import Question
 
     questions = tuple(Question(id=f"q{i}", prompt="?", type="choice", choices=(("x", "X"), ("z", "Z")),
                                pos=Position("t")) for i in range(n))

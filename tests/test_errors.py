@@ -6,16 +6,16 @@ import pickle
 
 import pytest
 
-from transferlaw.errors import Collector
-from transferlaw.errors import CompileError
-from transferlaw.errors import Diagnostic
-from transferlaw.errors import EngineError
-from transferlaw.errors import OutputError
-from transferlaw.errors import Position
-from transferlaw.errors import SourceError
-from transferlaw.errors import TransferlawError
-from transferlaw.errors import ValidationFailed
-from transferlaw.errors import suggest
+from transferlaw.language.errors import Collector
+from transferlaw.language.errors import CompileError
+from transferlaw.language.errors import Diagnostic
+from transferlaw.language.errors import EngineError
+from transferlaw.language.errors import OutputError
+from transferlaw.language.errors import Position
+from transferlaw.language.errors import SourceError
+from transferlaw.language.errors import TransferlawError
+from transferlaw.language.errors import ValidationFailed
+from transferlaw.language.errors import suggest
 
 # --- Position --------------------------------------------------------------------------------------
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from transferlaw import csvtext
-from transferlaw import yamlio
-from transferlaw.errors import SourceError
-from transferlaw.files import read_regular
+from transferlaw.batch import csvtext
+from transferlaw.language import yamlio
+from transferlaw.language.errors import SourceError
+from transferlaw.language.files import read_regular
 
 READERS: dict[str, Callable[[Path, str], str]] = {"read_text": yamlio.read_text, "read_csv": csvtext.read_csv}
 

@@ -34,12 +34,12 @@ from hypothesis import strategies as st
 
 from transferlaw import api
 from transferlaw import cli
-from transferlaw import sheet_mapping
-from transferlaw import sources
-from transferlaw.errors import TransferlawError
-from transferlaw.errors import printable
-from transferlaw.typed_answers import AnswerError
-from transferlaw.typed_answers import parse_answer
+from transferlaw.batch import sheet_mapping
+from transferlaw.batch import sources
+from transferlaw.language.errors import TransferlawError
+from transferlaw.language.errors import printable
+from transferlaw.tools.typed_answers import AnswerError
+from transferlaw.tools.typed_answers import parse_answer
 
 from .conftest import DATA
 from .conftest import MINI_RULES

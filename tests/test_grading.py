@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from transferlaw import answer_files
 from transferlaw import api
-from transferlaw import grading
-from transferlaw import matching
-from transferlaw.errors import Position
-from transferlaw.errors import SourceError
-from transferlaw.errors import ValidationFailed
-from transferlaw.errors import display_path
-from transferlaw.model import Evaluation
+from transferlaw.language.errors import Position
+from transferlaw.language.errors import SourceError
+from transferlaw.language.errors import ValidationFailed
+from transferlaw.language.errors import display_path
+from transferlaw.language.model import Evaluation
+from transferlaw.tools import answer_files
+from transferlaw.tools import grading
+from transferlaw.tools import matching
 
 from .conftest import DATA
 from .conftest import ROOT

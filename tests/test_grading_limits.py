@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from transferlaw import answer_files
 from transferlaw import api
-from transferlaw import grading
-from transferlaw import matching
 from transferlaw.cli import cli
-from transferlaw.errors import ValidationFailed
-from transferlaw.errors import display_path
-from transferlaw.limits import MAX_ANSWERS
-from transferlaw.limits import MAX_TEXT_LENGTH
-from transferlaw.model import Evaluation
+from transferlaw.language.errors import ValidationFailed
+from transferlaw.language.errors import display_path
+from transferlaw.language.limits import MAX_ANSWERS
+from transferlaw.language.limits import MAX_TEXT_LENGTH
+from transferlaw.language.model import Evaluation
+from transferlaw.tools import answer_files
+from transferlaw.tools import grading
+from transferlaw.tools import matching
 
 from .conftest import DATA
 from .conftest import ROOT

@@ -13,25 +13,25 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from transferlaw import analysis
 from transferlaw import api
-from transferlaw import kleene
-from transferlaw.errors import Position
-from transferlaw.errors import SourceError
-from transferlaw.interview import InterviewResult
-from transferlaw.interview import case_yaml
-from transferlaw.interview import next_question
-from transferlaw.interview import resume
-from transferlaw.interview import run
-from transferlaw.model import Case
-from transferlaw.model import Question
-from transferlaw.model import RuleSet
-from transferlaw.model import Value
-from transferlaw.typed_answers import AnswerError
-from transferlaw.typed_answers import Help
-from transferlaw.typed_answers import parse_answer
-from transferlaw.validate_case import case_from_mapping
-from transferlaw.yamlio import load_text
+from transferlaw.engine import analysis
+from transferlaw.engine import kleene
+from transferlaw.language.errors import Position
+from transferlaw.language.errors import SourceError
+from transferlaw.language.model import Case
+from transferlaw.language.model import Question
+from transferlaw.language.model import RuleSet
+from transferlaw.language.model import Value
+from transferlaw.language.validate_case import case_from_mapping
+from transferlaw.language.yamlio import load_text
+from transferlaw.tools.interview import InterviewResult
+from transferlaw.tools.interview import case_yaml
+from transferlaw.tools.interview import next_question
+from transferlaw.tools.interview import resume
+from transferlaw.tools.interview import run
+from transferlaw.tools.typed_answers import AnswerError
+from transferlaw.tools.typed_answers import Help
+from transferlaw.tools.typed_answers import parse_answer
 
 from .conftest import MINI_RULES
 from .conftest import ROOT
@@ -302,7 +302,7 @@ def test_parse_text(mini: RuleSet) -> None:
 
 def test_answer_error_is_a_value_error() -> None:
     """AnswerError is both a transferlaw error and a ValueError."""
-    from transferlaw.errors import TransferlawError
+    from transferlaw.language.errors import TransferlawError
 
     assert issubclass(AnswerError, ValueError) and issubclass(AnswerError, TransferlawError)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from transferlaw import api
-from transferlaw import kleene
-from transferlaw.model import Case
+from transferlaw.engine import kleene
+from transferlaw.language.model import Case
 
 from .test_trials import random_cases
 

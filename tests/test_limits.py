@@ -1,6 +1,6 @@
-"""Tests for the size limits (transferlaw.limits): every cap is a located error, all of a file's reported at once,
-and every engine limit is checked before the engine sees anything: a rule set at the limit runs, one just over it
-is refused at its condition (durable-rules.md §3 and §5; docs/rule-language.md, "Limits").
+"""Tests for the size limits (transferlaw.language.limits): every cap is a located error, all of a file's reported
+at once, and every engine limit is checked before the engine sees anything: a rule set at the limit runs, one just
+over it is refused at its condition (durable-rules.md §3 and §5; docs/rule-language.md, "Limits").
 
 Small bad fixtures live in ``tests/data/limits/``; anything big is generated here. Nothing risky runs in this
 process: every rule set that reaches durable_rules does so in one fresh interpreter with a timeout
@@ -21,31 +21,31 @@ from typing import Any
 
 import pytest
 
-from transferlaw import conditions
-from transferlaw import engine
-from transferlaw import fanout
-from transferlaw import limits
-from transferlaw.compile import compile_ruleset
-from transferlaw.compiled import INIT
-from transferlaw.compiled import SENTINEL
-from transferlaw.errors import CompileError
-from transferlaw.errors import Diagnostic
-from transferlaw.errors import Position
-from transferlaw.errors import SourceError
-from transferlaw.errors import ValidationFailed
-from transferlaw.model import Conclusion
-from transferlaw.model import Condition
-from transferlaw.model import Issue
-from transferlaw.model import Question
-from transferlaw.model import RuleSet
-from transferlaw.model import Text
-from transferlaw.sources import Item
-from transferlaw.sources import expand
-from transferlaw.validate_case import load_case_file
-from transferlaw.validate_ruleset import load_ruleset_dir
-from transferlaw.validate_ruleset import load_ruleset_tests
-from transferlaw.yamlio import load_file
-from transferlaw.yamlio import load_text
+from transferlaw.batch.sources import Item
+from transferlaw.batch.sources import expand
+from transferlaw.engine import durable as engine
+from transferlaw.engine import fanout
+from transferlaw.engine.compile import compile_ruleset
+from transferlaw.engine.compiled import INIT
+from transferlaw.engine.compiled import SENTINEL
+from transferlaw.language import conditions
+from transferlaw.language import limits
+from transferlaw.language.errors import CompileError
+from transferlaw.language.errors import Diagnostic
+from transferlaw.language.errors import Position
+from transferlaw.language.errors import SourceError
+from transferlaw.language.errors import ValidationFailed
+from transferlaw.language.model import Conclusion
+from transferlaw.language.model import Condition
+from transferlaw.language.model import Issue
+from transferlaw.language.model import Question
+from transferlaw.language.model import RuleSet
+from transferlaw.language.model import Text
+from transferlaw.language.validate_case import load_case_file
+from transferlaw.language.validate_ruleset import load_ruleset_dir
+from transferlaw.language.validate_ruleset import load_ruleset_tests
+from transferlaw.language.yamlio import load_file
+from transferlaw.language.yamlio import load_text
 
 from .conftest import DATA
 from .conftest import MINI_RULES
@@ -227,7 +227,7 @@ def items(template: str, count: int) -> str:
 
 
 def spec_keys(section: str) -> str:
-    from transferlaw import ruleset_files
+    from transferlaw.language import ruleset_files
 
     spec = {"questions": ruleset_files.QUESTION, "conclusions": ruleset_files.CONCLUSION,
             "issues": ruleset_files.ISSUE, "authorities": ruleset_files.AUTHORITY}[section]
@@ -330,7 +330,7 @@ def case_text(facts: str) -> str:
                                    "-1000000000000000"])
 def test_numbers_out_of_range_in_a_case(mini: RuleSet, value: str) -> None:
     """NaN, infinities, exponents past 10^15 and integers of 2^63 or 10^15 are located errors, never engine input."""
-    from transferlaw.validate_case import case_from_mapping
+    from transferlaw.language.validate_case import case_from_mapping
 
     doc = load_text(case_text(f"  months_left: {value}\n"), "case.yaml")
     assert errors_of(lambda: case_from_mapping(doc.root, mini, "case.yaml")) == [
@@ -340,7 +340,7 @@ def test_numbers_out_of_range_in_a_case(mini: RuleSet, value: str) -> None:
 @pytest.mark.parametrize(("key", "value"), [("custodian", "f" * 70_000), ("name", "n" * 20_001)])
 def test_long_answers_are_located_at_the_value(mini: RuleSet, key: str, value: str) -> None:
     """An answer of more than 20,000 characters (a choice or a text) is an error at its value, not an engine error."""
-    from transferlaw.validate_case import case_from_mapping
+    from transferlaw.language.validate_case import case_from_mapping
 
     doc_text = case_text(f"  {key}: {value}\n")
     assert errors_of(lambda: case_from_mapping(load_text(doc_text, "case.yaml").root, mini, "case.yaml")) == [
@@ -351,7 +351,7 @@ def test_long_answers_are_located_at_the_value(mini: RuleSet, key: str, value: s
 
 def test_list_answer_is_capped(mini: RuleSet) -> None:
     """A multi answer of more than 200 items is one error at the first item past, not one per item."""
-    from transferlaw.validate_case import case_from_mapping
+    from transferlaw.language.validate_case import case_from_mapping
 
     doc = load_text(case_text("  conditions: [" + ", ".join(["crowding"] * 201) + "]\n"), "case.yaml")
     assert errors_of(lambda: case_from_mapping(doc.root, mini, "case.yaml")) == [
@@ -548,7 +548,7 @@ def engine_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     path.write_bytes(pickle.dumps(jobs))
     done = run_isolated(f"""
         import json, pickle
-        from transferlaw import evaluate
+        from transferlaw.engine import evaluate
         for name, (ruleset, cases) in pickle.loads(open({str(path)!r}, "rb").read()).items():
             try:
                 for facts in cases:
@@ -601,7 +601,7 @@ def groups_ruleset(depth: int) -> RuleSet:
 
 
 def _max_groups(ruleset: RuleSet) -> int:
-    from transferlaw.compile import _groups
+    from transferlaw.engine.compile import _groups
 
     return max(_groups(next(iter(p.values()))) for r in compile_ruleset(ruleset).rules.values() for p in r["all"])
 
@@ -630,8 +630,8 @@ def test_alpha_list_limit_is_modelled() -> None:
     assert fanout.overflow(known_rules(limits.MAX_ALPHA_LIST + 1)) == fanout.Overflow("r120", *fanout.LISTED)
     if engine.available():  # and durable takes them: registered, and a case runs (in a fresh interpreter)
         done = run_isolated(f"""
-            from transferlaw import engine
-            from transferlaw.compiled import CompiledRuleSet
+            from transferlaw.engine import durable as engine
+            from transferlaw.engine.compiled import CompiledRuleSet
             rules = {known_rules(limits.MAX_ALPHA_LIST)!r}
             eng = engine.DurableEngine(CompiledRuleSet(
                 name="known@1", rules=rules, actions={{f"r{{i}}": (f"k{{i}}", True) for i in range(120)}},
@@ -655,7 +655,9 @@ def test_one_live_sid_at_a_time() -> None:
         pytest.skip("durable_rules is not importable here")
     done = run_isolated("""
         import json, threading
-        from transferlaw import api, engine, evaluate
+        from transferlaw import api
+        from transferlaw.engine import durable as engine
+        from transferlaw.engine import evaluate
         real = engine._dre
         live, peak, lock = set(), [0], threading.Lock()
 
@@ -689,7 +691,7 @@ def test_one_live_sid_at_a_time() -> None:
 # --- the docs ---------------------------------------------------------------------------------------------------
 
 def test_docs_list_every_limit() -> None:
-    """docs/rule-language.md's Limits section names every limit of transferlaw.limits with its value."""
+    """docs/rule-language.md's Limits section names every limit of transferlaw.language.limits with its value."""
     text = (ROOT / "docs" / "rule-language.md").read_text(encoding="utf-8")
     section = text[text.index("\n## Limits"):]
     section = section[:section.find("\n## ", 5)] if "\n## " in section[5:] else section

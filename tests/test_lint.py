@@ -9,8 +9,8 @@ from typing import NamedTuple
 import pytest
 from click.testing import CliRunner
 
-from transferlaw import lint
 from transferlaw.cli import cli
+from transferlaw.tools import lint
 
 from .conftest import DATA
 from .conftest import ROOT

@@ -6,12 +6,12 @@ import itertools
 
 import pytest
 
-from transferlaw import conditions
-from transferlaw import logic
-from transferlaw import visitor
-from transferlaw.model import Const
-from transferlaw.model import Expr
-from transferlaw.model import Tri
+from transferlaw.engine import logic
+from transferlaw.language import conditions
+from transferlaw.language import visitor
+from transferlaw.language.model import Const
+from transferlaw.language.model import Expr
+from transferlaw.language.model import Tri
 
 TRI: tuple[Tri, ...] = (True, False, None)
 

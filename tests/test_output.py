@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from transferlaw import api
-from transferlaw import batch
-from transferlaw.errors import OutputError
+from transferlaw.batch import runner as batch
+from transferlaw.language.errors import OutputError
 
 from .conftest import ROOT
 
@@ -129,7 +129,7 @@ def test_issue13_output_to_something_not_a_regular_file_is_refused(tmp_path: Pat
 def test_issue13_csv_cells_never_start_a_formula() -> None:
     """Issue 13.5: one helper writes every CSV; a text that a spreadsheet program would run as a formula gets a
     leading apostrophe (OWASP), numbers and plain text are written as they are."""
-    from transferlaw import csvout
+    from transferlaw.memo import csvout
 
     text = csvout.table(["name", "n"], [["=HYPERLINK(\"http://evil.example\",\"x\")", 1], ["+1+1", -2],
                                         ["-1", 2.5], ["@SUM(A1)", None], ["\tx", 0], ["\rx", 0], ["Plain", 3]])

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from transferlaw import yamlio
 from transferlaw.cli import cli
-from transferlaw.errors import Diagnostic
-from transferlaw.errors import SourceError
-from transferlaw.errors import ValidationFailed
-from transferlaw.errors import display_path
-from transferlaw.validate_ruleset import load_ruleset_dir
-from transferlaw.validate_ruleset import load_ruleset_tests
+from transferlaw.language import yamlio
+from transferlaw.language.errors import Diagnostic
+from transferlaw.language.errors import SourceError
+from transferlaw.language.errors import ValidationFailed
+from transferlaw.language.errors import display_path
+from transferlaw.language.validate_ruleset import load_ruleset_dir
+from transferlaw.language.validate_ruleset import load_ruleset_tests
 
 from .conftest import DATA
 from .conftest import MINI_RULES

@@ -1,6 +1,6 @@
 """Counts print in the singular for one (issue 13, point 17): "1 error", "1 warning", "1 issue", "1 day".
 
-One helper, :func:`transferlaw.words.counted`, for Python; the templates' ``count_of`` macro for Jinja. The
+One helper, :func:`transferlaw.language.words.counted`, for Python; the templates' ``count_of`` macro for Jinja. The
 one-issue rule set is the scaffold of `transferlaw new`, with tests and authorities trimmed where a test
 needs exactly one of something.
 """
@@ -15,15 +15,15 @@ import pytest
 from click.testing import CliRunner
 
 from transferlaw import api
-from transferlaw import display
-from transferlaw import interview
-from transferlaw import render
-from transferlaw import words
 from transferlaw.cli import cli
-from transferlaw.errors import Position
-from transferlaw.errors import ValidationFailed
-from transferlaw.errors import display_path
-from transferlaw.model import Question
+from transferlaw.language import words
+from transferlaw.language.errors import Position
+from transferlaw.language.errors import ValidationFailed
+from transferlaw.language.errors import display_path
+from transferlaw.language.model import Question
+from transferlaw.memo import display
+from transferlaw.memo import render
+from transferlaw.tools import interview
 from transferlaw.web import create_app
 
 from .conftest import DATA

@@ -19,29 +19,29 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from transferlaw import analysis
-from transferlaw import conditions
-from transferlaw import engine
-from transferlaw import evaluate
-from transferlaw import sensitivity
-from transferlaw import trials
-from transferlaw.errors import Position
-from transferlaw.model import And
-from transferlaw.model import Compare
-from transferlaw.model import Conclusion
-from transferlaw.model import Condition
-from transferlaw.model import Const
-from transferlaw.model import Contains
-from transferlaw.model import Expr
-from transferlaw.model import In
-from transferlaw.model import Issue
-from transferlaw.model import Known
-from transferlaw.model import Not
-from transferlaw.model import Or
-from transferlaw.model import Question
-from transferlaw.model import Ref
-from transferlaw.model import RuleSet
-from transferlaw.model import Text
+from transferlaw.engine import analysis
+from transferlaw.engine import durable as engine
+from transferlaw.engine import evaluate
+from transferlaw.engine import sensitivity
+from transferlaw.engine import trials
+from transferlaw.language import conditions
+from transferlaw.language.errors import Position
+from transferlaw.language.model import And
+from transferlaw.language.model import Compare
+from transferlaw.language.model import Conclusion
+from transferlaw.language.model import Condition
+from transferlaw.language.model import Const
+from transferlaw.language.model import Contains
+from transferlaw.language.model import Expr
+from transferlaw.language.model import In
+from transferlaw.language.model import Issue
+from transferlaw.language.model import Known
+from transferlaw.language.model import Not
+from transferlaw.language.model import Or
+from transferlaw.language.model import Question
+from transferlaw.language.model import Ref
+from transferlaw.language.model import RuleSet
+from transferlaw.language.model import Text
 
 EXAMPLES = int(os.environ.get("TRANSFERLAW_PROPERTY_EXAMPLES", "500"))
 P = Position("prop")
@@ -186,7 +186,7 @@ def test_engines_are_sound_and_agree(ruleset: RuleSet, facts: dict[str, Any]) ->
 @given(ruleset=rulesets(), facts=cases())
 def test_missing_facts_can_decide_the_issue(ruleset: RuleSet, facts: dict[str, Any]) -> None:
     """Every missing fact reported for an undetermined issue is unknown, and some answer to it matters."""
-    from transferlaw.model import Case
+    from transferlaw.language.model import Case
 
     result = evaluate.evaluate(ruleset, Case(ruleset="prop", title="t", facts=facts), "python")
     for finding in result.findings:  # the explanation tree's root agrees with the finding

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from transferlaw import api
-from transferlaw import evaluate
-from transferlaw.compile import compile_ruleset
+from transferlaw.engine import evaluate
+from transferlaw.engine.compile import compile_ruleset
 
 from .conftest import MINI_RULES
 from .conftest import ROOT

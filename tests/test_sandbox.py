@@ -1,8 +1,8 @@
 """Tests for sandbox.py and sandbox_budget.py: what the immutable sandbox refuses, and each rendering's budget.
 
-Refusals are checked through :func:`transferlaw.authored.render`, which locates them at the text; the
-sandbox's own surface (:func:`~transferlaw.sandbox.template`, :func:`~transferlaw.sandbox.run`,
-:class:`~transferlaw.sandbox_budget.LimitExceeded`) is checked directly.
+Refusals are checked through :func:`transferlaw.language.authored.render`, which locates them at the text; the
+sandbox's own surface (:func:`~transferlaw.language.sandbox.template`, :func:`~transferlaw.language.sandbox.run`,
+:class:`~transferlaw.language.sandbox_budget.LimitExceeded`) is checked directly.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 import jinja2
 import pytest
 
-from transferlaw import authored
-from transferlaw import sandbox
-from transferlaw import sandbox_budget
-from transferlaw.errors import SourceError
-from transferlaw.model import Text
+from transferlaw.language import authored
+from transferlaw.language import sandbox
+from transferlaw.language import sandbox_budget
+from transferlaw.language.errors import SourceError
+from transferlaw.language.model import Text
 
 from .conftest import ROOT
 from .test_authored import CONTEXT

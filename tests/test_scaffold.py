@@ -7,8 +7,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from transferlaw import api
-from transferlaw import lint
 from transferlaw.cli import cli
+from transferlaw.tools import lint
 
 
 def test_scaffold_passes_its_own_check_and_tests(tmp_path: Path) -> None:

@@ -13,34 +13,34 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from transferlaw import conditions
-from transferlaw.model import AUTHORITY_KINDS
-from transferlaw.model import SEVERITIES
-from transferlaw.ruleset_files import AUTHORITY
-from transferlaw.ruleset_files import CONCLUSION
-from transferlaw.ruleset_files import IDENT
-from transferlaw.ruleset_files import ISSUE
-from transferlaw.ruleset_files import META
-from transferlaw.ruleset_files import QUESTION
-from transferlaw.ruleset_files import QUESTION_TYPES
-from transferlaw.ruleset_files import SECTIONS
-from transferlaw.ruleset_files import SLUG
-from transferlaw.ruletest_builder import CONCLUSION_VALUES
-from transferlaw.ruletest_builder import EXPECT
-from transferlaw.ruletest_builder import ISSUE_STATUSES
-from transferlaw.ruletest_builder import TEST
-from transferlaw.shapes import BOOL
-from transferlaw.shapes import DATE
-from transferlaw.shapes import INT
-from transferlaw.shapes import LIST
-from transferlaw.shapes import MAP
-from transferlaw.shapes import NUMBER
-from transferlaw.shapes import TEXT
-from transferlaw.shapes import TEXT_LIST
-from transferlaw.shapes import Field
-from transferlaw.validate_case import CASE
-from transferlaw.validate_case import MAX_NUMBER
-from transferlaw.validate_case import MAX_TEXT
+from transferlaw.language import conditions
+from transferlaw.language.model import AUTHORITY_KINDS
+from transferlaw.language.model import SEVERITIES
+from transferlaw.language.ruleset_files import AUTHORITY
+from transferlaw.language.ruleset_files import CONCLUSION
+from transferlaw.language.ruleset_files import IDENT
+from transferlaw.language.ruleset_files import ISSUE
+from transferlaw.language.ruleset_files import META
+from transferlaw.language.ruleset_files import QUESTION
+from transferlaw.language.ruleset_files import QUESTION_TYPES
+from transferlaw.language.ruleset_files import SECTIONS
+from transferlaw.language.ruleset_files import SLUG
+from transferlaw.language.ruletest_builder import CONCLUSION_VALUES
+from transferlaw.language.ruletest_builder import EXPECT
+from transferlaw.language.ruletest_builder import ISSUE_STATUSES
+from transferlaw.language.ruletest_builder import TEST
+from transferlaw.language.shapes import BOOL
+from transferlaw.language.shapes import DATE
+from transferlaw.language.shapes import INT
+from transferlaw.language.shapes import LIST
+from transferlaw.language.shapes import MAP
+from transferlaw.language.shapes import NUMBER
+from transferlaw.language.shapes import TEXT
+from transferlaw.language.shapes import TEXT_LIST
+from transferlaw.language.shapes import Field
+from transferlaw.language.validate_case import CASE
+from transferlaw.language.validate_case import MAX_NUMBER
+from transferlaw.language.validate_case import MAX_TEXT
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "schemas"

@@ -23,14 +23,14 @@ import yaml
 from click.testing import CliRunner
 from click.testing import Result
 
-from transferlaw import authored
-from transferlaw import render
-from transferlaw import resources
-from transferlaw import sandbox
 from transferlaw.cli import cli
-from transferlaw.errors import Position
-from transferlaw.errors import SourceError
-from transferlaw.model import Text
+from transferlaw.language import authored
+from transferlaw.language import resources
+from transferlaw.language import sandbox
+from transferlaw.language.errors import Position
+from transferlaw.language.errors import SourceError
+from transferlaw.language.model import Text
+from transferlaw.memo import render
 
 from .conftest import MINI_RULES
 

@@ -11,10 +11,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from transferlaw import api
-from transferlaw import sensitivity
-from transferlaw.model import Case
-from transferlaw.model import RuleSet
-from transferlaw.steps import answer_text
+from transferlaw.engine import sensitivity
+from transferlaw.language.model import Case
+from transferlaw.language.model import RuleSet
+from transferlaw.tools.steps import answer_text
 
 from .conftest import MINI_RULES
 from .conftest import ROOT

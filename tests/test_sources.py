@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 
 from transferlaw import api
-from transferlaw.errors import Diagnostic
-from transferlaw.errors import Position
-from transferlaw.errors import SourceError
-from transferlaw.errors import ValidationFailed
-from transferlaw.model import Case
-from transferlaw.sources import Item
-from transferlaw.sources import expand
-from transferlaw.sources import safe_key
+from transferlaw.batch.sources import Item
+from transferlaw.batch.sources import expand
+from transferlaw.batch.sources import safe_key
+from transferlaw.language.errors import Diagnostic
+from transferlaw.language.errors import Position
+from transferlaw.language.errors import SourceError
+from transferlaw.language.errors import ValidationFailed
+from transferlaw.language.model import Case
 
 from .conftest import DATA
 from .conftest import MINI_RULES

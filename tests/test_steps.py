@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from transferlaw import api
-from transferlaw import interview
-from transferlaw import steps
-from transferlaw import typed_answers
-from transferlaw.model import RuleSet
+from transferlaw.language.model import RuleSet
+from transferlaw.tools import interview
+from transferlaw.tools import steps
+from transferlaw.tools import typed_answers
 
 from .conftest import ROOT
 

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from transferlaw import api
-from transferlaw import explain
-from transferlaw import sensitivity
 from transferlaw.cli import cli
+from transferlaw.engine import sensitivity
+from transferlaw.tools import explain
 
 from .conftest import DATA
 from .conftest import MINI_RULES
@@ -117,7 +117,7 @@ def test_sensitivity_of_a_full_flagship_case_is_fast() -> None:
 
 def _scripted_answers(case_path: str) -> tuple[str, list[str]]:
     """The answers a user would type, in order, to rebuild a bundled case in the interview."""
-    from transferlaw import interview
+    from transferlaw.tools import interview
 
     from .test_interview import Script
 

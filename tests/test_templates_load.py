@@ -15,14 +15,14 @@ from typing import NamedTuple
 import pytest
 
 from transferlaw import api
-from transferlaw import authored
-from transferlaw.errors import Diagnostic
-from transferlaw.errors import Position
-from transferlaw.errors import SourceError
-from transferlaw.errors import ValidationFailed
-from transferlaw.errors import display_path
-from transferlaw.model import Text
-from transferlaw.validate_ruleset import load_ruleset_dir
+from transferlaw.language import authored
+from transferlaw.language.errors import Diagnostic
+from transferlaw.language.errors import Position
+from transferlaw.language.errors import SourceError
+from transferlaw.language.errors import ValidationFailed
+from transferlaw.language.errors import display_path
+from transferlaw.language.model import Text
+from transferlaw.language.validate_ruleset import load_ruleset_dir
 
 from .conftest import DATA
 

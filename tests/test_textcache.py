@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from transferlaw import authored
-from transferlaw import textcache
-from transferlaw.model import Text
+from transferlaw.language import authored
+from transferlaw.language.model import Text
+from transferlaw.memo import textcache
 
 from .test_authored import CONTEXT
 from .test_authored import POS

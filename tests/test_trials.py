@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from transferlaw import api
-from transferlaw import evaluate
-from transferlaw import trials
-from transferlaw.model import RuleSet
+from transferlaw.engine import evaluate
+from transferlaw.engine import trials
+from transferlaw.language.model import RuleSet
 
 
 @pytest.fixture(scope="module")

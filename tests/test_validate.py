@@ -15,16 +15,16 @@ from typing import NamedTuple
 import pytest
 
 from transferlaw import api
-from transferlaw.errors import Diagnostic
-from transferlaw.errors import SourceError
-from transferlaw.errors import TransferlawError
-from transferlaw.errors import ValidationFailed
-from transferlaw.model import RuleSet
-from transferlaw.validate_case import case_from_mapping
-from transferlaw.validate_case import load_case_file
-from transferlaw.validate_ruleset import load_ruleset_dir
-from transferlaw.validate_ruleset import load_ruleset_tests
-from transferlaw.yamlio import load_text
+from transferlaw.language.errors import Diagnostic
+from transferlaw.language.errors import SourceError
+from transferlaw.language.errors import TransferlawError
+from transferlaw.language.errors import ValidationFailed
+from transferlaw.language.model import RuleSet
+from transferlaw.language.validate_case import case_from_mapping
+from transferlaw.language.validate_case import load_case_file
+from transferlaw.language.validate_ruleset import load_ruleset_dir
+from transferlaw.language.validate_ruleset import load_ruleset_tests
+from transferlaw.language.yamlio import load_text
 
 from .conftest import DATA
 from .conftest import MINI_RULES
@@ -342,10 +342,10 @@ def test_test_case_through_a_link_to_another_kind_of_file_is_refused(tmp_path: P
 
 def _number_everywhere(mini: RuleSet, text: str, tmp_path: Path) -> dict[str, object]:
     """What ``text`` becomes as the answer to a number question in each input: a value, or "refused"."""
-    from transferlaw import steps
-    from transferlaw import typed_answers
-    from transferlaw.model import Case
-    from transferlaw.sources import expand
+    from transferlaw.batch.sources import expand
+    from transferlaw.language.model import Case
+    from transferlaw.tools import steps
+    from transferlaw.tools import typed_answers
 
     found: dict[str, object] = {}
     try:
@@ -388,7 +388,7 @@ def test_a_number_means_the_same_in_every_input(mini: RuleSet, tmp_path: Path, t
 
 def test_set_reports_a_number_form_at_the_setting(mini: RuleSet) -> None:
     """Issue 13 point 6: ``--set months_left=1:30`` says what is wrong and what to write, in one line."""
-    from transferlaw.model import Case
+    from transferlaw.language.model import Case
 
     found = diagnostics_of(lambda: api.with_settings(Case(ruleset="mini", title="T", facts={}), mini,
                                                      ["months_left=1:30"]))

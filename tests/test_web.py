@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from transferlaw import api
-from transferlaw import steps
+from transferlaw.tools import steps
 from transferlaw.web import create_app
 from transferlaw.web import security
 from transferlaw.web.server import is_local

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from transferlaw import workers
-from transferlaw.workers import Failure
-from transferlaw.workers import imap
+from transferlaw.batch import workers
+from transferlaw.batch.workers import Failure
+from transferlaw.batch.workers import imap
 
 from . import crashers
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from transferlaw import api
-from transferlaw.lru import LRU
-from transferlaw.workspace import Workspace
+from transferlaw.engine.lru import LRU
+from transferlaw.engine.workspace import Workspace
 
 from .conftest import MINI_RULES
 

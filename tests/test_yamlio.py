@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from transferlaw.errors import Diagnostic
-from transferlaw.errors import Position
-from transferlaw.errors import SourceError
-from transferlaw.errors import ValidationFailed
-from transferlaw.yamlio import YamlDoc
-from transferlaw.yamlio import YList
-from transferlaw.yamlio import YMap
-from transferlaw.yamlio import decode
-from transferlaw.yamlio import load_file
-from transferlaw.yamlio import load_text
-from transferlaw.yamlio import locate_in_scalar
+from transferlaw.language.errors import Diagnostic
+from transferlaw.language.errors import Position
+from transferlaw.language.errors import SourceError
+from transferlaw.language.errors import ValidationFailed
+from transferlaw.language.yamlio import YamlDoc
+from transferlaw.language.yamlio import YList
+from transferlaw.language.yamlio import YMap
+from transferlaw.language.yamlio import decode
+from transferlaw.language.yamlio import load_file
+from transferlaw.language.yamlio import load_text
+from transferlaw.language.yamlio import locate_in_scalar
 
 from .conftest import run_isolated
 
@@ -278,8 +278,8 @@ def test_deep_nesting_is_refused() -> None:
 def test_very_deep_nesting_is_a_located_error_not_a_crash(text: str) -> None:
     """Refused from the event stream before composing, in a fresh interpreter so that a crash fails one test."""
     done = run_isolated(f"""
-        from transferlaw.errors import SourceError
-        from transferlaw.yamlio import load_text
+        from transferlaw.language.errors import SourceError
+        from transferlaw.language.yamlio import load_text
         try:
             load_text({text}, "deep.yaml")
         except SourceError as exc:

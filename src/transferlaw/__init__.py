@@ -12,12 +12,12 @@ from .api import memo_document  # noqa: E402
 from .api import render_memo  # noqa: E402
 from .api import run  # noqa: E402
 from .api import run_tests  # noqa: E402
-from .errors import Diagnostic  # noqa: E402
-from .errors import EngineError  # noqa: E402
-from .errors import Position  # noqa: E402
-from .errors import SourceError  # noqa: E402
-from .errors import TransferlawError  # noqa: E402
-from .errors import ValidationFailed  # noqa: E402
+from .language.errors import Diagnostic  # noqa: E402
+from .language.errors import EngineError  # noqa: E402
+from .language.errors import Position  # noqa: E402
+from .language.errors import SourceError  # noqa: E402
+from .language.errors import TransferlawError  # noqa: E402
+from .language.errors import ValidationFailed  # noqa: E402
 
 __all__ = [
     "Diagnostic",

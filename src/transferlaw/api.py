@@ -11,41 +11,41 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
-from . import document
-from . import evaluate as evaluation_
-from . import render as render_
-from . import ruletests
-from . import sensitivity as sensitivity_
-from . import validate_case
-from . import workspace as workspace_
-from . import yamlio
-from .errors import Diagnostic
-from .errors import display_path
-from .model import Case
-from .model import Evaluation
-from .model import MemoMeta as MemoMeta  # re-exported for the CLI
-from .model import RuleSet
-from .model import RuleTest
-from .output import whole_stdout as whole_stdout  # re-exported for the CLI
-from .output import write_output as write_output  # re-exported for the CLI
-from .resources import rules_dir
-from .resources import schema_text
-from .ruletests import TestResult as TestResult  # re-exported: what run_test returns
-from .validate_case import DEFAULT_LEGEND as DEFAULT_LEGEND  # re-exported for the CLI
-from .validate_case import read_case_doc
-from .workspace import EngineChoice as EngineChoice  # re-exported: the engine options
-from .workspace import Workspace as Workspace  # re-exported: the owner of loaded rule sets
+from .engine import evaluate as evaluation_
+from .engine import sensitivity as sensitivity_
+from .engine import workspace as workspace_
+from .engine.workspace import EngineChoice as EngineChoice  # re-exported: the engine options
+from .engine.workspace import Workspace as Workspace  # re-exported: the owner of loaded rule sets
+from .language import validate_case
+from .language import yamlio
+from .language.errors import Diagnostic
+from .language.errors import display_path
+from .language.model import Case
+from .language.model import Evaluation
+from .language.model import MemoMeta as MemoMeta  # re-exported for the CLI
+from .language.model import RuleSet
+from .language.model import RuleTest
+from .language.resources import rules_dir
+from .language.resources import schema_text
+from .language.validate_case import DEFAULT_LEGEND as DEFAULT_LEGEND  # re-exported for the CLI
+from .language.validate_case import read_case_doc
+from .memo import document
+from .memo import render as render_
+from .memo.output import whole_stdout as whole_stdout  # re-exported for the CLI
+from .memo.output import write_output as write_output  # re-exported for the CLI
+from .tools import ruletests
+from .tools.ruletests import TestResult as TestResult  # re-exported: what run_test returns
 
 # The tools of other commands (lint, coverage, scaffold, explain, interview, grading: ~30 ms) and the batch
 # machinery (~30 ms) are imported in the functions that use them, so that `transferlaw run` does not load them
 # (bench/bench_core.py's cold start).
 if TYPE_CHECKING:
-    from . import batch as batch_
-    from . import coverage as coverage_
-    from . import explain as explain_
-    from . import grading
-    from . import interview as interview_
-    from . import lint
+    from .batch import runner as batch_
+    from .tools import coverage as coverage_
+    from .tools import explain as explain_
+    from .tools import grading
+    from .tools import interview as interview_
+    from .tools import lint
 
 FORMATS = render_.FILE_FORMATS
 
@@ -60,7 +60,7 @@ ruleset_dir = workspace_.ruleset_dir
 
 
 def _ws(workspace: Workspace | None) -> Workspace:
-    """``workspace``, else the Python API's default one (:func:`transferlaw.workspace.default`)."""
+    """``workspace``, else the Python API's default one (:func:`transferlaw.engine.workspace.default`)."""
     return workspace if workspace is not None else workspace_.default()
 
 
@@ -85,7 +85,7 @@ def load_upload(text: str, name: str, rules_dirs: Sequence[Path] | None = None, 
                 workspace: Workspace | None = None) -> tuple[interview_.Resumed, RuleSet]:
     """A case file's text (an upload named ``name``) as an interview to continue, and its rule set; validated
     exactly as a case file on disk, with errors located in ``name``."""
-    from . import interview as interview_
+    from .tools import interview as interview_
     case, ruleset = load_case(name, rules_dirs, text, workspace=workspace)
     return interview_.saved(case, read_case_doc(None, text, display_path(name)).root), ruleset
 
@@ -170,7 +170,7 @@ def load_tests(ref: str | Path, rules_dirs: Sequence[Path] | None = None, *,
                workspace: Workspace | None = None) -> tuple[RuleSet, tuple[RuleTest, ...]]:
     """A rule set and its tests (``tests/*.yaml``), validated; every problem reported at once."""
     directory = _ws(workspace).ruleset_dir(ref, rules_dirs)
-    from .validate_ruleset import load_ruleset_tests
+    from .language.validate_ruleset import load_ruleset_tests
 
     ruleset = load_ruleset(directory, workspace=workspace)
     return ruleset, load_ruleset_tests(directory, ruleset)
@@ -188,26 +188,26 @@ def run_tests(ruleset: RuleSet, tests: Iterable[RuleTest], engine: EngineChoice 
 
 def check_ruleset(ref: str | Path, rules_dirs: Sequence[Path] | None = None) -> lint.Report:
     """Static checks of a rule set: every error, and the warnings an author should see (``lint``)."""
-    from . import lint
+    from .tools import lint
     return lint.check(ruleset_dir(ref, rules_dirs))
 
 
 def measure_coverage(ruleset: RuleSet, tests: Iterable[RuleTest], *,
                      workspace: Workspace | None = None) -> coverage_.Coverage:
     """Which statuses and condition branches the tests exercise (``coverage``)."""
-    from . import coverage as coverage_
+    from .tools import coverage as coverage_
     return coverage_.measure(ruleset, tests, workspace=_ws(workspace))
 
 
 def coverage_report(measured: coverage_.Coverage) -> str:
     """A readable coverage report."""
-    from . import coverage as coverage_
+    from .tools import coverage as coverage_
     return coverage_.report(measured)
 
 
 def new_ruleset(directory: Path, force: bool = False) -> list[Path]:
     """Scaffold a working rule set in ``directory`` (``scaffold``)."""
-    from . import scaffold
+    from .tools import scaffold
     return scaffold.create(directory, force=force)
 
 
@@ -220,7 +220,7 @@ def schema(kind: str) -> str:
 
 def explain_finding(evaluation: Evaluation, ident: str) -> explain_.Explained:
     """The reasoning tree and why / why-not summary of one issue or conclusion."""
-    from . import explain as explain_
+    from .tools import explain as explain_
     return explain_.explain(evaluation, ident)
 
 
@@ -269,7 +269,7 @@ def interview(ruleset: RuleSet, *, ask: Callable[[str], str], say: Callable[[str
               save: Callable[[str], None], resume: Path | None = None,
               title: str | None = None) -> interview_.InterviewResult:
     """Run the guided interview (``interview``), resuming a saved case file if given."""
-    from . import interview as interview_
+    from .tools import interview as interview_
     if resume is None:
         return interview_.run(ruleset, ask=ask, say=say, save=save, title=title)
     saved = interview_.load_saved(ruleset, resume)
@@ -279,14 +279,14 @@ def interview(ruleset: RuleSet, *, ask: Callable[[str], str], say: Callable[[str
 
 def grade_answers(evaluation: Evaluation, path: Path) -> grading.Grade:
     """Grade one answer file against the evaluation's raised issues (``grading``)."""
-    from . import answer_files
-    from . import grading
+    from .tools import answer_files
+    from .tools import grading
     return grading.grade(evaluation, answer_files.read_answers(path))
 
 
 def grade_class(evaluation: Evaluation, directory: Path) -> tuple[list[grading.Grade], list[Diagnostic]]:
     """Grade every answer file in a folder; a bad file is reported, the others are still graded."""
-    from . import grading
+    from .tools import grading
     return grading.grade_class(evaluation, directory)
 
 
@@ -299,21 +299,21 @@ def run_batch(inputs: Sequence[Path], options: batch_.Options, *, jobs: int = 1,
               strict: bool = False) -> batch_.Result:
     """Run a batch of cases (``batch``): memos written atomically, bad inputs reported, summaries last; with
     ``strict``, a spreadsheet column that is no question stops its file instead of a warning."""
-    from . import batch
+    from .batch import runner as batch
 
     return batch.run(inputs, options, jobs=jobs, mapping=mapping, ruleset=ruleset, progress=progress, strict=strict)
 
 
 def default_jobs() -> int:
     """The number of batch workers when none is given: one per core."""
-    from . import batch
+    from .batch import runner as batch
 
     return batch.default_jobs()
 
 
 def estimate_batch(inputs: Sequence[Path]) -> int:
     """About how many cases a batch's inputs hold (for a progress bar)."""
-    from . import batch
+    from .batch import runner as batch
 
     return batch.estimate(inputs)
 
@@ -324,8 +324,8 @@ def batch_options(outdir: Path, formats: tuple[str, ...], rules_dirs: tuple[Path
     """The options of a batch: where the memos go, in which formats, the rule-set folders, whether to rewrite
     memos that are up to date, the memo date and heading, the engine, and the seconds one case may take
     (None: the batch's default limit; 0: none)."""
-    from .batch import TIMEOUT
-    from .batch import Options
+    from .batch.runner import TIMEOUT
+    from .batch.runner import Options
 
     return Options(outdir=outdir, formats=formats, rules_dirs=rules_dirs, force=force, date=date, meta=meta,
                    engine=engine, timeout=TIMEOUT if timeout is None else timeout or None)

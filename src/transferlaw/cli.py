@@ -1,4 +1,5 @@
-"""The command-line interface: thin click commands over :mod:`transferlaw.api`, printing :mod:`transferlaw.views`."""
+"""The command-line interface: thin click commands over :mod:`transferlaw.api`, printing
+:mod:`transferlaw.tools.views`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import Any
 import click
 
 from . import api
-from . import views
 from ._version import __version__
 from .cli_batch import batch as batch
 from .cli_common import Commands
@@ -29,8 +29,9 @@ from .cli_common import pass_settings
 from .cli_common import reports_errors
 from .cli_common import rules_dirs
 from .cli_common import rules_option
-from .errors import TransferlawError
-from .words import counted
+from .language.errors import TransferlawError
+from .language.words import counted
+from .tools import views
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})

@@ -18,9 +18,9 @@ from typing import TypeVar
 import click
 
 from . import api
-from .errors import TransferlawError
-from .model import Case
-from .model import RuleSet
+from .language.errors import TransferlawError
+from .language.model import Case
+from .language.model import RuleSet
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from . import api
-from .errors import TransferlawError
-from .model import RuleSet
-from .model import RuleTest
+from .language.errors import TransferlawError
+from .language.model import RuleSet
+from .language.model import RuleTest
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:

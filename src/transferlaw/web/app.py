@@ -14,7 +14,7 @@ from flask import Flask
 from jinja2 import StrictUndefined
 
 from .. import api
-from ..words import counted
+from ..language.words import counted
 from . import security
 from .routes import EXTENSION
 from .routes import FORMATS as FORMATS  # re-exported: the download formats

@@ -7,20 +7,20 @@ import re
 from flask import abort
 from flask import request
 
-from .. import sensitivity
-from .. import steps
-from ..display import fact_display
-from ..limits import CONTROL_CHARACTER
-from ..model import Question
-from ..model import RuleSet
-from ..model import Value
-from ..trials import domain
-from ..typed_answers import AnswerError
-from ..typed_answers import accepted
+from ..engine import sensitivity
+from ..engine.trials import domain
+from ..language.limits import CONTROL_CHARACTER
+from ..language.model import Question
+from ..language.model import RuleSet
+from ..language.model import Value
+from ..memo.display import fact_display
+from ..tools import steps
+from ..tools.typed_answers import AnswerError
+from ..tools.typed_answers import accepted
 
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
 UNFIT = re.compile(f"{CONTROL_CHARACTER.pattern}|[\ud800-\udfff]")
-"""What no text may hold (:func:`transferlaw.yamlio.unfit_character`), taken out of an answer shown back."""
+"""What no text may hold (:func:`transferlaw.language.yamlio.unfit_character`), taken out of an answer shown back."""
 
 
 def options(question: Question, ruleset: RuleSet) -> list[tuple[str, str]]:

@@ -1,7 +1,7 @@
 """The web app's routes, one blueprint: the guided interview, live findings, the memo, explanations and what-if.
 
 Each route reads the interview from the app's :class:`~transferlaw.web.store.Store`, asks the Python API
-(:mod:`transferlaw.steps`, :mod:`transferlaw.api`) what to show, and renders a template from
+(:mod:`transferlaw.tools.steps`, :mod:`transferlaw.api`) what to show, and renders a template from
 ``web/templates``. Rule sets are chosen by id among those found in the rule-set directories, formats from a
 fixed list, interviews by an unguessable id: no request ever names a path. The app's state (the store, the
 rule-set directories, the engine, the clock, the trusted hosts) is a :class:`Settings` held in
@@ -30,18 +30,18 @@ from flask import url_for
 from werkzeug.exceptions import HTTPException
 
 from .. import api
-from .. import steps
-from .. import views
-from ..display import fact_display
-from ..errors import TransferlawError
-from ..interview import case_yaml
-from ..model import STATUS_LABELS
-from ..model import Case
-from ..model import Evaluation
-from ..model import Question
-from ..model import RuleSet
-from ..typed_answers import AnswerError
-from ..typed_answers import accepted
+from ..language.errors import TransferlawError
+from ..language.model import STATUS_LABELS
+from ..language.model import Case
+from ..language.model import Evaluation
+from ..language.model import Question
+from ..language.model import RuleSet
+from ..memo.display import fact_display
+from ..tools import steps
+from ..tools import views
+from ..tools.interview import case_yaml
+from ..tools.typed_answers import AnswerError
+from ..tools.typed_answers import accepted
 from . import security
 from .forms import UNFIT
 from .forms import alternatives

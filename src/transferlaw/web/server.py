@@ -11,7 +11,7 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 from ..api import EngineChoice
-from ..errors import OutputError
+from ..language.errors import OutputError
 from .app import LOCAL_HOSTS
 from .app import create_app
 

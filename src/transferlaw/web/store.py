@@ -23,8 +23,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import OutputError
-from ..steps import State
+from ..language.errors import OutputError
+from ..tools.steps import State
 
 ID = re.compile(r"[A-Za-z0-9_-]{22,64}\Z")
 
