@@ -45,7 +45,7 @@ def test_quick_start_has_exactly_two_commands() -> None:
     case = memo.split("transferlaw run ", 1)[1].split()[0]
     assert (ROOT / case).is_file()
     assert tests.startswith('python3 -m venv .venv && .venv/bin/pip install -q -e ".[test]" && . .venv/bin/activate '
-                            "&& ruff check . && mypy && pytest")
+                            "&& ruff check . && mypy && lint-imports && pytest")
     assert "`wrote memo.md`" in section
     assert re.search(r"about \d+ minutes on\s+2\s+cores", section)
 

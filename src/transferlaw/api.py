@@ -170,7 +170,7 @@ def load_tests(ref: str | Path, rules_dirs: Sequence[Path] | None = None, *,
                workspace: Workspace | None = None) -> tuple[RuleSet, tuple[RuleTest, ...]]:
     """A rule set and its tests (``tests/*.yaml``), validated; every problem reported at once."""
     directory = _ws(workspace).ruleset_dir(ref, rules_dirs)
-    from .language.validate_ruleset import load_ruleset_tests
+    from .language.validate_ruleset import load_ruleset_tests  # the validator loads only on a cache miss or here
 
     ruleset = load_ruleset(directory, workspace=workspace)
     return ruleset, load_ruleset_tests(directory, ruleset)

@@ -34,7 +34,7 @@ WIDTH = 40         # below this many possible simultaneous matches, no buckets a
 PREFIX = "__b"
 
 
-def matches(expr: Any) -> int:
+def matches(expr: object) -> int:
     """An upper bound on the alpha paths of one pattern that a single fact can match at once.
 
     ``$or`` branches become separate paths in durable (a rule fires once per satisfied branch); an ``$or``
@@ -52,7 +52,7 @@ def matches(expr: Any) -> int:
     return 1
 
 
-def _equalities_on_one_attribute(branches: list[Any]) -> bool:
+def _equalities_on_one_attribute(branches: list[object]) -> bool:
     names = set()
     for branch in branches:
         if not isinstance(branch, dict) or len(branch) != 1:

@@ -10,6 +10,12 @@ from pathlib import Path
 import jinja2
 import jinja2.bccache
 
+from .errors import Diagnostic
+from .errors import OutputError
+from .errors import Position
+from .errors import SourceError
+from .errors import display_path
+
 _PACKAGE = Path(__file__).resolve().parent.parent
 """The transferlaw package folder (this module is in its ``language`` subpackage)."""
 
@@ -39,11 +45,6 @@ def rule_set_files(directory: Path) -> tuple[list[Path], list[Path]]:
     root = directory.resolve()
     for path in (*definition, *tests):
         if not path.resolve().is_relative_to(root):
-            from .errors import Diagnostic
-            from .errors import Position
-            from .errors import SourceError
-            from .errors import display_path
-
             raise SourceError(Diagnostic(Position(display_path(path)), "is a link to a file outside the rule set",
                                          "a rule set is read only from its own directory: copy the file in"))
     return definition, tests
@@ -68,8 +69,6 @@ def schema_text(kind: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
-        from .errors import OutputError
-
         raise OutputError(f"{path}: the bundled schema is missing ({exc.strerror}); reinstall transferlaw") from exc
 
 

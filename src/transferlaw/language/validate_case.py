@@ -61,8 +61,6 @@ _YAML_BOOL_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false"}
 
 def read_case_doc(path: Path | None, text: str | None = None, display: str | None = None) -> YamlDoc:
     """Load a case file's YAML (from ``path``, or from ``text`` for stdin)."""
-    from .yamlio import load_text
-
     if text is not None:
         return load_text(text, display or "-")
     assert path is not None

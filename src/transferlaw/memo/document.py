@@ -26,6 +26,7 @@ from ..language.model import Explanation
 from ..language.model import Finding
 from ..language.model import MemoMeta
 from ..language.model import Reason
+from ..language.model import Severity
 from ..language.model import Text
 from ..language.model import Tri
 from ..language.words import counted
@@ -284,7 +285,7 @@ def _authorities(evaluation: Evaluation) -> tuple[list[dict[str, Any]], list[dic
     return rows, kinds
 
 
-def _brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: dict[Any, int]) -> str:
+def _brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: dict[Severity, int]) -> str:
     total = len(evaluation.findings)
     raised = counts["raised"]
     sentences = [

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import jinja2
@@ -245,7 +246,7 @@ def render_json(document: dict[str, Any]) -> bytes:
         return orjson.dumps(_whole(document), option=option)
 
 
-def index_parts(templates: Path | None = None, memos: Memos | None = None) -> Any:
+def index_parts(templates: Path | None = None, memos: Memos | None = None) -> Any:  # a template module: macros by name
     """The batch index template's macros ``head()``, ``row(outcome)`` and ``foot(totals)``, so that the
     page can be written a row at a time while the batch runs."""
     try:
@@ -266,7 +267,7 @@ def _template_pos(exc: BaseException, name: str) -> Position:
     return found
 
 
-def _template_line(tb: Any) -> int:
+def _template_line(tb: TracebackType) -> int:
     frame_globals = tb.tb_frame.f_globals
     debug = frame_globals.get("__jinja_template__")
     if debug is not None:

@@ -23,16 +23,20 @@ from ..engine import analysis
 from ..engine import kleene
 from ..engine import logic
 from ..engine import workspace as workspace_
+from ..engine.compile import compile_ruleset
 from ..language.errors import CompileError
 from ..language.errors import Diagnostic
 from ..language.errors import SourceError
 from ..language.errors import ValidationFailed
+from ..language.errors import display_path
 from ..language.model import Known
 from ..language.model import Question
 from ..language.model import RuleSet
 from ..language.model import Text
 from ..language.model import Tri
 from ..language.model import Value
+from ..language.validate_ruleset import load_ruleset_dir
+from ..language.validate_ruleset import load_ruleset_tests
 from ..language.visitor import Walker
 from ..language.visitor import names
 
@@ -61,11 +65,6 @@ class Report:
 
 def check(directory: Path) -> Report:
     """Every error and warning for the rule set in ``directory``, in file order."""
-    from ..engine.compile import compile_ruleset
-    from ..language.errors import display_path
-    from ..language.validate_ruleset import load_ruleset_dir
-    from ..language.validate_ruleset import load_ruleset_tests
-
     found: list[Diagnostic] = []
     try:
         ruleset = load_ruleset_dir(directory)

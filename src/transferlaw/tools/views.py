@@ -19,6 +19,8 @@ from ..language.model import RuleSet
 from ..language.words import counted
 from ..memo.display import fact_display
 
+# The modules of the tools a view prints (coverage, explain, grading) are imported in the views that use them:
+# the CLI imports this module for every command, and `run` needs none of them (start-up).
 if TYPE_CHECKING:
     from ..engine.sensitivity import Change
     from ..engine.sensitivity import FactSensitivity
