@@ -25,7 +25,7 @@ from .errors import SourceError
 from .errors import suggest
 from .model import Text
 
-CONTEXT_NAMES = ("facts", "answer", "conclusions", "case", "as_of", "status")
+CONTEXT_NAMES = ("facts", "answer", "phrase", "known", "conclusions", "case", "as_of", "status")
 CASE_KEYS = ("title",)
 
 _MARKERS = ("{{", "{%", "{#")

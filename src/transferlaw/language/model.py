@@ -151,11 +151,20 @@ class Question:
     min: float | None = None
     max: float | None = None
     ask_if: Condition | None = None
+    phrases: tuple[tuple[str, str], ...] = ()
+    """How each answer reads in a sentence (:mod:`transferlaw.language.phrasing`): (answer key, clause)."""
     pos: Position = field(compare=False)
 
     @property
     def choice_values(self) -> tuple[str, ...]:
         return tuple(value for value, _ in self.choices)
+
+    def phrase_for(self, key: str) -> str | None:
+        """The clause for answer ``key`` (``true``, a choice, ``none``, ``answer``, ``unknown``), if given."""
+        for found, text in self.phrases:
+            if found == key:
+                return text
+        return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

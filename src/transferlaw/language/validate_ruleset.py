@@ -12,6 +12,7 @@ from typing import Any
 
 from . import authored
 from . import conditions
+from . import phrasing
 from .errors import Collector
 from .errors import Diagnostic
 from .errors import Position
@@ -206,6 +207,8 @@ class _Builder:
         text_names = {
             "facts": set(vocab) - {c.id for c in conclusions},
             "answer": set(vocab) - {c.id for c in conclusions},
+            "phrase": set(vocab) - {c.id for c in conclusions},
+            "known": set(vocab) - {c.id for c in conclusions},
             "conclusions": {c.id for c in conclusions},
             "case": set(authored.CASE_KEYS),
         }
@@ -267,13 +270,14 @@ class _Builder:
         high: Any = node.get("max")
         if ok(node, "min", NUMBER) and ok(node, "max", NUMBER) and low > high:
             self.out.error(node.at("max"), "'max' is smaller than 'min'")
+        phrases = phrasing.read(node, qtype, choices, self.out)
         if ident is None or not ok(node, "prompt", TEXT) or not ok(node, "type", TEXT):
             return None
         return Question(
             id=ident, prompt=str(node["prompt"]).strip(), type=qtype,  # type: ignore[arg-type]
             help=_opt_text(node, "help"), choices=choices, unit=_opt_text(node, "unit"),
             min=low if ok(node, "min", NUMBER) else None,
-            max=high if ok(node, "max", NUMBER) else None, pos=node.pos,
+            max=high if ok(node, "max", NUMBER) else None, phrases=phrases, pos=node.pos,
         )
 
     def choices(self, node: YMap, qtype: str) -> tuple[tuple[str, str], ...]:

@@ -32,6 +32,7 @@ from ..language.model import Tri
 from ..language.words import counted
 from .display import fact_display
 from .display import summary
+from .phrases import phrase
 from .textcache import TextCache
 
 SCHEMA = "transferlaw.memo"
@@ -65,6 +66,8 @@ def text_context(evaluation: Evaluation, as_of: dt.date) -> dict[str, Any]:
     return {
         "facts": {q.id: _plain(facts.get(q.id)) for q in ruleset.questions},
         "answer": {q.id: fact_display(q, facts.get(q.id)) for q in ruleset.questions},
+        "phrase": {q.id: phrase(q, facts.get(q.id)) for q in ruleset.questions},
+        "known": {q.id: q.id in facts for q in ruleset.questions},
         "conclusions": {c.conclusion.id: c.value for c in evaluation.conclusions},
         "case": {"title": evaluation.case.title},
         "as_of": as_of.isoformat(),

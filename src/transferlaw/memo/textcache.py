@@ -30,7 +30,7 @@ Read = tuple[str, str | None]
 """(context name, key): ``("facts", "x")`` for ``facts.x``; ``("as_of", None)`` for a bare scalar."""
 
 SCALARS = ("as_of", "status")
-SPLICEABLE = ("case", "answer")  # their values are always strings
+SPLICEABLE = ("case", "answer", "phrase")  # their values are always strings
 PER_TEXT = 128
 _MARKER = "\ufdd0"
 _MARK = re.compile("\x00\ufdd0([0-9]+)\ufdd1\x00")

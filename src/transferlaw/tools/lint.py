@@ -39,6 +39,7 @@ from ..language.validate_ruleset import load_ruleset_dir
 from ..language.validate_ruleset import load_ruleset_tests
 from ..language.visitor import Walker
 from ..language.visitor import names
+from . import phrase_lint
 
 BUDGET = 20_000     # evaluations one search may spend before it gives up (and reports nothing)
 WEAK_COUNTER = 60   # a counterargument shorter than this many characters is not a real one
@@ -92,6 +93,7 @@ def warnings(ruleset: RuleSet) -> list[Diagnostic]:
     found.extend(_weak_texts(ruleset))
     found.extend(_unverified(ruleset))
     found.extend(_constant_and_duplicate(ruleset))
+    found.extend(phrase_lint.warnings(ruleset))
     return found
 
 
@@ -102,7 +104,7 @@ def _warn(pos: object, message: str, hint: str | None = None) -> Diagnostic:
 # --- unused names -------------------------------------------------------------------------------
 
 _TEXT_NAME = re.compile(
-    r"\b(facts|answer|conclusions)\s*(?:\.\s*([a-z][a-z0-9_]*)|\[\s*['\"]([a-z][a-z0-9_]*)['\"]\s*\])")
+    r"\b(facts|answer|phrase|known|conclusions)\s*(?:\.\s*([a-z][a-z0-9_]*)|\[\s*['\"]([a-z][a-z0-9_]*)['\"]\s*\])")
 
 
 def _texts(ruleset: RuleSet) -> Iterator[Text]:
