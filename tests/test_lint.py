@@ -29,7 +29,7 @@ class Warned(NamedTuple):
 
 
 WARNINGS = [
-    Warned("unused-question", "question 'spare' is never used", 19, 5),
+    Warned("unused-question", "question 'spare' is never used", 27, 5),
     Warned("unused-conclusion", "conclusion 'federal_held' is never used", 23, 5),
     Warned("unused-authority", "authority 'case-b' is never cited", 40, 5),
     Warned("never-true", "the condition of issue 'first' can never be true", 28, 11),
@@ -38,7 +38,12 @@ WARNINGS = [
     Warned("weak-counterargument", "high-severity issue 'first' has no real counterargument", 31, 22),
     Warned("unverified-authority", "issue 'first' cites 'case-u', which is marked verified: false", 24, 5),
     Warned("placeholder-text", "issue 'first' has placeholder text", 32, 17),
+    Warned("missing-phrases", "question 'custodian' has no phrases, and 1 issue reads it", 17, 5),
+    Warned("asserted-unknown", "issue 'first': its application, when the issue is undetermined with 'custodian' "
+           "not known, says 'the person is held by a State': an answer nobody gave", 34, 18),
 ]
+PHRASING = ("missing-phrases", "asserted-unknown")
+"""The fixtures about phrases; the older ones have no phrases, and their "has no phrases" warnings are ignored."""
 
 
 @pytest.mark.parametrize("warned", WARNINGS, ids=[w.name for w in WARNINGS])
@@ -46,7 +51,7 @@ def test_each_warning_class_is_located(warned: Warned) -> None:
     """Each fixture gives exactly one warning, with its message, file, line and column."""
     report = lint.check(LINT / warned.name)
     assert report.errors == ()
-    [diagnostic] = report.warnings
+    [diagnostic] = [w for w in report.warnings if warned.name in PHRASING or "has no phrases" not in w.message]
     assert warned.fragment in diagnostic.message
     assert diagnostic.hint
     assert Path(diagnostic.pos.path).name == "ruleset.yaml"
@@ -98,4 +103,4 @@ def test_cli_check_exit_codes_and_json(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["check", str(LINT / "clean"), str(LINT / "unused-question"), "--format", "json"])
     data = json.loads(result.stdout)
     assert [d["warnings"] for d in data] == [0, 1]
-    assert data[1]["diagnostics"][0]["line"] == 19 and data[1]["diagnostics"][0]["severity"] == "warning"
+    assert data[1]["diagnostics"][0]["line"] == 27 and data[1]["diagnostics"][0]["severity"] == "warning"

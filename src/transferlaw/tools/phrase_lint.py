@@ -133,7 +133,7 @@ def _said(question: Question, shown: str) -> str | None:
             pattern = pattern.replace(re.escape(PLACEHOLDER), ".{1,40}?")
         for found in re.finditer(pattern, lowered):
             if not CONDITIONAL.search(lowered[max(0, found.start() - 20):found.start()]):
-                return found.group(0)
+                return found.group(0) if key == ANSWER else clause
     return None
 
 

@@ -41,9 +41,18 @@ questions:
     choices:
       federal: Federal Bureau of Prisons
       state: A State's prison system
+    # How each answer reads in a sentence: memos and `phrase.custodian` in texts use these.
+    phrases:
+      federal: the person is held by the Federal Bureau of Prisons
+      state: the person is held by a State's prison system
+      unknown: who holds the person is not known
   - id: hearing_held
     prompt: Was the person given a hearing before the transfer was decided?
     type: boolean
+    phrases:
+      true: the person was given a hearing before the transfer was decided
+      false: the person was not given a hearing before the transfer was decided
+      unknown: whether the person was given a hearing before the transfer was decided is not known
     ask_if: custodian == "state"
 """
 
@@ -79,8 +88,10 @@ issues:
       A State may not deprive a person of liberty without due process of law. Whether a transfer between
       prisons needs a hearing depends on whether it touches a protected liberty interest.
     application: >
-      {{{{ case.title }}}}: the person is held by {{{{ answer.custodian }}}}
-      {{%- if status == "raised" %}} and was moved without a hearing.{{% else %}}.{{% endif %}}
+      {{{{ phrase.custodian | capitalize }}}}.
+      {{% if status == "raised" %}}The person was moved without a hearing.
+      {{%- elif status == "undetermined" %}}The issue turns on what is not yet known: if the person is in a
+      State's custody and was moved without a hearing, the issue is raised.{{% endif %}}
     counterargument: >
       The State will answer that an ordinary transfer between prisons is within the normal range of custody
       that a conviction authorizes, so no liberty interest, and no hearing, is at stake.
