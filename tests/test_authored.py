@@ -21,7 +21,7 @@ from transferlaw.memo import document
 from .conftest import DATA
 from .conftest import MINI_RULES
 
-REFUSED = "rule-set text may only read facts, answer, conclusions, case and as_of"
+REFUSED = "rule-set text may only read facts, answer, phrase, known, conclusions, case and as_of"
 POS = Position("rules/x/issues/a.yaml", 7, 12)
 BLOCK_POS = Position("rules/x/issues/a.yaml", 20, 7)  # first content line of a `|` block
 
@@ -192,7 +192,7 @@ def test_check_accepts_known_names(source: str) -> None:
     ("source", "message", "hint"),
     [
         ("{{ fact.citizen }}", "unknown name 'fact' in text", "did you mean 'facts'?"),
-        ("{{ cycler }}", "unknown name 'cycler' in text", "available: facts, answer, conclusions, case, as_of, status"),
+        ("{{ cycler }}", "unknown name 'cycler' in text", "available: facts, answer, phrase, known, conclusions, case, as_of, status"),
         ("{{ facts.citizn }}", "unknown name 'facts.citizn' in text", "did you mean 'citizen'?"),
         ("{{ answer['custodain'] }}", "unknown name 'answer.custodain' in text", "did you mean 'custodian'?"),
         ("{{ conclusions.citizen }}", "unknown name 'conclusions.citizen' in text", None),

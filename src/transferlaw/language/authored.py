@@ -88,7 +88,7 @@ def _problems(text: Text, tree: nodes.Template, allowed: Mapping[str, Set[str]])
     for unsafe in list(_unsafe(tree))[-1:]:  # one refusal per text is enough: the innermost
         problems.append(Diagnostic(_line_pos(text, unsafe.lineno), "refused unsafe template code: "
                                    f"{_describe(unsafe)}", "rule-set text may only read facts, answer, "
-                                   "conclusions, case and as_of"))
+                                   "phrase, known, conclusions, case and as_of"))
     for base, key, lineno in _lookups(tree):
         keys = allowed.get(base)
         if keys is not None and not key.startswith("_") and key not in keys:

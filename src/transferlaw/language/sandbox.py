@@ -60,6 +60,13 @@ from .sandbox_budget import _work
 _SEQUENCES = (str, bytes, list, tuple)
 
 
+def upfirst(value: Any) -> Any:
+    """The ``upfirst`` filter: a text with its first letter capitalised and the rest left as it is (Jinja's
+    ``capitalize`` lower-cases the rest: "the United States" would become "the united states"), so that a
+    phrase can start a sentence: ``{{ phrase.family_in_us | upfirst }}.``"""
+    return value[:1].upper() + value[1:] if isinstance(value, str) else value
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """The immutable sandbox, with no globals, bounded in the time and memory a text may use (see the module
     docstring). Texts may not include, import or extend other templates."""
@@ -69,6 +76,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(finalize=_finalize, **options)
         self.globals.clear()  # range, dict, lipsum, cycler, joiner, namespace: rule-set text needs none
+        self.filters["upfirst"] = upfirst
         self.filters = {name: _guarded(name, cast("Callable[..., Any]", f)) for name, f in self.filters.items()
                         if name not in _REFUSED}
         self.tests = {name: _guarded(name, cast("Callable[..., Any]", f)) for name, f in self.tests.items()}

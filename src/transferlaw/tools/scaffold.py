@@ -88,7 +88,7 @@ issues:
       A State may not deprive a person of liberty without due process of law. Whether a transfer between
       prisons needs a hearing depends on whether it touches a protected liberty interest.
     application: >
-      {{{{ phrase.custodian | capitalize }}}}.
+      {{{{ phrase.custodian | upfirst }}}}.
       {{% if status == "raised" %}}The person was moved without a hearing.
       {{%- elif status == "undetermined" %}}The issue turns on what is not yet known: if the person is in a
       State's custody and was moved without a hearing, the issue is raised.{{% endif %}}
