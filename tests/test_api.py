@@ -27,7 +27,7 @@ def test_pipeline_end_to_end() -> None:
     assert missing["exile"] == ("citizen",)
     assert missing["long_sentence"] == ("months_left",)
     assert [o.question.id for o in evaluation.open_questions] == ["citizen", "months_left"]
-    assert "Open questions" in api.render_memo(evaluation, "md")
+    assert "Facts to gather first" in api.render_memo(evaluation, "md")
 
 
 def test_not_applicable_questions_are_not_open(mini: object) -> None:

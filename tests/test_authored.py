@@ -192,7 +192,8 @@ def test_check_accepts_known_names(source: str) -> None:
     ("source", "message", "hint"),
     [
         ("{{ fact.citizen }}", "unknown name 'fact' in text", "did you mean 'facts'?"),
-        ("{{ cycler }}", "unknown name 'cycler' in text", "available: facts, answer, phrase, known, conclusions, case, as_of, status"),
+        ("{{ cycler }}", "unknown name 'cycler' in text",
+         "available: facts, answer, phrase, known, conclusions, case, as_of, status"),
         ("{{ facts.citizn }}", "unknown name 'facts.citizn' in text", "did you mean 'citizen'?"),
         ("{{ answer['custodain'] }}", "unknown name 'answer.custodain' in text", "did you mean 'custodian'?"),
         ("{{ conclusions.citizen }}", "unknown name 'conclusions.citizen' in text", None),

@@ -33,13 +33,14 @@ def test_document_keys_and_order_follow_the_schema() -> None:
     doc = api.memo_document(api.evaluate_case(case, ruleset))
     assert list(doc) == ["schema", "schema_version", "generator", "as_of", "ruleset", "case", "heading",
                          "question_presented", "brief_answer", "summary", "findings", "conclusions", "facts",
-                         "open_questions", "sensitivity", "authorities", "authority_kinds", "disclaimer"]
+                         "open_questions", "sensitivity", "key_changes", "authorities", "authority_kinds",
+                         "disclaimer"]
     assert doc["schema"] == "transferlaw.memo" and doc["schema_version"] == 2
     assert "not legal advice" in doc["disclaimer"]
     finding = doc["findings"][0]
     assert list(finding) == ["id", "title", "area", "severity", "status", "status_label", "rule", "application",
                              "counterargument", "conclusion", "next_steps", "because", "because_text",
-                             "missing_facts", "explanation", "authorities"]
+                             "missing_facts", "explanation", "authorities", "number", "why", "turns_on"]
 
 
 def test_only_authorities_of_live_findings_are_listed() -> None:

@@ -34,8 +34,10 @@ GOLDEN = ROOT / "tests" / "golden" / "docx"
 GOLDEN_CASES = ("lpr-state-appeal-pending", "many-unknowns", "dual-national-consents")
 ALL_CASES = sorted(p.stem for p in (ROOT / "cases").glob("*.yaml"))
 LEGEND = "PRIVILEGED & CONFIDENTIAL — ATTORNEY WORK PRODUCT"
-SECTIONS = ["Question presented", "Brief answer", "Facts", "Discussion", "Issues considered and not raised",
-            "Open questions", "What would change the analysis", "Table of authorities"]
+SECTIONS = ["Question presented", "Brief answer", "Facts to gather first", "Raised issues", "Undetermined issues",
+            "What would change the analysis", "Table of authorities", "Appendix: issues not raised"]
+FULL_SECTIONS = [*SECTIONS[:2], "Facts", *SECTIONS[2:]]
+BRIEF_SECTIONS = SECTIONS[:4]
 
 
 @functools.cache
@@ -50,8 +52,8 @@ def memo(case: str = "lpr-state-appeal-pending") -> dict[str, Any]:
 
 
 @functools.cache
-def _rendered(case: str) -> bytes:
-    return render_docx(_memo(case))
+def _rendered(case: str, detail: str = "default") -> bytes:
+    return render_docx(_memo(case), detail=detail)
 
 
 def read(data: bytes) -> Document:
@@ -130,14 +132,20 @@ def test_no_stale_docx_golden_files() -> None:
 
 @pytest.mark.parametrize("case", ALL_CASES)
 def test_sections_match_markdown(case: str) -> None:
-    """The Word memo has the Markdown memo's sections and sub-sections, in the same order."""
-    md = api.render_memo(api.evaluate_case(*api.load_case(ROOT / "cases" / f"{case}.yaml")), "md")
-    norm = functools.partial(re.sub, r"\s+", " ")
-    md_headings = [(len(m.group(1)), norm(m.group(2)).strip()) for m in re.finditer(r"^(#{1,3}) (.+)$", md, re.M)]
-    style_level = {"Title": 1, "Heading 1": 2, "Heading 2": 3}
-    got = [(style_level[style], text) for style, text in headings(read(_rendered(case)))]
-    assert got == md_headings
-    assert [text for level, text in got if level == 2] == SECTIONS
+    """The Word memo has the Markdown memo's sections and sub-sections, in the same order, at every detail."""
+    evaluation = api.evaluate_case(*api.load_case(ROOT / "cases" / f"{case}.yaml"))
+    details = ("brief", "default", "full") if case in GOLDEN_CASES else ("default",)
+    expected = {"brief": BRIEF_SECTIONS, "default": SECTIONS, "full": FULL_SECTIONS}
+    for detail in details:
+        sections = expected[detail]
+        md = api.render_memo(evaluation, "md", detail=detail)
+        norm = functools.partial(re.sub, r"\s+", " ")
+        md_headings = [(len(m.group(1)), norm(m.group(2)).strip())
+                       for m in re.finditer(r"^(#{1,3}) (.+)$", md, re.M)]
+        style_level = {"Title": 1, "Heading 1": 2, "Heading 2": 3}
+        got = [(style_level[style], text) for style, text in headings(read(_rendered(case, detail)))]
+        assert got == md_headings
+        assert [text for level, text in got if level == 2] == sections
 
 
 def test_title_and_heading_block() -> None:
@@ -163,22 +171,26 @@ def test_notice_gives_both_dates() -> None:
 
 @pytest.mark.parametrize("case", GOLDEN_CASES)
 def test_brief_answer_table(case: str) -> None:
-    """The brief-answer table has a repeating header row and one row per finding with its status."""
-    findings = _memo(case)["findings"]
-    table = table_with_header(read(_rendered(case)), "Issue", "Area", "Severity", "Status")
-    assert table.style is not None and table.style.name == "Table Grid"
-    assert is_repeating_header(table)
-    assert len(table.rows) == len(findings) + 1
-    rows = [[c.text for c in row.cells] for row in table.rows[1:]]
-    assert rows == [[f["title"], f["area"]["title"], f["severity"].capitalize(), f["status_label"]] for f in findings]
-    for row, finding in zip(table.rows[1:], findings, strict=True):
-        assert bool(row.cells[3].paragraphs[0].runs[0].bold) == (finding["status"] != "not_raised")
+    """The brief-answer table has a repeating header row and one row per raised or undetermined finding, with
+    its number and status (every finding at the full detail)."""
+    for detail in ("default", "full"):
+        findings = [f for f in _memo(case)["findings"] if detail == "full" or f["status"] != "not_raised"]
+        table = table_with_header(read(_rendered(case, detail)), "No.", "Issue", "Severity", "Status")
+        assert table.style is not None and table.style.name == "Table Grid"
+        assert is_repeating_header(table)
+        assert len(table.rows) == len(findings) + 1
+        rows = [[c.text for c in row.cells] for row in table.rows[1:]]
+        assert rows == [[str(f["number"] or "—"), f["title"], f["severity"].capitalize(), f["status_label"]]
+                        for f in findings]
+        for row, finding in zip(table.rows[1:], findings, strict=True):
+            assert bool(row.cells[3].paragraphs[0].runs[0].bold) == (finding["status"] != "not_raised")
 
 
 def test_facts_table_and_lists() -> None:
-    """Answered facts fill a Question / Answer table; unknown and not-applicable facts are bullet lists."""
+    """At the full detail, answered facts fill a Question / Answer table; unknown and not-applicable facts are
+    bullet lists."""
     doc = _memo("many-unknowns")
-    document = read(_rendered("many-unknowns"))
+    document = read(_rendered("many-unknowns", "full"))
     answered = [f for f in doc["facts"] if f["status"] == "answered"]
     table = table_with_header(document, "Question", "Answer")
     assert is_repeating_header(table)
@@ -190,36 +202,44 @@ def test_facts_table_and_lists() -> None:
 
 
 def test_discussion_labels_are_bold_runs() -> None:
-    """Each IRAC label is its own bold run, followed by plain text."""
+    """Each IRAC label of a raised issue is its own bold run, followed by plain text; no "Issue." paragraph
+    repeats the heading."""
     document = read(_rendered("lpr-state-appeal-pending"))
-    discussed = [f for f in _memo("lpr-state-appeal-pending")["findings"] if f["status"] != "not_raised"]
+    raised = [f for f in _memo("lpr-state-appeal-pending")["findings"] if f["status"] == "raised"]
     labels = ("Issue.", "Rule.", "Application.", "Why.", "Counterargument.", "Conclusion.")
     found = {label: 0 for label in labels}
-    for p in section_paragraphs(document, "Discussion"):
+    for p in section_paragraphs(document, "Raised issues"):
         if p.runs and p.runs[0].text in found:
             assert p.runs[0].bold and not p.runs[1].bold
             found[p.runs[0].text] += 1
-    assert found == {label: len(discussed) for label in labels}
+    assert found == {label: 0 if label == "Issue." else sum(1 for f in raised if f["why"]) if label == "Why."
+                     else len(raised) for label in labels}
 
 
 def test_missing_facts_and_open_questions() -> None:
-    """Undetermined findings list the facts they need; open questions are a numbered list, most decisive first."""
+    """Undetermined findings say what they turn on; the facts to gather are a numbered list, most decisive first,
+    at most eight at the default detail (all of them at the full detail)."""
     doc = _memo("many-unknowns")
-    document = read(_rendered("many-unknowns"))
-    discussion = section_texts(document, "Discussion")
-    undetermined = [f for f in doc["findings"] if f["status"] == "undetermined"]
-    assert discussion.count("Facts needed to decide this issue:") == len(undetermined)
-    numbered = texts_in(document, "List Number")
-    assert len(numbered) == len(doc["open_questions"]) > 0
-    for text, question in zip(numbered, doc["open_questions"], strict=True):
-        assert text.startswith(question["prompt"])
-        assert f"Would decide {question['count']} issue" in text
+    for detail in ("default", "full"):
+        document = read(_rendered("many-unknowns", detail))
+        texts = section_texts(document, "Undetermined issues")
+        undetermined = [f for f in doc["findings"] if f["status"] == "undetermined"]
+        assert sum(t.startswith("Turns on. ") for t in texts) == len(undetermined)
+        numbered = texts_in(document, "List Number")
+        questions = doc["open_questions"] if detail == "full" else doc["open_questions"][:8]
+        assert len(numbered) == len(questions) > 0
+        for text, question in zip(numbered, questions, strict=True):
+            assert text.startswith(question["prompt"])
+            assert f"(decides {question['count']} issue" in text
 
 
 def test_sensitivity_section() -> None:
-    """"What would change the analysis" lists each fact and, nested, each answer that changes a finding."""
+    """"What would change the analysis" gives the five facts that matter most, one sentence each; at the full
+    detail it also lists each fact and, nested, each answer that changes a finding."""
     doc = _memo("lpr-state-appeal-pending")
     texts = section_texts(read(_rendered("lpr-state-appeal-pending")), "What would change the analysis")
+    assert texts == [k["sentence"] for k in doc["key_changes"]] and 0 < len(texts) <= 5
+    texts = section_texts(read(_rendered("lpr-state-appeal-pending", "full")), "What would change the analysis")
     for s in doc["sensitivity"]:
         assert any(t.startswith(s["prompt"]) for t in texts)
         for alt in s["alternatives"]:
@@ -227,17 +247,20 @@ def test_sensitivity_section() -> None:
 
 
 def test_table_of_authorities_has_every_citation() -> None:
-    """Every cited authority appears under its kind with its proposition and the issues citing it."""
+    """Every cited authority appears under its kind with the numbers of the issues citing it (and, at the full
+    detail, its proposition)."""
     doc = _memo("lpr-state-appeal-pending")
-    texts = section_texts(read(_rendered("lpr-state-appeal-pending")), "Table of authorities")
-    titles = {f["id"]: f["title"] for f in doc["findings"]}
-    assert [g["title"] for g in doc["authority_kinds"]] == [t for t in texts if t in
-                                                             {g["title"] for g in doc["authority_kinds"]}]
-    for a in doc["authorities"]:
-        entry = next(t for t in texts if t.startswith(a["citation"]))
-        assert a["proposition"] in entry
-        assert "Cited in: " + "; ".join(titles[i] for i in a["cited_by"]) in entry
-        assert "(citation not verified)" not in entry
+    for detail in ("default", "full"):
+        texts = section_texts(read(_rendered("lpr-state-appeal-pending", detail)), "Table of authorities")
+        assert [g["title"] for g in doc["authority_kinds"]] == [t for t in texts if t in
+                                                                 {g["title"] for g in doc["authority_kinds"]}]
+        for a in doc["authorities"]:
+            entry = next(t for t in texts if t.startswith(a["citation"]))
+            assert (a["proposition"] in entry) == (detail == "full")
+            numbers = [str(n) for n in a["cited_by_numbers"]]
+            listed = ", ".join(numbers[:-1]) + " and " + numbers[-1] if len(numbers) > 1 else numbers[0]
+            assert entry.endswith(f"{'Issue' if len(numbers) == 1 else 'Issues'} {listed}.")
+            assert "(citation not verified)" not in entry
 
 
 def test_unverified_citations_are_marked() -> None:
@@ -245,13 +268,13 @@ def test_unverified_citations_are_marked() -> None:
     doc = memo()
     unverified = doc["authorities"][0]
     unverified["verified"] = False
-    document = read(render_docx(doc))
+    document = read(render_docx(doc, detail="full"))
     marked = f"{unverified['citation']} (citation not verified)"
     toa = section_texts(document, "Table of authorities")
     assert any(t.startswith(marked) for t in toa)
     assert sum(t.startswith(marked) for t in toa) == 1
-    assert [t for t in section_texts(document, "Discussion") if "(citation not verified)" in t] == (
-        [marked] * len(unverified["cited_by"]))
+    discussion = section_texts(document, "Raised issues") + section_texts(document, "Undetermined issues")
+    assert [t for t in discussion if "(citation not verified)" in t] == [marked] * len(unverified["cited_by"])
     for run in (r for p in document.paragraphs for r in p.runs if r.text == " (citation not verified)"):
         assert run.bold and run.italic
 
@@ -262,7 +285,7 @@ def test_authority_urls_are_hyperlinks() -> None:
     with_url = [a for a in doc["authorities"] if a["url"]]
     assert with_url
     doc["authorities"][0]["url"] = "javascript:alert(1)"
-    document = read(render_docx(doc))
+    document = read(render_docx(doc, detail="full"))
     targets = {rel.target_ref for rel in document.part.rels.values() if rel.is_external}
     assert {a["url"] for a in with_url} <= targets
     assert "javascript:alert(1)" not in targets
@@ -348,13 +371,13 @@ def test_hostile_text_stays_literal() -> None:
     doc["findings"][0]["title"] = evil
     doc["facts"][0]["display"] = evil
     doc["facts"][0]["status"] = "answered"
-    data = render_docx(doc)
+    data = render_docx(doc, detail="full")
     document = read(data)
     assert document.core_properties.title == literal
     assert document.tables[0].rows[3].cells[1].text == literal
     quotes = texts_in(document, "Quote")
     assert quotes == [literal, "Second paragraph."]
-    assert table_with_header(document, "Issue", "Area", "Severity", "Status").rows[1].cells[0].text == literal
+    assert table_with_header(document, "No.", "Issue", "Severity", "Status").rows[1].cells[1].text == literal
     assert [literal] == [row.cells[1].text for row in table_with_header(document, "Question", "Answer").rows
                          if row.cells[0].text == doc["facts"][0]["prompt"]]
     assert any(text.startswith(f"1. {literal} — ") for _, text in headings(document))
@@ -364,19 +387,23 @@ def test_hostile_text_stays_literal() -> None:
 
 
 def test_empty_memo_sections() -> None:
-    """A memo with nothing to discuss still has every section, each saying so."""
+    """A memo with nothing to discuss still has every section, each saying so (at every detail)."""
     doc = memo()
     doc["findings"] = []
-    for key in ("authorities", "authority_kinds", "open_questions", "sensitivity"):
+    for key in ("authorities", "authority_kinds", "open_questions", "sensitivity", "key_changes"):
         doc[key] = []
     doc["case"]["notes"] = None
     for fact in doc["facts"]:
         fact["status"] = "unknown"
-    document = read(render_docx(doc))
-    assert [text for style, text in headings(document) if style == "Heading 1"] == SECTIONS
+    for detail, sections in (("brief", BRIEF_SECTIONS), ("default", SECTIONS)):
+        document = read(render_docx(doc, detail=detail))
+        assert [text for style, text in headings(document) if style == "Heading 1"] == sections
+    document = read(render_docx(doc, detail="full"))
+    assert [text for style, text in headings(document) if style == "Heading 1"] == FULL_SECTIONS
     body = [p.text for p in document.paragraphs]
     for sentence in ("The case file answers none of the rule set's questions.",
-                     "No issue is raised or left undetermined on the facts given.",
+                     "No issue is raised on the facts given.",
+                     "None: every issue is either raised or not raised on the facts given.",
                      "None: every issue in the rule set is raised or undetermined on the facts given.",
                      "None: no unknown fact could change a finding.",
                      "No single fact, answered differently, would change any finding.",

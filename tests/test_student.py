@@ -101,10 +101,12 @@ def test_sensitivity_for_answered_and_unknown_facts() -> None:
 
 
 def test_sensitivity_is_in_the_memo() -> None:
-    """The memo has a 'What would change the analysis' section built from the same data."""
+    """The memo has a 'What would change the analysis' section built from the same data: a sentence per fact
+    that matters most, and at the full detail every answer that changes a finding."""
     memo = api.run(MINI_CASE, "md", [MINI_RULES])
     assert "## What would change the analysis" in memo
-    assert "- If yes: Exile of a citizen would be raised" in memo
+    assert "If the answer to “Is the person a citizen” is yes, one issue would no longer arise" in memo
+    assert "- If yes: Exile of a citizen would be raised" in api.run(MINI_CASE, "md", [MINI_RULES], detail="full")
 
 
 def test_sensitivity_of_a_full_flagship_case_is_fast() -> None:

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from .tools import lint
 
 FORMATS = render_.FILE_FORMATS
+DETAILS = render_.DETAILS
+"""How much a memo says: brief, default or full (docs/memo.md); JSON always carries everything."""
 
 
 def default_rules_dirs() -> list[Path]:
@@ -116,19 +118,21 @@ def memo_document(evaluation: Evaluation, date: dt.date | str | None = None,
 
 def render_memo(evaluation: Evaluation, fmt: str = "md", date: dt.date | str | None = None,
                 templates: Path | None = None, meta: MemoMeta | None = None, *,
-                workspace: Workspace | None = None) -> str:
-    """The memo as text in ``fmt`` (md, html, json)."""
+                workspace: Workspace | None = None, detail: str = "default") -> str:
+    """The memo as text in ``fmt`` (md, html, json) at ``detail`` (brief, default, full)."""
     ws = _ws(workspace)
     return render_.render(memo_document(evaluation, date, meta, workspace=ws), fmt, templates or ws.templates,
-                          render_.memos(ws))
+                          render_.memos(ws), detail)
 
 
 def render_memo_bytes(evaluation: Evaluation, fmt: str = "md", date: dt.date | str | None = None,
                       templates: Path | None = None, meta: MemoMeta | None = None, *,
-                      workspace: Workspace | None = None) -> bytes:
-    """The memo as the bytes of a file in ``fmt`` (md, html, json, or docx)."""
+                      workspace: Workspace | None = None, detail: str = "default") -> bytes:
+    """The memo as the bytes of a file in ``fmt`` (md, html, json, or docx) at ``detail`` (brief, default,
+    full)."""
     ws = _ws(workspace)
-    return render_document(memo_document(evaluation, date, meta, workspace=ws), fmt, templates, workspace=ws)
+    return render_document(memo_document(evaluation, date, meta, workspace=ws), fmt, templates, workspace=ws,
+                           detail=detail)
 
 
 def format_of_name(path: Path) -> str | None:
@@ -142,20 +146,21 @@ def format_of_name(path: Path) -> str | None:
 
 
 def render_document(document_: dict[str, Any], fmt: str, templates: Path | None = None, *,
-                    workspace: Workspace | None = None) -> bytes:
-    """A memo document as the bytes of a file: md, html, docx or json."""
+                    workspace: Workspace | None = None, detail: str = "default") -> bytes:
+    """A memo document as the bytes of a file: md, html, docx or json, at ``detail`` (brief, default, full)."""
     ws = _ws(workspace)
-    return render_.render_bytes(document_, fmt, templates or ws.templates, render_.memos(ws))
+    return render_.render_bytes(document_, fmt, templates or ws.templates, render_.memos(ws), detail)
 
 
 def run(source: str | Path, fmt: str = "md", rules_dirs: Sequence[Path] | None = None,
         date: dt.date | str | None = None, engine: EngineChoice = "auto", text: str | None = None,
         templates: Path | None = None, meta: MemoMeta | None = None, *,
-        workspace: Workspace | None = None) -> str:
-    """Load a case, evaluate it and render its memo: the whole pipeline in one call (text formats)."""
+        workspace: Workspace | None = None, detail: str = "default") -> str:
+    """Load a case, evaluate it and render its memo: the whole pipeline in one call (text formats), at
+    ``detail`` (brief, default, full)."""
     case, ruleset = load_case(source, rules_dirs, text, workspace=workspace)
     evaluation = evaluate_case(case, ruleset, engine, workspace=workspace)
-    return render_memo(evaluation, fmt, date, templates, meta, workspace=workspace)
+    return render_memo(evaluation, fmt, date, templates, meta, workspace=workspace, detail=detail)
 
 
 # --- rule-set tests -----------------------------------------------------------------------------
@@ -320,12 +325,13 @@ def estimate_batch(inputs: Sequence[Path]) -> int:
 
 def batch_options(outdir: Path, formats: tuple[str, ...], rules_dirs: tuple[Path, ...] | None = None, *,
                   force: bool = False, date: str | None = None, meta: MemoMeta | None = None,
-                  engine: EngineChoice = "auto", timeout: float | None = None) -> batch_.Options:
+                  engine: EngineChoice = "auto", timeout: float | None = None,
+                  detail: str = "default") -> batch_.Options:
     """The options of a batch: where the memos go, in which formats, the rule-set folders, whether to rewrite
-    memos that are up to date, the memo date and heading, the engine, and the seconds one case may take
-    (None: the batch's default limit; 0: none)."""
+    memos that are up to date, the memo date and heading, the engine, the seconds one case may take (None:
+    the batch's default limit; 0: none) and the memos' detail (brief, default, full)."""
     from .batch.runner import TIMEOUT
     from .batch.runner import Options
 
     return Options(outdir=outdir, formats=formats, rules_dirs=rules_dirs, force=force, date=date, meta=meta,
-                   engine=engine, timeout=TIMEOUT if timeout is None else timeout or None)
+                   engine=engine, timeout=TIMEOUT if timeout is None else timeout or None, detail=detail)

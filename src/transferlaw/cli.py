@@ -19,6 +19,7 @@ from .cli_common import UserError as UserError
 from .cli_common import ask
 from .cli_common import case_argument
 from .cli_common import decided_engine
+from .cli_common import detail_option
 from .cli_common import engine_option
 from .cli_common import format_option
 from .cli_common import load_case
@@ -61,12 +62,14 @@ def cli(ctx: click.Context, rules: tuple[Path, ...]) -> None:
 @click.option("--date", metavar="YYYY-MM-DD", help="The memo's date (default: the case's as_of).")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="A directory of memo templates that override the bundled ones.")
+@detail_option
 @engine_option
 @memo_options
 @pass_settings
 @reports_errors
 def run(settings: Settings, /, case: str, rules: tuple[Path, ...], fmt: str | None, output: Path | None,
-        force: bool, date: str | None, templates: Path | None, engine: api.EngineChoice, **memo: Any) -> None:
+        force: bool, date: str | None, templates: Path | None, detail: str, engine: api.EngineChoice,
+        **memo: Any) -> None:
     """Evaluate CASE (a case file, or - for stdin) and print its memo, or write it to -o FILE.
 
     The format is -f if given, else the one FILE's suffix names (.md, .html, .json, .docx), else Markdown.
@@ -78,6 +81,7 @@ def run(settings: Settings, /, case: str, rules: tuple[Path, ...], fmt: str | No
     Example:
       transferlaw run cases/citizen-federal-no-consent.yaml -o memo.html
       transferlaw run cases/pretrial-detainee.yaml -o memo.docx --to "Supervising attorney" --privileged
+      transferlaw run cases/many-unknowns.yaml --detail brief
       cat case.yaml | transferlaw run - --format json
     """
     fmt = memo_format(fmt, output)
@@ -86,7 +90,8 @@ def run(settings: Settings, /, case: str, rules: tuple[Path, ...], fmt: str | No
     workspace = settings.workspace
     loaded, ruleset = api.load_case(case, rules_dirs(settings, rules), text, workspace=workspace)
     evaluation = api.evaluate_case(loaded, ruleset, engine, workspace=workspace)
-    data = api.render_memo_bytes(evaluation, fmt, date, templates, memo_meta(**memo), workspace=workspace)
+    data = api.render_memo_bytes(evaluation, fmt, date, templates, memo_meta(**memo), workspace=workspace,
+                                 detail=detail)
     if output is not None:
         api.write_output(output, data, force)
         click.echo(f"wrote {output}", err=True)

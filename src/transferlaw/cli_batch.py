@@ -11,6 +11,7 @@ import click
 from . import api
 from .cli_common import Settings
 from .cli_common import decided_engine
+from .cli_common import detail_option
 from .cli_common import engine_option
 from .cli_common import memo_meta
 from .cli_common import memo_options
@@ -38,6 +39,7 @@ from .cli_common import rules_option
                    "being ignored with a warning.")
 @click.option("--ruleset", "ruleset_id", metavar="ID", help="The rule set for spreadsheets without a 'ruleset' column.")
 @click.option("--date", metavar="YYYY-MM-DD", help="The memos' date (default: each case's as_of).")
+@detail_option
 @rules_option
 @engine_option
 @memo_options
@@ -45,18 +47,18 @@ from .cli_common import rules_option
 @reports_errors
 def batch(settings: Settings, /, inputs: tuple[Path, ...], outdir: Path, formats: str, jobs: int | None,
           timeout: float, force: bool, mapping: Path | None, strict: bool, ruleset_id: str | None,
-          date: str | None, rules: tuple[Path, ...], engine: api.EngineChoice, **memo: Any) -> None:
+          date: str | None, detail: str, rules: tuple[Path, ...], engine: api.EngineChoice, **memo: Any) -> None:
     """Write memos for many cases: case files, folders of them, or spreadsheets (CSV, one case per row).
 
-    Every memo is written atomically to OUTDIR/<name>-<hash>.<format>: its name comes from its own source
-    (the case file's name, or the row's id or number) and a short hash of where that source is, never from
-    the other inputs. OUTDIR/.transferlaw-manifest.json records what each memo was made from: the case or
-    row, the rule set, the transferlaw version, the memo options (--date, --to, --from, --re, --privileged,
-    --legend) and the engine. A memo is kept (up to date, so an interrupted batch resumes) while all of that
-    is unchanged, and rewritten when any of it changes, or with --force. A bad file or row is reported and the
-    batch goes on; the exit code is 1 at the end if anything failed. OUTDIR also gets summary.csv,
-    summary.json and index.html (one row per case, with links to its memos), replaced together or not at
-    all; a memo in OUTDIR whose source is not among the inputs is listed there as orphaned.
+    Every memo is written atomically to OUTDIR/<name>-<hash>.<format>: its name comes from its own source (the case
+    file's name, or the row's id or number) and a short hash of where that source is, never from the other inputs.
+    OUTDIR/.transferlaw-manifest.json records what each memo was made from: the case or row, the rule set, the
+    transferlaw version, the memo options (--date, --detail, --to, --from, --re, --privileged, --legend) and the
+    engine. A memo is kept (up to date, so an interrupted batch resumes) while all of that is unchanged, and
+    rewritten when any of it changes, or with --force. A bad file or row is reported and the batch goes on; the
+    exit code is 1 at the end if anything failed. OUTDIR also gets summary.csv, summary.json and index.html (one
+    row per case, with links to its memos), replaced together or not at all; a memo in OUTDIR whose source is not
+    among the inputs is listed there as orphaned.
 
     Cases run in worker processes, also with -j 1: a case that crashes its worker (a segfault in the rules
     engine, say) or runs longer than --timeout is reported failed, a new worker takes over, and every other
@@ -88,7 +90,7 @@ def batch(settings: Settings, /, inputs: tuple[Path, ...], outdir: Path, formats
     dirs = rules_dirs(settings, rules)
     options = api.batch_options(outdir=outdir, formats=chosen, rules_dirs=tuple(dirs) if dirs else None,
                                 force=force, date=date, meta=memo_meta(**memo), engine=engine,
-                                timeout=timeout)
+                                timeout=timeout, detail=detail)
     with click.progressbar(length=api.estimate_batch(inputs), label="cases", file=sys.stderr, show_pos=True,
                            hidden=not sys.stderr.isatty()) as bar:
         result = api.run_batch(list(inputs), options, jobs=jobs or api.default_jobs(), mapping=mapping,

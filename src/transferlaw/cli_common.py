@@ -156,6 +156,12 @@ def memo_format(fmt: str | None, output: Path | None) -> str:
     return fmt or named or "md"
 
 
+detail_option = click.option(
+    "--detail", type=click.Choice(list(api.DETAILS)), default="default", show_default=True,
+    help="How much the memo says: brief (the answer, the raised issues' conclusions and next steps, the facts to "
+         "gather), default (the memo a supervising attorney reads) or full (every section, the full what-if "
+         "matrix included). JSON always carries everything.",
+)
 case_argument = click.argument("case", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                               show_default=True)

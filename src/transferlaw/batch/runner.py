@@ -93,6 +93,8 @@ class Options:
     engine: EngineChoice = "auto"
     timeout: float | None = TIMEOUT
     """Seconds one case may take before its worker is stopped and the case failed (None or 0: no limit)."""
+    detail: str = "default"
+    """How much the Markdown, HTML and Word memos say: brief, default or full (JSON always carries everything)."""
     worker: Worker = field(default_factory=lambda: Worker(), compare=False, repr=False)
     """The state of the worker process these options reached (each worker builds its own)."""
 
@@ -207,10 +209,10 @@ def work_of(item: Item) -> Work:
 def settings(options: Options) -> str:
     """A digest of what every memo of a batch depends on besides its case and rule set: transferlaw's version
     and code (a checkout edited without a new version number still rewrites its memos), the memo templates,
-    the memo date, the heading options (to, from, re, legend) and the engine that decides."""
+    the memo date, the heading options (to, from, re, legend), the memos' detail and the engine that decides."""
     engine, _ = evaluate.choose(options.engine)
     return digest(__version__, code_stamp(), folder_digest(templates_dir()), str(options.date), repr(options.meta),
-                  engine)
+                  engine, options.detail)
 
 
 def process(item: Work, options: Options) -> Outcome:
@@ -240,7 +242,7 @@ def process(item: Work, options: Options) -> Outcome:
                               prepared=workspace.prepare(ruleset))  # built once for every format
         for fmt in item.formats:
             target = options.outdir / f"{item.key}.{fmt}"
-            data = render.render_bytes(document, fmt, workspace.templates, render.memos(workspace))
+            data = render.render_bytes(document, fmt, workspace.templates, render.memos(workspace), options.detail)
             write_output(target, data, force=True, sync_dir=False)  # the folder is fsynced once, at the end
             outcome.outputs.append(target.name)
             outcome.sizes.append(len(data))

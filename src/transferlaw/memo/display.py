@@ -48,22 +48,23 @@ def fact_display(question: Question, value: Value | None) -> str:
 class _Words(Visitor[str]):
     """A test of one question in words."""
 
-    def __init__(self, question: Question) -> None:
+    def __init__(self, question: Question, ids: bool = True) -> None:
         self.question = question
+        self.name = question.id if ids else f"\u201c{question.prompt.strip()}\u201d"
 
     def visit_ref(self, expr: Ref) -> str:
-        return f"{self.question.id} is yes"
+        return f"{self.name} is yes"
 
     def visit_contains(self, expr: Contains) -> str:
-        return f"{self.question.id} includes \u201c{literal_display(self.question, expr.value)}\u201d"
+        return f"{self.name} includes \u201c{literal_display(self.question, expr.value)}\u201d"
 
     def visit_in(self, expr: In) -> str:
         shown = ", ".join(f"\u201c{literal_display(self.question, v)}\u201d" for v in expr.values)
         verb = "is not one of" if expr.negated else "is one of"
-        return f"{self.question.id} {verb} {shown}"
+        return f"{self.name} {verb} {shown}"
 
     def visit_compare(self, expr: Compare) -> str:
-        return f"{self.question.id} {_OPS[expr.op]} \u201c{literal_display(self.question, expr.value)}\u201d"
+        return f"{self.name} {_OPS[expr.op]} \u201c{literal_display(self.question, expr.value)}\u201d"
 
 
 def compare_text(question: Question, expr: Ref | Compare | In | Contains) -> str:
@@ -76,9 +77,10 @@ def value_word(value: Tri) -> str:
     return "unknown" if value is None else "true" if value else "false"
 
 
-def summary(node: Explanation, ruleset: RuleSet) -> str:
+def summary(node: Explanation, ruleset: RuleSet, ids: bool = True) -> str:
     """One node of a reasoning tree in words, from the rule set's own (question prompts, conclusion titles),
-    e.g. ``2 of 3 conditions hold — false`` or ``Is the person in custody? yes — true``."""
+    e.g. ``2 of 3 conditions hold — false`` or ``Is the person in custody? yes — true``. Without ``ids`` (a
+    memo's words), a test names its question by its prompt, never by its id or the condition's source text."""
     word = value_word(node.value)
     kind = node.kind
     if kind in ("and", "or"):
@@ -86,7 +88,7 @@ def summary(node: Explanation, ruleset: RuleSet) -> str:
         noun = "conditions" if kind == "and" else "alternatives"
         return f"{met} of {len(node.children)} {noun} hold — {word}"
     if kind == "not":
-        return f"not ({node.children[0].text}) — {word}"
+        return f"not ({node.children[0].text}) — {word}" if ids else f"the opposite of the condition below — {word}"
     if node.conclusion is not None:
         return f"{ruleset.conclusion_by_id[node.conclusion].title} — {word}"
     if node.fact is None:
@@ -98,4 +100,4 @@ def summary(node: Explanation, ruleset: RuleSet) -> str:
     if kind == "fact":
         return f"{question.prompt} {shown} — {word}"
     assert node.expr is not None
-    return f"{_Words(question).visit(node.expr)}: answer {shown} — {word}"
+    return f"{_Words(question, ids).visit(node.expr)}: answer {shown} — {word}"

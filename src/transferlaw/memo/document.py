@@ -21,6 +21,7 @@ from ..language.errors import SourceError
 from ..language.model import AUTHORITY_KINDS
 from ..language.model import SEVERITIES
 from ..language.model import STATUS_LABELS
+from ..language.model import Contains
 from ..language.model import Evaluation
 from ..language.model import Explanation
 from ..language.model import Finding
@@ -32,7 +33,9 @@ from ..language.model import Tri
 from ..language.words import counted
 from .display import fact_display
 from .display import summary
+from .phrases import joined
 from .phrases import phrase
+from .phrases import sentence
 from .textcache import TextCache
 
 SCHEMA = "transferlaw.memo"
@@ -93,13 +96,16 @@ def build(evaluation: Evaluation, *, as_of: dt.date, prepared: Prepared,
 
     nodes: dict[int, dict[str, Any]] = {}  # shared subtrees of the reasoning trees, converted once
     per_status = {status: {**context, "status": status} for status in ("raised", "undetermined", "not_raised")}
+    numbers = _numbers(evaluation)
     findings = [_finding(f, evaluation, lambda text, f=f: texts.render(text, per_status[f.status]), nodes,
-                         prepared) for f in evaluation.findings]
+                         prepared, numbers.get(f.issue.id)) for f in evaluation.findings]
     counts = {s: sum(1 for f in evaluation.findings if f.status == s)
               for s in ("raised", "undetermined", "not_raised")}
     by_severity = {s: sum(1 for f in evaluation.findings
                           if f.status == "raised" and f.issue.severity == s) for s in SEVERITIES}
-    authorities, kinds = _authorities(evaluation)
+    authorities, kinds = _authorities(evaluation, numbers)
+    entries = sensitivity.sensitivity(ruleset, case.facts, workspace=prepared.workspace)
+    sensitive = _sensitivity(evaluation, entries)
     presented = (render(ruleset.question_presented) if ruleset.question_presented else
                  f"Applying the rule set \u201c{ruleset.title}\u201d to the facts of \u201c{case.title}"
                  "\u201d: which legal issues would the proposed transfer raise, which are answered, and "
@@ -133,10 +139,13 @@ def build(evaluation: Evaluation, *, as_of: dt.date, prepared: Prepared,
         "facts": _facts(evaluation),
         "open_questions": [
             {"id": o.question.id, "prompt": o.question.prompt, "help": o.question.help,
-             "decides": list(o.decides), "count": len(o.decides)}
+             "decides": list(o.decides), "count": len(o.decides),
+             "high": sum(1 for i in o.decides if ruleset.issue_by_id[i].severity == "high"),
+             "unknown_text": sentence(phrase(o.question, None))}
             for o in evaluation.open_questions
         ],
-        "sensitivity": _sensitivity(evaluation, prepared),
+        "sensitivity": sensitive,
+        "key_changes": _key_changes(evaluation, entries),
         "authorities": authorities,
         "authority_kinds": kinds,
         "disclaimer": ruleset.disclaimer or DEFAULT_DISCLAIMER,
@@ -151,8 +160,10 @@ def _merge(base: MemoMeta, override: MemoMeta | None) -> MemoMeta:
 
 
 def _finding(f: Finding, evaluation: Evaluation, render: Any, nodes: dict[int, dict[str, Any]],
-             prepared: Prepared) -> dict[str, Any]:
+             prepared: Prepared, number: int | None) -> dict[str, Any]:
     issue, ruleset = f.issue, evaluation.ruleset
+    known = _clauses(f.explanation, evaluation)
+    missing = [phrase(ruleset.question_by_id[q], None) for q in f.missing]
     return {
         "id": issue.id,
         "title": issue.title,
@@ -170,7 +181,51 @@ def _finding(f: Finding, evaluation: Evaluation, render: Any, nodes: dict[int, d
         "missing_facts": [{"id": q, "prompt": ruleset.question_by_id[q].prompt} for q in f.missing],
         "explanation": _root(issue.id, f.explanation, evaluation, nodes, prepared),
         "authorities": list(issue.authorities),
+        "number": number,
+        "why": sentence(joined(known)) if known else "",
+        "turns_on": sentence(joined(missing)) if missing else "",
     }
+
+
+def _numbers(evaluation: Evaluation) -> dict[str, int]:
+    """The issue numbers of the memo: raised and undetermined findings, in the document's order, from 1."""
+    live = [f.issue.id for f in evaluation.findings if f.status != "not_raised"]
+    return {ident: number for number, ident in enumerate(live, 1)}
+
+
+def _clauses(tree: Explanation, evaluation: Evaluation) -> list[str]:
+    """The known facts that decide ``tree`` (a minimal branch, as :func:`transferlaw.engine.kleene.reasons`
+    finds it, through the conclusions it uses), each once, as clauses from the questions' phrasings; of a
+    multi-select answer, only the choices the branch tests."""
+    chosen: dict[str, set[str] | None] = {}
+    _leaves(tree, chosen)
+    ruleset, facts, clauses = evaluation.ruleset, evaluation.case.facts, []
+    for ident, choices in chosen.items():
+        value = facts.get(ident)
+        if value is None:
+            continue
+        if isinstance(value, tuple) and choices:
+            value = tuple(v for v in value if v in choices)
+        clauses.append(phrase(ruleset.question_by_id[ident], value))
+    return clauses
+
+
+def _leaves(node: Explanation, chosen: dict[str, set[str] | None]) -> None:
+    """The questions a minimal branch of ``node`` reads, with the choices it finds in a multi-select answer
+    (None: the whole answer)."""
+    if node.fact is not None:
+        if node.kind == "contains" and node.value is True and isinstance(node.expr, Contains):
+            found = chosen.setdefault(node.fact, set())
+            if found is not None:
+                found.add(str(node.expr.value))
+        else:
+            chosen[node.fact] = None
+        return
+    children = node.children
+    if node.kind in ("and", "or") and node.value is (node.kind == "or"):
+        children = tuple(c for c in children if c.value is node.value)[:1]
+    for child in children:
+        _leaves(child, chosen)
 
 
 def _reason(r: Reason, evaluation: Evaluation) -> dict[str, Any]:
@@ -194,7 +249,7 @@ def _because_text(reasons: tuple[Reason, ...], evaluation: Evaluation) -> str:
         else:
             question = ruleset.question_by_id[r.id]
             shown = fact_display(question, r.value if r.known else None)
-            parts.append(f"{question.prompt} \u2014 {shown} [{r.id}]")
+            parts.append(f"{question.prompt} \u2014 {shown}")
     return "; ".join(parts) + "." if parts else "No facts are needed: the condition is fixed."
 
 
@@ -226,7 +281,8 @@ def _node(node: Explanation, evaluation: Evaluation,
                 "display": fact_display(question, evaluation.case.facts.get(node.fact))}
     children = [] if node.conclusion is not None else [_node(c, evaluation, memo) for c in node.children]
     result = {
-        "kind": node.kind, "text": node.text, "value": node.value, "summary": summary(node, evaluation.ruleset),
+        "kind": node.kind, "text": node.text, "value": node.value,
+        "summary": summary(node, evaluation.ruleset, ids=False),
         "fact": fact, "conclusion": node.conclusion, "children": children,
     }
     if memo is not None:
@@ -245,11 +301,11 @@ def _facts(evaluation: Evaluation) -> list[dict[str, Any]]:
     return rows
 
 
-def _sensitivity(evaluation: Evaluation, prepared: Prepared) -> list[dict[str, Any]]:
+def _sensitivity(evaluation: Evaluation, entries: tuple[sensitivity.FactSensitivity, ...]) -> list[dict[str, Any]]:
     """What would change the analysis: per fact, the other answers that change findings, and how."""
     ruleset, facts = evaluation.ruleset, evaluation.case.facts
     rows = []
-    for entry in sensitivity.sensitivity(ruleset, facts, workspace=prepared.workspace):
+    for entry in entries:
         question = ruleset.question_by_id[entry.question]
         rows.append({
             "id": entry.question, "prompt": question.prompt, "answered": entry.answered,
@@ -264,7 +320,8 @@ def _sensitivity(evaluation: Evaluation, prepared: Prepared) -> list[dict[str, A
     return rows
 
 
-def _authorities(evaluation: Evaluation) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _authorities(evaluation: Evaluation,
+                 numbers: dict[str, int]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     ruleset = evaluation.ruleset
     cited_by: dict[str, list[str]] = {}
     for f in evaluation.findings:
@@ -278,7 +335,8 @@ def _authorities(evaluation: Evaluation) -> tuple[list[dict[str, Any]], list[dic
     rows = [
         {"id": a.id, "citation": a.citation, "short": a.short, "kind": a.kind,
          "kind_title": AUTHORITY_KINDS[a.kind], "court": a.court, "year": a.year, "url": a.url,
-         "proposition": a.proposition, "verified": a.verified, "cited_by": cited_by[a.id]}
+         "proposition": a.proposition, "verified": a.verified, "cited_by": cited_by[a.id],
+         "cited_by_numbers": [numbers[i] for i in cited_by[a.id] if i in numbers]}
         for a in chosen
     ]
     kinds = [
@@ -288,22 +346,88 @@ def _authorities(evaluation: Evaluation) -> tuple[list[dict[str, Any]], list[dic
     return rows, kinds
 
 
+KEY_CHANGES = 5
+"""The facts "What would change the analysis" names at the default detail."""
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _count_words(count: int, plural: str) -> str:
+    """``six issues``, ``one issue``; a numeral from eleven on."""
+    word = _NUMBER_WORDS[count] if count < len(_NUMBER_WORDS) else str(count)
+    return f"{word} {plural[:-1] if count == 1 else plural}"
+
+
+def _key_changes(evaluation: Evaluation,
+                 entries: tuple[sensitivity.FactSensitivity, ...]) -> list[dict[str, Any]]:
+    """The facts whose change moves the most findings (then the most high-severity ones; then rule-set
+    order), at most :data:`KEY_CHANGES`, each with the other answer that moves most and one sentence saying
+    what it moves, written from the question's phrasings."""
+    ruleset = evaluation.ruleset
+    rank = {f.issue.id: n for n, f in enumerate(evaluation.findings)}
+    chosen: list[tuple[tuple[int, int], int, sensitivity.FactSensitivity, sensitivity.Alternative]] = []
+    for order, entry in enumerate(entries):
+        best: tuple[tuple[int, int], sensitivity.Alternative] | None = None
+        current = evaluation.case.facts.get(entry.question)
+        for alt in entry.alternatives:
+            if alt.value is None:
+                continue  # "if it were not known" is no fact to gather
+            if isinstance(current, tuple) and isinstance(alt.value, tuple) and alt.value \
+                    and not set(current) <= set(alt.value):
+                continue  # its phrase would read as one more item, yet it drops the items given
+            high = sum(1 for c in alt.changes if ruleset.issue_by_id[c.issue].severity == "high")
+            key = (len(alt.changes), high)
+            if best is None or key > best[0]:
+                best = (key, alt)
+        if best is not None:
+            chosen.append((best[0], order, entry, best[1]))
+    chosen.sort(key=lambda item: (-item[0][0], -item[0][1], item[1]))
+    result = []
+    for (count, _), _, entry, alt in chosen[:KEY_CHANGES]:
+        question = ruleset.question_by_id[entry.question]
+        changes = [{"issue": c.issue, "title": ruleset.issue_by_id[c.issue].title, "to": c.after}
+                   for c in sorted(alt.changes, key=lambda c: rank[c.issue])]
+        result.append({"id": question.id, "prompt": question.prompt, "display": fact_display(question, alt.value),
+                       "value": _plain(alt.value), "count": count, "issues": [c["issue"] for c in changes],
+                       "sentence": _change_sentence(phrase(question, alt.value), changes)})
+    return result
+
+
+def _change_sentence(clause: str, changes: list[dict[str, Any]]) -> str:
+    """"If the person had consented, six issues would no longer arise, among them “A” and “B”; two would be
+    raised." The largest group of changes is named by its first two issues (most serious first); the others
+    are counted."""
+    verbs = {"not_raised": "would no longer arise", "raised": "would be raised",
+             "undetermined": "would turn on facts not yet known"}
+    groups = [[c for c in changes if c["to"] == status] for status in verbs]
+    groups = sorted((g for g in groups if g), key=len, reverse=True)
+    first = groups[0]
+    titles = joined([f"\u201c{c['title']}\u201d" for c in first[:2]])
+    text = f"if {clause}, {_count_words(len(first), 'issues')} {verbs[first[0]['to']]}"
+    text += f", among them {titles}" if len(first) > 2 else f" ({titles})"
+    others = [f"{_count_words(len(g), 'issues').split(' ')[0]} {verbs[g[0]['to']]}" for g in groups[1:]]
+    return sentence(text + ("; " + joined(others) if others else ""))
+
+
 def _brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: dict[Severity, int]) -> str:
     total = len(evaluation.findings)
     raised = counts["raised"]
+    levels = [f"{by_severity[s]} {s}" for s in SEVERITIES if by_severity[s]]
+    severity = ("" if not raised else f" ({'all of ' if raised > 1 else ''}{levels[0].split()[1]} severity)"
+                if len(levels) == 1 else f" ({joined(levels)} severity)")
+    open_ = counts["undetermined"]
+    pending = ("none turns on facts not yet known" if not open_ else
+               f"{open_} cannot be decided until more facts are known")
     sentences = [
         f"Of the {counted(total, 'issues')} in the rule set, {raised} {'is' if raised == 1 else 'are'} raised on "
-        f"these facts ({by_severity['high']} high, {by_severity['medium']} medium and "
-        f"{by_severity['low']} low severity), {counts['undetermined']} cannot be decided until more "
-        f"facts are known, and {counts['not_raised']} {'does' if counts['not_raised'] == 1 else 'do'} "
-        "not arise."
+        f"these facts{severity}, {pending}, and {counts['not_raised']} "
+        f"{'does' if counts['not_raised'] == 1 else 'do'} not arise."
     ]
-    top = [f.issue.title for f in evaluation.findings if f.status == "raised"][:3]
+    top = [f"\u201c{f.issue.title}\u201d" for f in evaluation.findings if f.status == "raised"][:3]
     if top:
-        sentences.append("The most serious raised issues: " + "; ".join(top) + ".")
+        sentences.append(f"The most serious {'is' if len(top) == 1 else 'are'} {joined(top)}.")
     if evaluation.open_questions:
         first = evaluation.open_questions[0]
         count = len(first.decides)
-        sentences.append(f"The open question that would decide the most ({counted(count, 'findings')}): "
-                         f"{first.question.prompt}")
+        sentences.append(f"The first fact to gather: {first.question.prompt.rstrip()} (the answer would decide "
+                         f"{counted(count, 'issues')} now left open).")
     return " ".join(sentences)

@@ -288,7 +288,7 @@ def _set_styles(doc: Document) -> None:
     _serif(normal.element.get_or_add_rPr())
     normal.paragraph_format.space_before = Pt(0)
     normal.paragraph_format.space_after = Pt(6)
-    normal.paragraph_format.line_spacing = 1.08
+    normal.paragraph_format.line_spacing = 1.0
     normal.paragraph_format.widow_control = True
 
     title = _paragraph_style(doc, "Title")

@@ -30,6 +30,10 @@ from ..language.resources import templates_dir
 FORMATS = ("md", "html", "json")
 FILE_FORMATS = (*FORMATS, "docx")
 """Every memo format a file can hold: the text formats and Word."""
+DETAILS = ("brief", "default", "full")
+"""How much a memo says (docs/memo.md): the brief answer and what to do; the memo a supervising attorney reads;
+everything, the full what-if matrix included. JSON always carries everything."""
+DEFAULT_DETAIL = "default"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]>#|!~])")
 
 _MD_ENTITY = re.compile(r"&(?!amp;|lt;|#123;|#33;)(?=#?[0-9A-Za-z]+;)")
@@ -172,15 +176,21 @@ def memos(workspace: Workspace) -> Memos:
 
 
 def render_bytes(document: dict[str, Any], fmt: str, templates: Path | None = None,
-                 memos: Memos | None = None) -> bytes:
-    """A memo document as the bytes of a file: md, html, json or docx."""
+                 memos: Memos | None = None, detail: str = DEFAULT_DETAIL) -> bytes:
+    """A memo document as the bytes of a file: md, html, json or docx, at ``detail`` (:data:`DETAILS`)."""
     if fmt == "docx":
         from .render_docx import render_docx  # python-docx loads only when Word is asked for
 
-        return render_docx(document)
+        return render_docx(document, detail=_detail(detail))
     if fmt == "json":
         return render_json(document)
-    return render(document, fmt, templates, memos).encode("utf-8")
+    return render(document, fmt, templates, memos, detail).encode("utf-8")
+
+
+def _detail(detail: str) -> str:
+    if detail not in DETAILS:
+        raise ValueError(f"unknown memo detail {detail!r}: one of {', '.join(DETAILS)}")
+    return detail
 
 
 def _memos(memos: Memos | None) -> Memos:
@@ -188,16 +198,19 @@ def _memos(memos: Memos | None) -> Memos:
     return memos if memos is not None else Memos(threading.RLock())
 
 
-def render(document: dict[str, Any], fmt: str, templates: Path | None = None, memos: Memos | None = None) -> str:
-    """Render ``document`` in ``fmt`` (md, html or json); the text ends with exactly one newline. ``memos``
-    keeps environments and safe texts between calls (a workspace's; default: none kept)."""
+def render(document: dict[str, Any], fmt: str, templates: Path | None = None, memos: Memos | None = None,
+           detail: str = DEFAULT_DETAIL) -> str:
+    """Render ``document`` in ``fmt`` (md, html or json) at ``detail`` (:data:`DETAILS`; JSON always carries
+    everything); the text ends with exactly one newline. ``memos`` keeps environments and safe texts between
+    calls (a workspace's; default: none kept)."""
+    detail = _detail(detail)
     if fmt == "json":
         return render_json(document).decode("utf-8")
     name = f"memo.{fmt}.j2"
     env = _memos(memos).env(templates, markdown=fmt == "md")
     try:
         template = env.get_template(name)
-        text = template.render(memo=_heading_as_text(document))
+        text = template.render(memo=_heading_as_text(document), detail=detail)
     except jinja2.TemplateNotFound as exc:
         raise SourceError(Diagnostic(Position(display_path(templates or templates_dir())),
                                      f"template '{exc.name}' not found")) from exc

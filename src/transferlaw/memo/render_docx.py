@@ -1,6 +1,7 @@
 """Render the memo document (docs/memo-json.md) as a Word .docx file, built with python-docx.
 
-The .docx carries the same sections, in the same order, as templates/memo.md.j2 and memo.html.j2. Everything
+The .docx carries the same sections, in the same order and at the same detail (brief, default or full), as
+templates/memo.md.j2 and memo.html.j2. Everything
 from the case or the rule set goes into plain text runs (python-docx escapes it); the only hand-built OOXML is
 the PAGE / NUMPAGES fields, the repeating table-header flag, cell shading, paragraph borders and the
 external hyperlinks of the table of authorities, each inserted in schema order.
@@ -91,11 +92,13 @@ def _set_properties(doc: Document, document: Mapping[str, Any]) -> None:
 
 
 class _Memo:
-    """Writes the sections of one memo document into a python-docx document, in the templates' order."""
+    """Writes the sections of one memo document into a python-docx document, in the templates' order, at
+    ``detail`` (brief, default or full, as templates/memo.md.j2)."""
 
-    def __init__(self, doc: Document, memo: Mapping[str, Any]) -> None:
+    def __init__(self, doc: Document, memo: Mapping[str, Any], detail: str = "default") -> None:
         self.doc = doc
         self.memo = memo
+        self.detail = detail
         self.findings: list[Mapping[str, Any]] = list(memo.get("findings") or [])
         self.findings_by_id = {f["id"]: f for f in self.findings}
         self.authorities: list[Mapping[str, Any]] = list(memo.get("authorities") or [])
@@ -104,17 +107,30 @@ class _Memo:
     def write(self) -> None:
         self.heading()
         self.question_and_answer()
-        self.facts()
-        self.discussion()
-        self.not_raised()
+        if self.detail == "full":
+            self.facts()
         self.open_questions()
-        self.sensitivity()
-        self.table_of_authorities()
+        self.raised()
+        if self.detail != "brief":
+            self.undetermined()
+            self.sensitivity()
+            self.table_of_authorities()
+            self.not_raised()
         self.closing()
+
+    def of_status(self, status: str) -> list[Mapping[str, Any]]:
+        return [f for f in self.findings if f["status"] == status]
 
     def issue_titles(self, ids: Iterable[str]) -> str:
         return "; ".join(_inline(self.findings_by_id[i]["title"]) if i in self.findings_by_id else _inline(i)
                          for i in ids)
+
+    def issue_numbers(self, ids: Iterable[str], word: bool = True) -> str:
+        """"Issues 1, 4 and 7." for the numbered issues among ``ids`` (without ``word``: "1, 4 and 7")."""
+        numbers = [str(self.findings_by_id[i]["number"]) for i in ids
+                   if i in self.findings_by_id and self.findings_by_id[i].get("number")]
+        listed = ", ".join(numbers[:-1]) + " and " + numbers[-1] if len(numbers) > 1 else "".join(numbers)
+        return f"{'Issue' if len(numbers) == 1 else 'Issues'} {listed}." if word else listed
 
     def citation(self, aid: str) -> list[Part]:
         found = self.authorities_by_id.get(aid)
@@ -145,16 +161,20 @@ class _Memo:
         _text(doc, memo.get("question_presented"))
         _heading(doc, "Brief answer", level=1)
         _text(doc, memo.get("brief_answer"))
-        if not self.findings:
+        listed = self.findings if self.detail == "full" else [f for f in self.findings if f.get("number")]
+        if not listed:
             return
         summary = memo.get("summary") or {}
-        _para(doc, [(f"Issues considered ({summary.get('raised', 0)} raised, {summary.get('undetermined', 0)} "
-                     f"undetermined, {summary.get('not_raised', 0)} not raised)", "")], "Caption")
-        rows = [[[(_inline(f["title"]), "")], [(_inline(f["area"]["title"]), "")],
+        caption = (f"Issues considered ({summary.get('raised', 0)} raised, {summary.get('undetermined', 0)} "
+                   f"undetermined, {summary.get('not_raised', 0)} not raised)" if self.detail == "full" else
+                   f"Issues raised or undetermined ({summary.get('raised', 0)} raised, "
+                   f"{summary.get('undetermined', 0)} undetermined)")
+        _para(doc, [(caption, "")], "Caption")
+        rows = [[[(str(f.get("number") or "—"), "")], [(_inline(f["title"]), "")],
                  [(_inline(f["severity"]).capitalize(), "")],
                  [(_inline(f["status_label"]), "" if f["status"] == "not_raised" else "b")]]
-                for f in self.findings]
-        _table(doc, ("Issue", "Area", "Severity", "Status"), rows, (3.05, 1.65, 0.85, 0.95))
+                for f in listed]
+        _table(doc, ("No.", "Issue", "Severity", "Status"), rows, (0.5, 4.2, 0.85, 0.95))
 
     def facts(self) -> None:
         doc, memo = self.doc, self.memo
@@ -182,66 +202,112 @@ class _Memo:
             _heading(doc, "Case notes", level=2)
             _text(doc, notes, "Quote")
 
-    def discussion(self) -> None:
+    def issue_heading(self, f: Mapping[str, Any]) -> None:
+        """"3. Title — high severity", or "9. Title (undetermined, high severity)", as the Markdown memo."""
+        severity = f"{_inline(f['severity'])} severity"
+        tail = f" — {severity}" if f["status"] == "raised" else f" ({_inline(f['status_label']).lower()}, {severity})"
+        _heading(self.doc, f"{f.get('number')}. {_inline(f['title'])}{tail}", level=2)
+
+    def tail(self, f: Mapping[str, Any]) -> None:
+        """Conclusion, next steps and (at the full detail; the table of authorities gives issue numbers) the
+        authorities."""
         doc = self.doc
-        _heading(doc, "Discussion", level=1)
-        discussed = [f for f in self.findings if f["status"] != "not_raised"]
-        if not discussed:
-            _para(doc, [("No issue is raised or left undetermined on the facts given.", "")])
-        for number, f in enumerate(discussed, 1):
-            _heading(doc, f"{number}. {_inline(f['title'])} — {_inline(f['status_label'])}, "
-                            f"{_inline(f['severity'])} severity", level=2)
-            _para(doc, [("Issue.", "b"), (f" {_inline(f['title'])} ({_inline(f['area']['title'])}).", "")])
-            _labelled(doc, "Rule.", f.get("rule"))
+        _labelled(doc, "Conclusion.", f.get("conclusion"))
+        if f.get("next_steps"):
+            _lead_in(doc, "Next steps:")
+            _bullets(doc, ([(_inline(step), "")] for step in f["next_steps"]))
+        if self.detail == "full" and f.get("authorities"):
+            _lead_in(doc, "Authorities:")
+            _bullets(doc, (self.citation(aid) for aid in f["authorities"]))
+
+    def raised(self) -> None:
+        doc = self.doc
+        _heading(doc, "Raised issues", level=1)
+        raised = self.of_status("raised")
+        if not raised:
+            _para(doc, [("No issue is raised on the facts given.", "")])
+        for f in raised:
+            self.issue_heading(f)
+            if self.detail != "brief":
+                _labelled(doc, "Rule.", f.get("rule"))
+                _labelled(doc, "Application.", f.get("application"))
+                if f.get("why"):
+                    _labelled(doc, "Why.", f.get("why"))
+                if self.detail == "full":
+                    _labelled(doc, "Decisive facts.", f.get("because_text"))
+                _labelled(doc, "Counterargument.", f.get("counterargument"))
+            self.tail(f)
+
+    def undetermined(self) -> None:
+        doc = self.doc
+        _heading(doc, "Undetermined issues", level=1)
+        undetermined = self.of_status("undetermined")
+        if not undetermined:
+            _para(doc, [("None: every issue is either raised or not raised on the facts given.", "")])
+        for f in undetermined:
+            self.issue_heading(f)
+            if self.detail == "full":
+                _labelled(doc, "Rule.", f.get("rule"))
+            if f.get("turns_on"):
+                _labelled(doc, "Turns on.", f.get("turns_on"))
+            if self.detail != "full":
+                _text(doc, f.get("application"))
+                continue
             _labelled(doc, "Application.", f.get("application"))
-            _labelled(doc, "Why.", f.get("because_text"))
-            if f.get("missing_facts"):
-                _lead_in(doc, "Facts needed to decide this issue:")
-                _bullets(doc, ([(_inline(m["prompt"]), "")] for m in f["missing_facts"]))
+            if f.get("why"):
+                _labelled(doc, "Known facts.", f.get("why"))
+            _labelled(doc, "Decisive facts.", f.get("because_text"))
             _labelled(doc, "Counterargument.", f.get("counterargument"))
-            _labelled(doc, "Conclusion.", f.get("conclusion"))
-            if f.get("next_steps"):
-                _lead_in(doc, "Next steps:")
-                _bullets(doc, ([(_inline(step), "")] for step in f["next_steps"]))
-            if f.get("authorities"):
-                _lead_in(doc, "Authorities:")
-                _bullets(doc, (self.citation(aid) for aid in f["authorities"]))
+            self.tail(f)
 
     def not_raised(self) -> None:
         doc = self.doc
-        _heading(doc, "Issues considered and not raised", level=1)
-        not_raised = [f for f in self.findings if f["status"] == "not_raised"]
+        _heading(doc, "Appendix: issues not raised", level=1)
+        not_raised = self.of_status("not_raised")
         if not not_raised:
             _para(doc, [("None: every issue in the rule set is raised or undetermined on the facts given.", "")])
-        _bullets(doc, ([(_inline(f["title"]), "b"), (" — " + _inline(f.get("because_text")), "")]
+        _bullets(doc, ([(_inline(f["title"]) + ".", "b"),
+                        (" " + (_inline(f.get("why")) or "Its conditions are not met on the facts given."), "")]
                        for f in not_raised))
 
     def open_questions(self) -> None:
         doc = self.doc
-        _heading(doc, "Open questions", level=1)
-        questions: list[Mapping[str, Any]] = list(self.memo.get("open_questions") or [])
+        _heading(doc, "Facts to gather first", level=1)
+        every: list[Mapping[str, Any]] = list(self.memo.get("open_questions") or [])
+        questions = every if self.detail == "full" else every[:8]
         if not questions:
             _para(doc, [("None: no unknown fact could change a finding.", "")])
             return
-        _para(doc, [("Answers to these questions could decide issues now left open. "
-                     "The most decisive come first.", "")])
         for q in questions:
-            item = _para(doc, [(_inline(q["prompt"]), "b")], "List Number")
+            count, high = int(q.get("count", 0)), int(q.get("high", 0))
+            severe = (f", {'all' if high == count else high} of them high severity" if high and count > 1 else
+                      ", high severity" if high else "")
+            item = _para(doc, [(_inline(q["prompt"]), "b" if self.detail == "full" else ""),
+                               (f" (decides {_count_of(count, 'issue', 'issues')}{severe})", "")], "List Number")
+            if self.detail != "full":
+                continue
             help_text = _inline(q.get("help"))
             if help_text:
                 item.add_run().add_break()
                 _run(item, help_text)
             item.add_run().add_break()
-            _fill(item, [(f"Would decide {_count_of(int(q.get('count', 0)), 'issue', 'issues')}:", "i"),
-                         (f" {self.issue_titles(q.get('decides') or [])}.", "")])
+            _fill(item, [("Issues it would decide:", "i"),
+                         (f" {self.issue_numbers(q.get('decides') or [], word=False)}.", "")])
+        if len(every) > len(questions):
+            _para(doc, [(f"{_count_of(len(every) - len(questions), 'further question', 'further questions')} "
+                         "would each decide fewer issues.", "")])
 
     def sensitivity(self) -> None:
         doc = self.doc
         _heading(doc, "What would change the analysis", level=1)
-        entries: list[Mapping[str, Any]] = list(self.memo.get("sensitivity") or [])
-        if not entries:
+        changes: list[Mapping[str, Any]] = list(self.memo.get("key_changes") or [])
+        if not changes:
             _para(doc, [("No single fact, answered differently, would change any finding.", "")])
+        _bullets(doc, ([(_inline(k.get("sentence")), "")] for k in changes))
+        entries: list[Mapping[str, Any]] = list(self.memo.get("sensitivity") or [])
+        if self.detail != "full" or not entries:
             return
+        _heading(doc, "Every change, fact by fact", level=2)
         _para(doc, [("Each line below changes one fact and keeps the others; "
                      "it lists the findings that would then change.", "")])
         for s in entries:
@@ -249,9 +315,9 @@ class _Memo:
             _para(doc, [(_inline(s["prompt"]), "b"), (f" ({now}: {_inline(s.get('current'))})", "")],
                   "List Bullet")
             for alt in s.get("alternatives") or []:
-                changes = "; ".join(f"{_inline(c['title'])} would be {_inline(c['to_label']).lower()}"
-                                    for c in alt.get("changes") or [])
-                _para(doc, [(f"If {_inline(alt['display'])}: {changes}.", "")], "List Bullet 2")
+                moved = "; ".join(f"{_inline(c['title'])} would be {_inline(c['to_label']).lower()}"
+                                  for c in alt.get("changes") or [])
+                _para(doc, [(f"If {_inline(alt['display'])}: {moved}.", "")], "List Bullet 2")
 
     def table_of_authorities(self) -> None:
         doc = self.doc
@@ -269,19 +335,18 @@ class _Memo:
                 fmt = paragraph.paragraph_format
                 fmt.left_indent = Inches(0.35)
                 fmt.first_line_indent = -Inches(0.35)
-                fmt.space_after = Pt(8)
+                fmt.space_after = Pt(8 if self.detail == "full" else 3)
                 fmt.keep_together = True
                 url = _clean(a.get("url")).strip()
-                if url and _WEB_URL.match(url):
+                if self.detail == "full" and url and _WEB_URL.match(url):
                     paragraph.add_run(" ")
                     _hyperlink(paragraph, url)
                 proposition = _inline(a.get("proposition"))
-                if proposition:
+                if self.detail == "full" and proposition:
                     paragraph.add_run().add_break()
                     _run(paragraph, proposition)
                 paragraph.add_run().add_break()
-                _run(paragraph, "Cited in:", "i")
-                _run(paragraph, f" {self.issue_titles(a.get('cited_by') or [])}.")
+                _run(paragraph, self.issue_numbers(a.get("cited_by") or []), "i")
 
     def closing(self) -> None:
         memo, doc = self.memo, self.doc
@@ -327,7 +392,7 @@ def _normalise_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def render_docx(document: dict[str, Any], *, privileged: str | None = None) -> bytes:
+def render_docx(document: dict[str, Any], *, privileged: str | None = None, detail: str = "default") -> bytes:
     """The memo document as the bytes of a .docx file.
 
     ``privileged`` is a legend for the page header (e.g. "PRIVILEGED & CONFIDENTIAL — ATTORNEY WORK
@@ -339,7 +404,7 @@ def render_docx(document: dict[str, Any], *, privileged: str | None = None) -> b
     _set_styles(doc)
     _set_page(doc, legend, _footer_note(document))
     _set_properties(doc, document)
-    _Memo(doc, document).write()
+    _Memo(doc, document, detail).write()
     buffer = io.BytesIO()
     doc.save(buffer)
     return _normalise_zip(buffer.getvalue())

@@ -1,0 +1,233 @@
+"""The memo a supervising attorney reads (issue 15, points 3-5): its sections and their order at each detail
+(brief, default, full) in Markdown, HTML and Word; the word budgets; no internal id in a memo's text; the HTML
+memo's table of contents, printed page numbers and narrow screens; and the CLI's --detail option."""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from click.testing import CliRunner
+
+from transferlaw import api
+from transferlaw.cli import cli
+
+from .conftest import ROOT
+
+CASES = sorted(p.stem for p in (ROOT / "cases").glob("*.yaml"))
+DEFAULT = ["Question presented", "Brief answer", "Facts to gather first", "Raised issues", "Undetermined issues",
+           "What would change the analysis", "Table of authorities", "Appendix: issues not raised"]
+BRIEF = ["Question presented", "Brief answer", "Facts to gather first", "Raised issues"]
+FULL = ["Question presented", "Brief answer", "Facts", *DEFAULT[2:]]
+BUDGETS = {"citizen-federal-no-consent": 7_000, "many-unknowns": 9_000}
+"""Words (``len(text.split())``) of the Markdown memo at the default detail."""
+
+
+@functools.cache
+def _evaluation(case: str) -> api.Evaluation:
+    return api.evaluate_case(*api.load_case(ROOT / "cases" / f"{case}.yaml"))
+
+
+@functools.cache
+def _document(case: str) -> dict[str, Any]:
+    return api.memo_document(_evaluation(case))
+
+
+@functools.cache
+def rendered(case: str, fmt: str = "md", detail: str = "default") -> str:
+    return api.render_document(_document(case), fmt, detail=detail).decode("utf-8")
+
+
+def sections(markdown: str) -> list[str]:
+    return re.findall(r"^## (.+)$", markdown, re.M)
+
+
+def ids_of(ruleset: api.RuleSet) -> set[str]:
+    """The rule set's question, issue, conclusion and choice ids that a reader could mistake for words (those
+    with an underscore)."""
+    found = {q.id for q in ruleset.questions} | {i.id for i in ruleset.issues}
+    found |= {c.id for c in ruleset.conclusions}
+    found |= {value for q in ruleset.questions for value, _ in q.choices}
+    return {ident for ident in found if "_" in ident}
+
+
+_MD_ANCHOR = re.compile(r'<a id="[^"]*"></a>|\]\(#[^)]*\)')
+_HTML_TAG = re.compile(r"<[^>]*>")
+
+
+def visible_text(text: str, fmt: str) -> str:
+    """The memo's text without link anchors (Markdown) or tags and their attributes (HTML)."""
+    return _MD_ANCHOR.sub("", text) if fmt == "md" else _HTML_TAG.sub(" ", text.split("<body>", 1)[1])
+
+
+@pytest.mark.parametrize("case", sorted(BUDGETS))
+def test_word_budget_at_the_default_detail(case: str) -> None:
+    """The Markdown memo at the default detail stays within its word budget (issue 15, point 4)."""
+    words = len(rendered(case).split())
+    assert words <= BUDGETS[case], f"{case}: {words} words, budget {BUDGETS[case]}"
+
+
+def printed_ids(case: str, details: tuple[str, ...]) -> list[str]:
+    ids = ids_of(_evaluation(case).ruleset)
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, sorted(ids, key=len, reverse=True))) + r")(?![\w-])")
+    return [f"{fmt}/{detail}: {ident}" for fmt in ("md", "html") for detail in details
+            for ident in sorted(set(pattern.findall(visible_text(rendered(case, fmt, detail), fmt))))]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_internal_id_in_a_memo(case: str) -> None:
+    """No question, issue, conclusion or choice id appears in a bundled case's Markdown or HTML memo, at the
+    brief and default details, outside link anchors and attributes."""
+    assert printed_ids(case, ("brief", "default")) == []
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_internal_id_in_a_full_memo(case: str) -> None:
+    """Nor at the full detail, which also prints the questions' help texts."""
+    assert printed_ids(case, ("full",)) == []
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_sections_in_order(case: str) -> None:
+    """Each detail has its sections, in order; the default one has no "Issue." paragraph and no full what-if
+    matrix, and numbers each raised and undetermined issue."""
+    assert sections(rendered(case, detail="default")) == DEFAULT
+    assert sections(rendered(case, detail="brief")) == BRIEF
+    assert sections(rendered(case, detail="full")) == FULL
+    text = rendered(case)
+    assert "**Issue.**" not in text and "Every change, fact by fact" not in text
+    live = [f for f in _document(case)["findings"] if f["status"] != "not_raised"]
+    assert [f["number"] for f in live] == list(range(1, len(live) + 1))
+    headings = re.findall(r"^### (\d+)\. ", text, re.M)
+    assert headings == [str(f["number"]) for f in live]
+
+
+def test_brief_and_full_differ_as_specified() -> None:
+    """brief: the brief answer, the facts to gather and the raised issues' conclusions and next steps only;
+    full: every section of the old memo (the facts as given, every open question, the full what-if matrix)."""
+    case = "many-unknowns"
+    doc = _document(case)
+    brief, default, full = (rendered(case, detail=d) for d in ("brief", "default", "full"))
+    assert len(brief.split()) < len(default.split()) < len(full.split())
+    assert "**Rule.**" not in brief and "**Counterargument.**" not in brief and "**Conclusion.**" in brief
+    assert "**Next steps:**" in brief
+    assert "**Rule.**" in default and "**Turns on.**" in default
+    assert "### Facts as given" in full and "### Every change, fact by fact" in full
+    assert "### Facts as given" not in default
+    for q in doc["open_questions"]:
+        assert q["prompt"] in full
+    gathered = re.findall(r"^\d+\. .+\(decides \d+ issues?", default.split("## Raised issues")[0], re.M)
+    assert len(gathered) == min(8, len(doc["open_questions"]))
+    matrix = full.split("### Every change, fact by fact")[1].split("## Table of authorities")[0]
+    for entry in doc["sensitivity"]:
+        assert entry["prompt"] in matrix
+    key_changes = default.split("## What would change the analysis")[1].split("## Table of authorities")[0]
+    assert len(re.findall(r"^- If ", key_changes, re.M)) == len(doc["key_changes"]) <= 5
+
+
+def test_not_raised_issues_appear_once_in_the_appendix() -> None:
+    """At the default detail, each issue not raised is one line of the appendix, and nowhere else."""
+    case = "citizen-federal-no-consent"
+    text = rendered(case)
+    appendix = text.split("## Appendix: issues not raised")[1]
+    before, after = text.split("## What would change the analysis")
+    outside = before + after.split("## Table of authorities")[1]  # a what-if sentence may name one
+    for f in _document(case)["findings"]:
+        if f["status"] == "not_raised":
+            assert outside.count(f["title"]) == 1 and f"- **{f['title']}.**" in appendix
+
+
+def test_table_of_authorities_gives_issue_numbers() -> None:
+    """Each authority lists the numbers of the issues that cite it, not their titles."""
+    case = "citizen-federal-no-consent"
+    doc = _document(case)
+    toa = rendered(case).split("## Table of authorities")[1].split("## Appendix")[0]
+    for a in doc["authorities"]:
+        line = next(line for line in toa.splitlines() if line.startswith(f"- {a['citation']}"))
+        numbers = [str(n) for n in a["cited_by_numbers"]]
+        listed = ", ".join(numbers[:-1]) + " and " + numbers[-1] if len(numbers) > 1 else numbers[0]
+        assert line.endswith(f"{'Issue' if len(numbers) == 1 else 'Issues'} {listed}.*")
+        assert not any(f["title"] in line for f in doc["findings"])
+
+
+def test_json_carries_everything_whatever_the_detail() -> None:
+    """JSON ignores the detail: the document, with every field."""
+    case = "many-unknowns"
+    assert len({rendered(case, "json", d) for d in api.DETAILS}) == 1
+    doc = json.loads(rendered(case, "json"))
+    assert doc["sensitivity"] and doc["key_changes"] and all("number" in f for f in doc["findings"])
+
+
+def test_docx_has_the_same_sections() -> None:
+    """The Word memo's Heading 1 paragraphs are the Markdown memo's sections, at each detail."""
+    case = "many-unknowns"
+    for detail, expected in (("brief", BRIEF), ("default", DEFAULT), ("full", FULL)):
+        document = docx.Document(io.BytesIO(api.render_document(_document(case), "docx", detail=detail)))
+        names = {style.style_id: style.name for style in document.styles}
+        got = [p.text for p in document.paragraphs if names.get(p._p.style or "Normal") == "Heading 1"]
+        assert got == expected
+
+
+def test_html_has_contents_page_numbers_and_every_section() -> None:
+    """The HTML memo opens with a table of contents linking every section and issue, numbers its printed pages
+    with @page margin boxes, and keeps its tables inside a scrolling box."""
+    case = "many-unknowns"
+    html = rendered(case, "html")
+    toc = html.split('<nav class="toc"', 1)[1].split("</nav>", 1)[0]
+    for anchor in ("question-presented", "brief-answer", "facts-to-gather", "raised", "undetermined",
+                   "sensitivity", "authorities", "not-raised"):
+        assert f'href="#{anchor}"' in toc and f'id="{anchor}"' in html
+    for f in _document(case)["findings"]:
+        assert (f'href="#issue-{f["id"]}"' in toc) == (f["status"] != "not_raised")
+    assert re.search(r"@page\s*\{[^}]*@bottom-center\s*\{[^}]*counter\(page\)", html)
+    assert '<div class="table-wrap">' in html
+
+
+@pytest.mark.slow
+def test_html_has_no_sideways_scroll_at_390_px() -> None:
+    """On a 390 px wide screen the page never scrolls sideways (a table may scroll inside its own box)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("no chromium executable")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            for case in ("many-unknowns", "citizen-federal-no-consent"):
+                for detail in api.DETAILS:
+                    page.set_content(rendered(case, "html", detail))
+                    width = page.evaluate("document.documentElement.scrollWidth")
+                    assert width <= 390, f"{case} ({detail}): {width} px wide"
+        finally:
+            browser.close()
+
+
+def test_cli_detail_option(tmp_path: Path) -> None:
+    """`run --detail` chooses the detail (default: default); `batch --detail` too, and a changed detail rewrites
+    the memos the manifest had kept."""
+    runner = CliRunner()
+    case = str(ROOT / "cases" / "many-unknowns.yaml")
+    outputs = {}
+    for detail in api.DETAILS:
+        result = runner.invoke(cli, ["run", case, "--detail", detail])
+        assert result.exit_code == 0, result.output
+        outputs[detail] = result.stdout
+    assert runner.invoke(cli, ["run", case]).stdout == outputs["default"]
+    assert sections(outputs["brief"]) == BRIEF and sections(outputs["full"]) == FULL
+    assert runner.invoke(cli, ["run", case, "--detail", "everything"]).exit_code == 2
+    out = tmp_path / "memos"
+    for detail, expect in (("brief", BRIEF), ("brief", BRIEF), ("full", FULL)):
+        result = runner.invoke(cli, ["batch", case, "-o", str(out), "-j", "1", "--detail", detail])
+        assert result.exit_code == 0, result.output
+        [memo] = out.glob("*.md")
+        assert sections(memo.read_text(encoding="utf-8")) == expect
+    assert "0 written, 1 up to date" in runner.invoke(cli, ["batch", case, "-o", str(out), "-j", "1",
+                                                            "--detail", "full"]).stdout
