@@ -146,10 +146,22 @@ def build(evaluation: Evaluation, *, as_of: dt.date, prepared: Prepared,
         ],
         "sensitivity": sensitive,
         "key_changes": _key_changes(evaluation, entries),
+        "not_raised_groups": _by_reason(findings),
         "authorities": authorities,
         "authority_kinds": kinds,
         "disclaimer": ruleset.disclaimer or DEFAULT_DISCLAIMER,
     }
+
+
+def _by_reason(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The issues not raised, grouped by the sentence that says why (in rule-set rank order of each group's
+    first issue): many share one reason ("the person is serving a final sentence"), which the appendix then
+    says once."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for f in findings:
+        if f["status"] == "not_raised":
+            groups.setdefault(f["why"] or "", []).append({"id": f["id"], "title": f["title"]})
+    return [{"why": why, "issues": issues} for why, issues in groups.items()]
 
 
 def _merge(base: MemoMeta, override: MemoMeta | None) -> MemoMeta:

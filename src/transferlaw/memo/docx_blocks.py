@@ -244,7 +244,7 @@ def _table(doc: Document, header: Sequence[str] | None, rows: Sequence[Sequence[
             bold_label = label_column and i == 0
             _fill(paragraph, [(text, "b" if bold_label else fmt) for text, fmt in parts])
             for run in paragraph.runs:
-                run.font.size = Pt(11)
+                run.font.size = Pt(10)
             if is_header or bold_label:
                 _shade(cell._tc.get_or_add_tcPr(), HEADER_FILL)
     return table
@@ -284,10 +284,10 @@ def _set_styles(doc: Document) -> None:
 
     normal = _paragraph_style(doc, "Normal")
     normal.font.name = FONT
-    normal.font.size = Pt(12)
+    normal.font.size = Pt(11)  # 11-point text: the flagship memo fits its 15-page budget (tests/test_memo_pages.py)
     _serif(normal.element.get_or_add_rPr())
     normal.paragraph_format.space_before = Pt(0)
-    normal.paragraph_format.space_after = Pt(6)
+    normal.paragraph_format.space_after = Pt(5)
     normal.paragraph_format.line_spacing = 1.0
     normal.paragraph_format.widow_control = True
 

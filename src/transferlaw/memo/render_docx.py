@@ -263,12 +263,14 @@ class _Memo:
     def not_raised(self) -> None:
         doc = self.doc
         _heading(doc, "Appendix: issues not raised", level=1)
-        not_raised = self.of_status("not_raised")
-        if not not_raised:
+        groups: list[Mapping[str, Any]] = list(self.memo.get("not_raised_groups") or [])
+        if not groups:
             _para(doc, [("None: every issue in the rule set is raised or undetermined on the facts given.", "")])
-        _bullets(doc, ([(_inline(f["title"]) + ".", "b"),
-                        (" " + (_inline(f.get("why")) or "Its conditions are not met on the facts given."), "")]
-                       for f in not_raised))
+        _bullets(doc, ([((_inline(g.get("why")) or "Their conditions are not met on the facts given.")
+                         + (" These issues do not arise: " if len(g["issues"]) > 1 else " This issue does not arise: "),
+                         ""),
+                        ("; ".join(_inline(i["title"]) for i in g["issues"]) + ".", "")]
+                       for g in groups))
 
     def open_questions(self) -> None:
         doc = self.doc
