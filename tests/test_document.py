@@ -33,8 +33,8 @@ def test_document_keys_and_order_follow_the_schema() -> None:
     doc = api.memo_document(api.evaluate_case(case, ruleset))
     assert list(doc) == ["schema", "schema_version", "generator", "as_of", "ruleset", "case", "heading",
                          "question_presented", "brief_answer", "summary", "findings", "conclusions", "facts",
-                         "open_questions", "sensitivity", "key_changes", "authorities", "authority_kinds",
-                         "disclaimer"]
+                         "open_questions", "sensitivity", "key_changes", "not_raised_groups", "authorities",
+                         "authority_kinds", "disclaimer"]
     assert doc["schema"] == "transferlaw.memo" and doc["schema_version"] == 2
     assert "not legal advice" in doc["disclaimer"]
     finding = doc["findings"][0]

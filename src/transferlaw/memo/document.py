@@ -26,6 +26,7 @@ from ..language.model import Evaluation
 from ..language.model import Explanation
 from ..language.model import Finding
 from ..language.model import MemoMeta
+from ..language.model import Question
 from ..language.model import Reason
 from ..language.model import Severity
 from ..language.model import Text
@@ -33,6 +34,7 @@ from ..language.model import Tri
 from ..language.words import counted
 from .display import fact_display
 from .display import summary
+from .phrases import choice_phrase
 from .phrases import joined
 from .phrases import phrase
 from .phrases import sentence
@@ -208,28 +210,56 @@ def _numbers(evaluation: Evaluation) -> dict[str, int]:
 def _clauses(tree: Explanation, evaluation: Evaluation) -> list[str]:
     """The known facts that decide ``tree`` (a minimal branch, as :func:`transferlaw.engine.kleene.reasons`
     finds it, through the conclusions it uses), each once, as clauses from the questions' phrasings; of a
-    multi-select answer, only the choices the branch tests."""
-    chosen: dict[str, set[str] | None] = {}
+    multi-select answer, only the choices the branch tests: those it finds, and those it finds missing ("the file
+    does not record that …")."""
+    chosen: dict[str, tuple[set[str], set[str]] | None] = {}
     _leaves(tree, chosen)
     ruleset, facts, clauses = evaluation.ruleset, evaluation.case.facts, []
     for ident, choices in chosen.items():
         value = facts.get(ident)
         if value is None:
             continue
-        if isinstance(value, tuple) and choices:
-            value = tuple(v for v in value if v in choices)
-        clauses.append(phrase(ruleset.question_by_id[ident], value))
+        question = ruleset.question_by_id[ident]
+        if value == ():
+            clauses.append(phrase(question, value))  # the empty answer: its own phrase ("holds no other …")
+        elif isinstance(value, tuple) and choices is not None:
+            present, absent = choices
+            found = [phrase(question, (v,)) for v in value if v in present]
+            missing = [f"the file does not record that {_claim(choice_phrase(question, v))}" for v in sorted(absent)]
+            clauses.extend(_few([*found, *missing], question))
+        elif isinstance(value, tuple) and len(value) > MANY:
+            clauses.extend(_few([phrase(question, (v,)) for v in value], question))
+        else:
+            clauses.append(phrase(question, value))
     return clauses
 
 
-def _leaves(node: Explanation, chosen: dict[str, set[str] | None]) -> None:
-    """The questions a minimal branch of ``node`` reads, with the choices it finds in a multi-select answer
-    (None: the whole answer)."""
+def _claim(clause: str) -> str:
+    """A choice's clause as what a file could record ("the record shows that X" is just X)."""
+    prefix = "the record shows that "
+    return clause[len(prefix):] if clause.startswith(prefix) else clause
+
+
+def _few(clauses: list[str], question: Question) -> list[str]:
+    """At most :data:`MANY` clauses about one multi-select answer: the first ones and a count of the rest."""
+    if len(clauses) <= MANY:
+        return clauses
+    rest = len(clauses) - MANY + 1
+    return [*clauses[:MANY - 1], f"{rest} more answers to \u201c{question.prompt.rstrip('?')}\u201d"]
+
+
+MANY = 3
+"""A multi-select answer of more choices than this reads as its first ones and a count of the rest, in "Why"."""
+
+
+def _leaves(node: Explanation, chosen: dict[str, tuple[set[str], set[str]] | None]) -> None:
+    """The questions a minimal branch of ``node`` reads, with the choices it finds present and absent in a
+    multi-select answer (None: the whole answer)."""
     if node.fact is not None:
-        if node.kind == "contains" and node.value is True and isinstance(node.expr, Contains):
-            found = chosen.setdefault(node.fact, set())
+        if node.kind == "contains" and node.value is not None and isinstance(node.expr, Contains):
+            found = chosen.setdefault(node.fact, (set(), set()))
             if found is not None:
-                found.add(str(node.expr.value))
+                found[0 if node.value else 1].add(str(node.expr.value))
         else:
             chosen[node.fact] = None
         return
@@ -376,6 +406,7 @@ def _key_changes(evaluation: Evaluation,
     what it moves, written from the question's phrasings."""
     ruleset = evaluation.ruleset
     rank = {f.issue.id: n for n, f in enumerate(evaluation.findings)}
+    numbers = _numbers(evaluation)
     chosen: list[tuple[tuple[int, int], int, sensitivity.FactSensitivity, sensitivity.Alternative]] = []
     for order, entry in enumerate(entries):
         best: tuple[tuple[int, int], sensitivity.Alternative] | None = None
@@ -396,8 +427,8 @@ def _key_changes(evaluation: Evaluation,
     result = []
     for (count, _), _, entry, alt in chosen[:KEY_CHANGES]:
         question = ruleset.question_by_id[entry.question]
-        changes = [{"issue": c.issue, "title": ruleset.issue_by_id[c.issue].title, "to": c.after}
-                   for c in sorted(alt.changes, key=lambda c: rank[c.issue])]
+        changes = [{"issue": c.issue, "title": ruleset.issue_by_id[c.issue].title, "to": c.after,
+                    "number": numbers.get(c.issue)} for c in sorted(alt.changes, key=lambda c: rank[c.issue])]
         result.append({"id": question.id, "prompt": question.prompt, "display": fact_display(question, alt.value),
                        "value": _plain(alt.value), "count": count, "issues": [c["issue"] for c in changes],
                        "sentence": _change_sentence(phrase(question, alt.value), changes)})
@@ -405,15 +436,19 @@ def _key_changes(evaluation: Evaluation,
 
 
 def _change_sentence(clause: str, changes: list[dict[str, Any]]) -> str:
-    """"If the person had consented, six issues would no longer arise, among them “A” and “B”; two would be
-    raised." The largest group of changes is named by its first two issues (most serious first); the others
-    are counted."""
+    """"If the person had consented, six issues would no longer arise, among them issues 1 and 4; two would be
+    raised." The largest group of changes is named by its first two issues (most serious first: by their
+    numbers in the memo, or by title for issues the memo does not discuss); the others are counted."""
     verbs = {"not_raised": "would no longer arise", "raised": "would be raised",
              "undetermined": "would turn on facts not yet known"}
     groups = [[c for c in changes if c["to"] == status] for status in verbs]
     groups = sorted((g for g in groups if g), key=len, reverse=True)
     first = groups[0]
-    titles = joined([f"\u201c{c['title']}\u201d" for c in first[:2]])
+    named = first[:2]
+    if all(c["number"] is not None for c in named):
+        titles = ("issues " if len(named) > 1 else "issue ") + joined([str(c["number"]) for c in named])
+    else:
+        titles = joined([f"\u201c{c['title']}\u201d" for c in named])
     text = f"if {clause}, {_count_words(len(first), 'issues')} {verbs[first[0]['to']]}"
     text += f", among them {titles}" if len(first) > 2 else f" ({titles})"
     others = [f"{_count_words(len(g), 'issues').split(' ')[0]} {verbs[g[0]['to']]}" for g in groups[1:]]
@@ -434,9 +469,13 @@ def _brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: d
         f"these facts{severity}, {pending}, and {counts['not_raised']} "
         f"{'does' if counts['not_raised'] == 1 else 'do'} not arise."
     ]
-    top = [f"\u201c{f.issue.title}\u201d" for f in evaluation.findings if f.status == "raised"][:3]
-    if top:
-        sentences.append(f"The most serious {'is' if len(top) == 1 else 'are'} {joined(top)}.")
+    numbers = _numbers(evaluation)
+    top = [f for f in evaluation.findings if f.status == "raised"][:3]
+    if len(top) == 1:
+        sentences.append(f"The one raised is issue {numbers[top[0].issue.id]}, \u201c{top[0].issue.title}\u201d.")
+    elif top:
+        sentences.append(f"The most serious are issues {joined([str(numbers[f.issue.id]) for f in top])} in the "
+                         "table below.")
     if evaluation.open_questions:
         first = evaluation.open_questions[0]
         count = len(first.decides)

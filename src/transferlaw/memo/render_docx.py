@@ -248,7 +248,7 @@ class _Memo:
             self.issue_heading(f)
             if self.detail == "full":
                 _labelled(doc, "Rule.", f.get("rule"))
-            if f.get("turns_on"):
+            if f.get("turns_on") and self.detail == "full":  # at the default detail the application says it
                 _labelled(doc, "Turns on.", f.get("turns_on"))
             if self.detail != "full":
                 _text(doc, f.get("application"))
@@ -267,8 +267,7 @@ class _Memo:
         if not groups:
             _para(doc, [("None: every issue in the rule set is raised or undetermined on the facts given.", "")])
         _bullets(doc, ([((_inline(g.get("why")) or "Their conditions are not met on the facts given.")
-                         + (" These issues do not arise: " if len(g["issues"]) > 1 else " This issue does not arise: "),
-                         ""),
+                         + " Not raised: ", ""),
                         ("; ".join(_inline(i["title"]) for i in g["issues"]) + ".", "")]
                        for g in groups))
 
