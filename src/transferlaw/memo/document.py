@@ -26,6 +26,7 @@ from ..language.model import Evaluation
 from ..language.model import Explanation
 from ..language.model import Finding
 from ..language.model import MemoMeta
+from ..language.model import OpenQuestion
 from ..language.model import Question
 from ..language.model import Reason
 from ..language.model import Severity
@@ -144,7 +145,7 @@ def build(evaluation: Evaluation, *, as_of: dt.date, prepared: Prepared,
              "decides": list(o.decides), "count": len(o.decides),
              "high": sum(1 for i in o.decides if ruleset.issue_by_id[i].severity == "high"),
              "unknown_text": sentence(phrase(o.question, None))}
-            for o in evaluation.open_questions
+            for o in _gather_first(evaluation)
         ],
         "sensitivity": sensitive,
         "key_changes": _key_changes(evaluation, entries),
@@ -455,6 +456,14 @@ def _change_sentence(clause: str, changes: list[dict[str, Any]]) -> str:
     return sentence(text + ("; " + joined(others) if others else ""))
 
 
+def _gather_first(evaluation: Evaluation) -> list[OpenQuestion]:
+    """The open questions in the order a memo asks for them: those that would decide the most high-severity
+    issues first, then the most issues (the engine's order breaks ties)."""
+    severity = {i.id: i.severity for i in evaluation.ruleset.issues}
+    return sorted(evaluation.open_questions,
+                  key=lambda o: (-sum(1 for i in o.decides if severity[i] == "high"), -len(o.decides)))
+
+
 def _brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: dict[Severity, int]) -> str:
     total = len(evaluation.findings)
     raised = counts["raised"]
@@ -477,7 +486,7 @@ def _brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: d
         sentences.append(f"The most serious are issues {joined([str(numbers[f.issue.id]) for f in top])} in the "
                          "table below.")
     if evaluation.open_questions:
-        first = evaluation.open_questions[0]
+        first = _gather_first(evaluation)[0]
         count = len(first.decides)
         sentences.append(f"The first fact to gather: {first.question.prompt.rstrip()} (the answer would decide "
                          f"{counted(count, 'issues')} now left open).")
