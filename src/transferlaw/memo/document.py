@@ -8,6 +8,7 @@ disagree. Rule-set text is rendered here, in the sandbox (``authored``, results 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from .._version import __version__
@@ -29,9 +30,11 @@ from ..language.model import MemoMeta
 from ..language.model import OpenQuestion
 from ..language.model import Question
 from ..language.model import Reason
+from ..language.model import RuleSet
 from ..language.model import Severity
 from ..language.model import Text
 from ..language.model import Tri
+from ..language.model import Value
 from ..language.words import counted
 from .display import fact_display
 from .display import summary
@@ -67,17 +70,25 @@ def _yes_no(value: Tri) -> str:
 
 
 def text_context(evaluation: Evaluation, as_of: dt.date) -> dict[str, Any]:
-    """The names rule-set text may use: facts, answer, conclusions, case, as_of."""
-    ruleset, facts = evaluation.ruleset, evaluation.case.facts
+    """The names rule-set text may use, for an evaluated case: facts, answer, phrase, known, conclusions, case,
+    as_of (and status, set per finding)."""
+    conclusions = {c.conclusion.id: c.value for c in evaluation.conclusions}
+    return names_for(evaluation.ruleset, evaluation.case.facts, conclusions, evaluation.case.title, as_of)
+
+
+def names_for(ruleset: RuleSet, facts: Mapping[str, Value], conclusions: Mapping[str, Tri], title: str,
+              as_of: dt.date, status: str | None = None) -> dict[str, Any]:
+    """The names rule-set text may use, from a case's facts and conclusions (also for texts rendered outside a
+    memo, as ``check`` renders them)."""
     return {
         "facts": {q.id: _plain(facts.get(q.id)) for q in ruleset.questions},
         "answer": {q.id: fact_display(q, facts.get(q.id)) for q in ruleset.questions},
         "phrase": {q.id: phrase(q, facts.get(q.id)) for q in ruleset.questions},
         "known": {q.id: q.id in facts for q in ruleset.questions},
-        "conclusions": {c.conclusion.id: c.value for c in evaluation.conclusions},
-        "case": {"title": evaluation.case.title},
+        "conclusions": dict(conclusions),
+        "case": {"title": title},
         "as_of": as_of.isoformat(),
-        "status": None,
+        "status": status,
     }
 
 

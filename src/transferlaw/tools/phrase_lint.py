@@ -26,7 +26,7 @@ from ..language.phrasing import ANSWER
 from ..language.phrasing import PLACEHOLDER
 from ..language.phrasing import UNKNOWN
 from ..memo.display import fact_display
-from ..memo.phrases import phrase
+from ..memo.document import names_for
 from ..memo.textcache import TextCache
 
 MAX_TRIALS = 24
@@ -138,18 +138,6 @@ def _said(question: Question, shown: str) -> str | None:
 
 
 def _context(ruleset: RuleSet, facts: dict[str, Value]) -> dict[str, Any]:
-    """The names a rule-set text reads, for a case with ``facts`` and every conclusion unknown."""
-    return {
-        "facts": {q.id: _plain(facts.get(q.id)) for q in ruleset.questions},
-        "answer": {q.id: fact_display(q, facts.get(q.id)) for q in ruleset.questions},
-        "phrase": {q.id: phrase(q, facts.get(q.id)) for q in ruleset.questions},
-        "known": {q.id: q.id in facts for q in ruleset.questions},
-        "conclusions": {c.id: None for c in ruleset.conclusions},
-        "case": {"title": "The person"},
-        "as_of": ruleset.as_of.isoformat(),
-        "status": "undetermined",
-    }
-
-
-def _plain(value: object) -> object:
-    return list(value) if isinstance(value, tuple) else value
+    """The names a rule-set text reads, for a case with ``facts`` and every conclusion unknown, undetermined."""
+    return names_for(ruleset, facts, {c.id: None for c in ruleset.conclusions}, "The person", ruleset.as_of,
+                     "undetermined")
