@@ -235,3 +235,17 @@ def test_cli_detail_option(tmp_path: Path) -> None:
         assert sections(memo.read_text(encoding="utf-8")) == expect
     assert "0 written, 1 up to date" in runner.invoke(cli, ["batch", case, "-o", str(out), "-j", "1",
                                                             "--detail", "full"]).stdout
+
+
+def test_brief_answer_names_what_to_gather_or_what_would_change() -> None:
+    """The brief answer ends with the fact to gather first when facts are missing, and otherwise with the answers
+    that would change the analysis most, in words from the questions' phrasings (never an id or "not known")."""
+    complete = _document("citizen-federal-no-consent")
+    assert complete["open_questions"] == []
+    assert "The answers that would change the analysis most: whether El Salvador would hold the person" in \
+        complete["brief_answer"]
+    assert "not known" not in complete["brief_answer"]
+    incomplete = _document("many-unknowns")
+    first = incomplete["open_questions"][0]
+    assert f"The first fact to gather: {first['prompt']}" in incomplete["brief_answer"]
+    assert first["high"] == max(q["high"] for q in incomplete["open_questions"])

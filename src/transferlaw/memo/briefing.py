@@ -9,6 +9,7 @@ from ..engine import sensitivity
 from ..language.model import SEVERITIES
 from ..language.model import Evaluation
 from ..language.model import OpenQuestion
+from ..language.model import Question
 from ..language.model import Severity
 from ..language.words import counted
 from .display import fact_display
@@ -102,7 +103,10 @@ def gather_first(evaluation: Evaluation) -> list[OpenQuestion]:
                   key=lambda o: (-sum(1 for i in o.decides if severity[i] == "high"), -len(o.decides)))
 
 
-def brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: dict[Severity, int]) -> str:
+def brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: dict[Severity, int],
+                 changes: list[dict[str, Any]]) -> str:
+    """A few sentences: what the findings come to, the most serious issues by number, and the fact to gather
+    first or, when every fact that matters is known, the answers that would change the analysis most."""
     total = len(evaluation.findings)
     raised = counts["raised"]
     levels = [f"{by_severity[s]} {s}" for s in SEVERITIES if by_severity[s]]
@@ -128,4 +132,18 @@ def brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: di
         count = len(first.decides)
         sentences.append(f"The first fact to gather: {first.question.prompt.rstrip()} (the answer would decide "
                          f"{counted(count, 'issues')} now left open).")
+    elif changes:
+        topics = [_topic(evaluation.ruleset.question_by_id[c["id"]]) for c in changes[:2]]
+        sentences.append(f"The answer{'s' if len(topics) > 1 else ''} that would change the analysis most: "
+                         f"{joined(topics)} (below).")
     return " ".join(sentences)
+
+
+def _topic(question: Question) -> str:
+    """What a question is about, from its not-known phrase ("whether the person has consented"), else its
+    prompt in quotation marks."""
+    unknown = phrase(question, None)
+    for ending in (" is not known", " are not known"):
+        if unknown.endswith(ending) and question.phrases:
+            return unknown[: -len(ending)]
+    return f"\u201c{question.prompt.rstrip('?')}\u201d"

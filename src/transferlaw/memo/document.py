@@ -122,6 +122,7 @@ def build(evaluation: Evaluation, *, as_of: dt.date, prepared: Prepared,
                  f"Applying the rule set \u201c{ruleset.title}\u201d to the facts of \u201c{case.title}"
                  "\u201d: which legal issues would the proposed transfer raise, which are answered, and "
                  "which remain open?")
+    changes = key_changes(evaluation, entries)
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -139,7 +140,7 @@ def build(evaluation: Evaluation, *, as_of: dt.date, prepared: Prepared,
             "privileged": meta.privileged,
         },
         "question_presented": presented,
-        "brief_answer": brief_answer(evaluation, counts, by_severity),
+        "brief_answer": brief_answer(evaluation, counts, by_severity, changes),
         "summary": {**counts, "raised_by_severity": by_severity},
         "findings": findings,
         "conclusions": [
@@ -157,7 +158,7 @@ def build(evaluation: Evaluation, *, as_of: dt.date, prepared: Prepared,
             for o in gather_first(evaluation)
         ],
         "sensitivity": sensitive,
-        "key_changes": key_changes(evaluation, entries),
+        "key_changes": changes,
         "not_raised_groups": _by_reason(findings),
         "authorities": authorities,
         "authority_kinds": kinds,
