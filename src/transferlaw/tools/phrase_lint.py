@@ -64,8 +64,9 @@ def asserted_unknowns(ruleset: RuleSet) -> Iterator[Diagnostic]:
     """A warning for each issue text that asserts the phrase of an answer nobody gave, when undetermined."""
     by_id = ruleset.question_by_id
     texts = TextCache()
+    all_reads = _reads(ruleset)
     for issue in ruleset.issues:
-        reads = [by_id[i] for i in _reads(ruleset)[issue.id] if by_id[i].phrases]
+        reads = [by_id[i] for i in all_reads[issue.id] if by_id[i].phrases]
         if not reads:
             continue
         trials: list[dict[str, Value]] = [{}]
