@@ -261,7 +261,9 @@ def _leaves(node: Explanation, chosen: dict[str, tuple[set[str], set[str]] | Non
     """The questions a minimal branch of ``node`` reads, with the choices it finds present and absent in a
     multi-select answer (None: the whole answer)."""
     if node.fact is not None:
-        if node.kind == "contains" and node.value is not None and isinstance(node.expr, Contains):
+        if node.kind == "known":  # that it was answered says nothing about which answer: name no choice for it
+            chosen.setdefault(node.fact, (set(), set()))
+        elif node.kind == "contains" and node.value is not None and isinstance(node.expr, Contains):
             found = chosen.setdefault(node.fact, (set(), set()))
             if found is not None:
                 found[0 if node.value else 1].add(str(node.expr.value))

@@ -18,6 +18,7 @@ from ..engine import analysis
 from ..language.errors import Diagnostic
 from ..language.errors import SourceError
 from ..language.errors import quoted
+from ..language.model import Issue
 from ..language.model import Question
 from ..language.model import RuleSet
 from ..language.model import Text
@@ -94,7 +95,7 @@ def asserted_unknowns(ruleset: RuleSet) -> Iterator[Diagnostic]:
                             f"or {{{{ phrase.{question.id} }}}}", severity="warning")
 
 
-def _issue_texts(issue: Any) -> Iterator[tuple[Text, str]]:
+def _issue_texts(issue: Issue) -> Iterator[tuple[Text, str]]:
     yield issue.application, "application"
     yield issue.conclusion, "conclusion"
     yield issue.counterargument, "counterargument"
