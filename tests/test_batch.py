@@ -109,9 +109,9 @@ def test_up_to_date_memos_are_kept_unless_forced(tmp_path: Path) -> None:
 
 
 def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
-    """A format outside md, html, docx, json is refused before anything runs."""
-    result = CliRunner().invoke(cli, ["batch", str(CASES), "-o", str(tmp_path), "-f", "md,pdf"])
-    assert result.exit_code == 2 and "unknown format 'pdf'" in result.stderr
+    """A format outside md, html, docx, pdf, json is refused before anything runs."""
+    result = CliRunner().invoke(cli, ["batch", str(CASES), "-o", str(tmp_path), "-f", "md,odt"])
+    assert result.exit_code == 2 and "unknown format 'odt'" in result.stderr
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

@@ -240,7 +240,8 @@ def test_memo_page_and_downloads(client: FlaskClient) -> None:
         assert response.headers["Content-Disposition"].startswith("attachment; filename=")
         assert response.headers["Content-Type"].count("charset") <= 1
     assert client.get(where + "/download/docx").data[:2] == b"PK"
-    assert client.get(where + "/download/pdf").status_code == 404
+    assert "/download/pdf" in page  # rendered in tests/test_pdf.py
+    assert client.get(where + "/download/odt").status_code == 404
     standalone = client.get(where + "/memo.html")
     policy = standalone.headers["Content-Security-Policy"]
     assert "style-src 'sha256-" in policy and "script-src" not in policy and "frame-ancestors 'self'" in policy

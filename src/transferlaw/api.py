@@ -128,7 +128,7 @@ def render_memo(evaluation: Evaluation, fmt: str = "md", date: dt.date | str | N
 def render_memo_bytes(evaluation: Evaluation, fmt: str = "md", date: dt.date | str | None = None,
                       templates: Path | None = None, meta: MemoMeta | None = None, *,
                       workspace: Workspace | None = None, detail: str = "default") -> bytes:
-    """The memo as the bytes of a file in ``fmt`` (md, html, json, or docx) at ``detail`` (brief, default,
+    """The memo as the bytes of a file in ``fmt`` (md, html, json, docx or pdf) at ``detail`` (brief, default,
     full)."""
     ws = _ws(workspace)
     return render_document(memo_document(evaluation, date, meta, workspace=ws), fmt, templates, workspace=ws,
@@ -139,7 +139,7 @@ def format_of_name(path: Path) -> str | None:
     """The memo format a file name's suffix says (``memo.docx``: docx; ``.htm`` and ``.markdown`` too), or None."""
     suffix = path.suffix.lower()
     for fmt, suffixes in (("md", (".md", ".markdown")), ("html", (".html", ".htm")), ("json", (".json",)),
-                          ("docx", (".docx",))):
+                          ("docx", (".docx",)), ("pdf", (".pdf",))):
         if suffix in suffixes:
             return fmt
     return None
@@ -147,7 +147,7 @@ def format_of_name(path: Path) -> str | None:
 
 def render_document(document_: dict[str, Any], fmt: str, templates: Path | None = None, *,
                     workspace: Workspace | None = None, detail: str = "default") -> bytes:
-    """A memo document as the bytes of a file: md, html, docx or json, at ``detail`` (brief, default, full)."""
+    """A memo document as the bytes of a file: md, html, docx, pdf or json, at ``detail`` (brief, default, full)."""
     ws = _ws(workspace)
     return render_.render_bytes(document_, fmt, templates or ws.templates, render_.memos(ws), detail)
 

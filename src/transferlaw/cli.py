@@ -57,7 +57,7 @@ def cli(ctx: click.Context, rules: tuple[Path, ...]) -> None:
 @click.option("--format", "-f", "fmt", type=click.Choice(list(api.FORMATS)),
               help="Memo format (default: the suffix of -o, else md).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the memo to this file (atomically) instead of stdout; .md, .html, .json or .docx.")
+              help="Write the memo to this file (atomically) instead of stdout; .md, .html, .json, .docx or .pdf.")
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @click.option("--date", metavar="YYYY-MM-DD", help="The memo's date (default: the case's as_of).")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -72,7 +72,7 @@ def run(settings: Settings, /, case: str, rules: tuple[Path, ...], fmt: str | No
         **memo: Any) -> None:
     """Evaluate CASE (a case file, or - for stdin) and print its memo, or write it to -o FILE.
 
-    The format is -f if given, else the one FILE's suffix names (.md, .html, .json, .docx), else Markdown.
+    The format is -f if given, else the one FILE's suffix names (.md, .html, .json, .docx, .pdf), else Markdown.
 
     The heading's To / From / Re and a privilege legend come from the case's `memo:` block, or from
     --to / --from / --re / --privileged / --legend.
@@ -95,8 +95,9 @@ def run(settings: Settings, /, case: str, rules: tuple[Path, ...], fmt: str | No
     if output is not None:
         api.write_output(output, data, force)
         click.echo(f"wrote {output}", err=True)
-    elif fmt == "docx" and sys.stdout.isatty():
-        raise click.UsageError("a Word memo is binary: write it with -o FILE.docx")
+    elif fmt in ("docx", "pdf") and sys.stdout.isatty():
+        kind = "a Word" if fmt == "docx" else "a PDF"
+        raise click.UsageError(f"{kind} memo is binary: write it with -o FILE.{fmt}")
     else:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

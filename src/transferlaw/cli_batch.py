@@ -24,7 +24,7 @@ from .cli_common import rules_option
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="The folder for the memos and the summaries.")
-@click.option("--format", "-f", "formats", default="md", show_default=True, metavar="md,html,docx,json",
+@click.option("--format", "-f", "formats", default="md", show_default=True, metavar="md,html,docx,pdf,json",
               help="Comma-separated memo formats.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: one per core); results are identical for any number.")

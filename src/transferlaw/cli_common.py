@@ -148,8 +148,8 @@ def memo_format(fmt: str | None, output: Path | None) -> str:
     """The memo format: -f, else the suffix of -o, else md; a name that says another format is a usage error."""
     named = api.format_of_name(output) if output is not None else None
     if fmt is None and output is not None and named is None:
-        raise click.UsageError(f"cannot tell the memo's format from '{output}': name it .md, .html, .json or "
-                               f".docx, or give -f {'|'.join(api.FORMATS)}")
+        raise click.UsageError(f"cannot tell the memo's format from '{output}': name it .md, .html, .json, .docx or "
+                               f".pdf, or give -f {'|'.join(api.FORMATS)}")
     if fmt is not None and named is not None and named != fmt:
         raise click.UsageError(f"-f {fmt} does not match '{output}' (a {named} file): drop -f, or give a name "
                                f"ending in .{fmt}")

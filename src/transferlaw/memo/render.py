@@ -28,8 +28,8 @@ from ..language.resources import code_flavour
 from ..language.resources import templates_dir
 
 FORMATS = ("md", "html", "json")
-FILE_FORMATS = (*FORMATS, "docx")
-"""Every memo format a file can hold: the text formats and Word."""
+FILE_FORMATS = (*FORMATS, "docx", "pdf")
+"""Every memo format a file can hold: the text formats, Word and PDF (the HTML memo, printed)."""
 DETAILS = ("brief", "default", "full")
 """How much a memo says (docs/memo.md): the brief answer and what to do; the memo a supervising attorney reads;
 everything, the full what-if matrix included. JSON always carries everything."""
@@ -177,11 +177,15 @@ def memos(workspace: Workspace) -> Memos:
 
 def render_bytes(document: dict[str, Any], fmt: str, templates: Path | None = None,
                  memos: Memos | None = None, detail: str = DEFAULT_DETAIL) -> bytes:
-    """A memo document as the bytes of a file: md, html, json or docx, at ``detail`` (:data:`DETAILS`)."""
+    """A memo document as the bytes of a file: md, html, json, docx or pdf, at ``detail`` (:data:`DETAILS`)."""
     if fmt == "docx":
         from .render_docx import render_docx  # python-docx loads only when Word is asked for
 
         return render_docx(document, detail=_detail(detail))
+    if fmt == "pdf":
+        from .render_pdf import render_pdf  # WeasyPrint loads only when a PDF is asked for
+
+        return render_pdf(render(document, "html", templates, memos, detail).encode("utf-8"), document)
     if fmt == "json":
         return render_json(document)
     return render(document, fmt, templates, memos, detail).encode("utf-8")
