@@ -242,10 +242,82 @@ def test_brief_answer_names_what_to_gather_or_what_would_change() -> None:
     that would change the analysis most, in words from the questions' phrasings (never an id or "not known")."""
     complete = _document("citizen-federal-no-consent")
     assert complete["open_questions"] == []
-    assert "The answers that would change the analysis most: whether El Salvador would hold the person" in \
+    assert "The answers that would change the analysis most: whether El Salvador would hold Mr. Whitaker" in \
         complete["brief_answer"]
     assert "not known" not in complete["brief_answer"]
     incomplete = _document("many-unknowns")
     first = incomplete["open_questions"][0]
     assert f"The first fact to gather: {first['prompt']}" in incomplete["brief_answer"]
     assert first["high"] == max(q["high"] for q in incomplete["open_questions"])
+
+
+def test_brief_answer_gives_the_answer_first() -> None:
+    """The brief answer opens with what the transfer raises and names the three most serious issues by number and
+    title, in the memo's order (memo-style.md: the answer first)."""
+    document = _document("citizen-federal-no-consent")
+    brief = document["brief_answer"]
+    assert brief.startswith("On these facts, the transfer raises 18 issues (11 high, 4 medium and 3 low severity).")
+    top = [f for f in document["findings"] if f["status"] == "raised"][:3]
+    assert f"The most serious are issue 1, \u201c{top[0]['title']}\u201d; issue 2, \u201c{top[1]['title']}\u201d; " \
+           f"and issue 3, \u201c{top[2]['title']}\u201d." in brief
+    assert "the remaining 33 of the rule set\u2019s 51 issues do not arise" in brief
+
+
+def test_memo_calls_the_person_by_the_name_the_case_gives(tmp_path: Path) -> None:
+    """`memo: person:` is written for "the person" in the memo's prose (titles, texts, brief answer, facts to
+    gather); without it the memo keeps "the person"."""
+    named = rendered("citizen-federal-no-consent")
+    assert "Mr. Whitaker is a U.S. citizen by birth in the United States" in named
+    prose = named.split("## Table of authorities")[0]
+    assert not re.search(r"\b[Tt]he person\b", prose)
+    source = (ROOT / "cases" / "citizen-federal-no-consent.yaml").read_text(encoding="utf-8")
+    anonymous = tmp_path / "case.yaml"
+    anonymous.write_text(source.replace("memo:\n  person: Mr. Whitaker\n", ""), encoding="utf-8")
+    memo = api.render_memo(api.evaluate_case(*api.load_case(anonymous)), "md")
+    assert "Mr. Whitaker" not in memo and "The person is a U.S. citizen by birth" in memo
+    assert _document("citizen-federal-no-consent")["heading"]["person"] == "Mr. Whitaker"
+
+
+def test_what_would_change_proposes_realistic_changes() -> None:
+    """The few "what would change" sentences never propose another answer to a fixed question (age, how
+    citizenship was acquired, who holds the person, where the case stands) and change a list by one item (or
+    empty it), never by several at once; the full matrix still lists them."""
+    for case in ("citizen-federal-no-consent", "dual-national-consents", "withholding-order", "many-unknowns"):
+        evaluation = _evaluation(case)
+        document = _document(case)
+        facts = evaluation.case.facts
+        for change in document["key_changes"]:
+            question = evaluation.ruleset.question_by_id[change["id"]]
+            assert not question.fixed, (case, change["id"])
+            if question.type == "multi" and change["value"]:
+                before = set(facts.get(question.id) or ())
+                assert len(before ^ set(change["value"])) == 1, (case, change["sentence"])
+    fixed = {row["id"] for row in _document("dual-national-consents")["sensitivity"]}
+    assert "age_years" in fixed  # the full matrix keeps what the short list leaves out
+
+
+def test_reasoning_tree_reads_in_the_memos_words() -> None:
+    """Every node of every reasoning tree says whether it is met and what it asks, from the phrasings and the
+    conclusions' titles: no TRUE/FALSE, no id, no question prompt."""
+    document = _document("many-unknowns")
+    ruleset = _evaluation("many-unknowns").ruleset
+    ids = ids_of(ruleset)
+    prompts = {q.prompt for q in ruleset.questions}
+    seen = 0
+
+    def walk(node: dict[str, Any]) -> None:
+        nonlocal seen
+        seen += 1
+        line = node["summary"]
+        assert re.match(r"(Met|Not met|Not known): \S", line), line
+        assert not re.search(r"\b(TRUE|FALSE|true|false)\b", line), line
+        assert not any(re.search(rf"\b{re.escape(i)}\b", line) for i in ids if "_" in i), line
+        assert not any(p in line for p in prompts), line
+        for child in node["children"]:
+            walk(child)
+
+    for item in (*document["findings"], *document["conclusions"]):
+        walk(item["explanation"])
+    assert seen > 100
+    full = rendered("many-unknowns", "html", "full")
+    assert "Not known: whether" in full and "Met: all " in full

@@ -73,11 +73,12 @@ def test_a_unit_is_singular_after_one() -> None:
 
 
 def test_memo_of_a_one_issue_rule_set_says_1_issue(one_issue: Path) -> None:
-    """The brief answer of a rule set with one issue: 'Of the 1 issue in the rule set, 1 is raised'."""
+    """The brief answer of a rule set with one issue: 'the transfer raises one issue', never '1 issues' or 'the
+    remaining 0'."""
     case, ruleset = api.load_case(one_issue / "cases" / "example.yaml", rules_dirs=[one_issue.parent])
     memo = api.render_memo(api.evaluate_case(case, ruleset, "python"), "md", dt.date(2026, 2, 1))
-    assert "Of the 1 issue in the rule set," in memo
-    assert "1 issues" not in memo
+    assert "On these facts, the transfer raises one issue (medium severity). It is issue 1," in memo
+    assert "1 issues" not in memo and "remaining 0" not in memo
 
 
 def test_interview_summary_of_a_one_issue_rule_set(one_issue: Path) -> None:

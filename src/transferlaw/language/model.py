@@ -153,6 +153,9 @@ class Question:
     ask_if: Condition | None = None
     phrases: tuple[tuple[str, str], ...] = ()
     """How each answer reads in a sentence (:mod:`transferlaw.language.phrasing`): (answer key, clause)."""
+    fixed: bool = False
+    """The answer records who the person is or where the case stands (age, how citizenship was acquired): a
+    memo's few "what would change" sentences never propose another answer (the full matrix still lists them)."""
     pos: Position = field(compare=False)
 
     @property
@@ -215,6 +218,8 @@ class MemoMeta:
     re: str | None = None
     privileged: str | None = None
     """A privilege legend for the memo's header, e.g. "PRIVILEGED & CONFIDENTIAL"; None for none."""
+    person: str | None = None
+    """What the memo calls the person, e.g. "Mr. Whitaker", in place of "the person"; None keeps "the person"."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -53,7 +53,7 @@ CASE = {
     "ruleset": Field(TEXT, True), "title": Field(TEXT, True), "as_of": Field(DATE),
     "facts": Field(MAP), "notes": Field(TEXT), "memo": Field(MAP),
 }
-MEMO = {"to": Field(TEXT), "from": Field(TEXT), "re": Field(TEXT), "privileged": Field(ANY)}
+MEMO = {"to": Field(TEXT), "from": Field(TEXT), "re": Field(TEXT), "privileged": Field(ANY), "person": Field(TEXT)}
 DEFAULT_LEGEND = "PRIVILEGED & CONFIDENTIAL \u2014 ATTORNEY WORK PRODUCT"
 UNKNOWN = "unknown"
 _YAML_BOOL_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false"}
@@ -122,7 +122,8 @@ def case_from_mapping(root: Any, ruleset: RuleSet, source: str) -> Case:
 
 
 def _memo_meta(node: YMap, out: Collector) -> MemoMeta:
-    """The ``memo:`` block: to, from, re, and privileged (true for the default legend, or a legend)."""
+    """The ``memo:`` block: to, from, re, privileged (true for the default legend, or a legend) and person (what
+    the memo calls the person)."""
     if "memo" not in node:
         return MemoMeta()
     block = check_mapping(node["memo"], MEMO, "'memo'", out, node.at("memo"))
@@ -141,7 +142,7 @@ def _memo_meta(node: YMap, out: Collector) -> MemoMeta:
         value = block.get(key) if block is not None else None
         return " ".join(value.split()) if isinstance(value, str) else None
 
-    return MemoMeta(to=text("to"), sender=text("from"), re=text("re"), privileged=legend)
+    return MemoMeta(to=text("to"), sender=text("from"), re=text("re"), privileged=legend, person=text("person"))
 
 
 def fact_value(q: Question, value: Any, meta: Scalar | YMap | YList, out: Collector) -> Value | None:

@@ -277,7 +277,8 @@ class _Builder:
             id=ident, prompt=str(node["prompt"]).strip(), type=qtype,  # type: ignore[arg-type]
             help=_opt_text(node, "help"), choices=choices, unit=_opt_text(node, "unit"),
             min=low if ok(node, "min", NUMBER) else None,
-            max=high if ok(node, "max", NUMBER) else None, phrases=phrases, pos=node.pos,
+            max=high if ok(node, "max", NUMBER) else None, phrases=phrases,
+            fixed=node.get("fixed") is True if ok(node, "fixed", BOOL) else False, pos=node.pos,
         )
 
     def choices(self, node: YMap, qtype: str) -> tuple[tuple[str, str], ...]:

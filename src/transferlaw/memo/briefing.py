@@ -9,13 +9,13 @@ from ..engine import sensitivity
 from ..language.model import SEVERITIES
 from ..language.model import Evaluation
 from ..language.model import OpenQuestion
-from ..language.model import Question
 from ..language.model import Severity
 from ..language.words import counted
 from .display import fact_display
 from .phrases import joined
 from .phrases import phrase
 from .phrases import sentence
+from .phrases import topic
 
 
 def issue_numbers(evaluation: Evaluation) -> dict[str, int]:
@@ -49,14 +49,16 @@ def key_changes(evaluation: Evaluation,
     numbers = issue_numbers(evaluation)
     chosen: list[tuple[tuple[int, int], int, sensitivity.FactSensitivity, sensitivity.Alternative]] = []
     for order, entry in enumerate(entries):
+        if ruleset.question_by_id[entry.question].fixed:
+            continue  # who the person is: no "what if" proposes another age or another birth
         best: tuple[tuple[int, int], sensitivity.Alternative] | None = None
         current = evaluation.case.facts.get(entry.question)
         for alt in entry.alternatives:
             if alt.value is None:
                 continue  # "if it were not known" is no fact to gather
-            if isinstance(current, tuple) and isinstance(alt.value, tuple) and alt.value \
-                    and not set(current) <= set(alt.value):
-                continue  # its phrase would read as one more item, yet it drops the items given
+            given = set(current) if isinstance(current, tuple) else set()
+            if isinstance(alt.value, tuple) and alt.value and len(given ^ set(alt.value)) != 1:
+                continue  # a realistic change adds or drops one item of a list (or empties it), never many at once
             high = sum(1 for c in alt.changes if ruleset.issue_by_id[c.issue].severity == "high")
             key = (len(alt.changes), high)
             if best is None or key > best[0]:
@@ -105,45 +107,39 @@ def gather_first(evaluation: Evaluation) -> list[OpenQuestion]:
 
 def brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: dict[Severity, int],
                  changes: list[dict[str, Any]]) -> str:
-    """A few sentences: what the findings come to, the most serious issues by number, and the fact to gather
-    first or, when every fact that matters is known, the answers that would change the analysis most."""
+    """A few sentences, the answer first: how many issues the transfer raises and how severe, the most serious
+    by number and title, what is left open, and the fact to gather first or, when every fact that matters is
+    known, the answers that would change the analysis most."""
     total = len(evaluation.findings)
-    raised = counts["raised"]
+    raised, open_, absent = counts["raised"], counts["undetermined"], counts["not_raised"]
     levels = [f"{by_severity[s]} {s}" for s in SEVERITIES if by_severity[s]]
-    severity = ("" if not raised else f" ({'all of ' if raised > 1 else ''}{levels[0].split()[1]} severity)"
-                if len(levels) == 1 else f" ({joined(levels)} severity)")
-    open_ = counts["undetermined"]
-    pending = ("none turns on facts not yet known" if not open_ else
-               f"{open_} cannot be decided until more facts are known")
-    sentences = [
-        f"Of the {counted(total, 'issues')} in the rule set, {raised} {'is' if raised == 1 else 'are'} raised on "
-        f"these facts{severity}, {pending}, and {counts['not_raised']} "
-        f"{'does' if counts['not_raised'] == 1 else 'do'} not arise."
-    ]
     numbers = issue_numbers(evaluation)
     top = [f for f in evaluation.findings if f.status == "raised"][:3]
-    if len(top) == 1:
-        sentences.append(f"The one raised is issue {numbers[top[0].issue.id]}, \u201c{top[0].issue.title}\u201d.")
-    elif top:
-        sentences.append(f"The most serious are issues {joined([str(numbers[f.issue.id]) for f in top])} in the "
-                         "table below.")
+    if not raised:
+        sentences = ["On these facts, the transfer raises none of the issues in the rule set"
+                     + (f"; {_count_words(open_, 'issues')} cannot be decided until more facts are known."
+                        if open_ else ".")]
+    else:
+        severity = (f"{'all ' if raised > 1 else ''}{levels[0].split()[1]} severity" if len(levels) == 1 else
+                    f"{joined(levels)} severity")
+        sentences = [f"On these facts, the transfer raises {_count_words(raised, 'issues')} ({severity})."]
+        named = [f"issue {numbers[f.issue.id]}, \u201c{f.issue.title}\u201d" for f in top]
+        listed = named[0] if len(named) == 1 else "; ".join(named[:-1]) + "; and " + named[-1]
+        sentences.append(f"The most serious {'is' if len(named) == 1 else 'are'} {listed}."
+                         if raised > 1 else f"It is {named[0]}.")
+        rest = [("one more issue cannot" if open_ == 1 else f"another {_count_words(open_, 'issues')} cannot")
+                + " be decided until more facts are known" if open_ else "none turns on facts not yet known"]
+        if absent:
+            rest.append(f"the remaining {absent} of the rule set\u2019s {counted(total, 'issues')} "
+                        f"{'does' if absent == 1 else 'do'} not arise")
+        sentences.append(sentence(", and ".join(rest)))
     if evaluation.open_questions:
         first = gather_first(evaluation)[0]
         count = len(first.decides)
         sentences.append(f"The first fact to gather: {first.question.prompt.rstrip()} (the answer would decide "
                          f"{counted(count, 'issues')} now left open).")
     elif changes:
-        topics = [_topic(evaluation.ruleset.question_by_id[c["id"]]) for c in changes[:2]]
+        topics = [topic(evaluation.ruleset.question_by_id[c["id"]]) for c in changes[:2]]
         sentences.append(f"The answer{'s' if len(topics) > 1 else ''} that would change the analysis most: "
                          f"{joined(topics)} (below).")
     return " ".join(sentences)
-
-
-def _topic(question: Question) -> str:
-    """What a question is about, from its not-known phrase ("whether the person has consented"), else its
-    prompt in quotation marks."""
-    unknown = phrase(question, None)
-    for ending in (" is not known", " are not known"):
-        if unknown.endswith(ending) and question.phrases:
-            return unknown[: -len(ending)]
-    return f"\u201c{question.prompt.rstrip('?')}\u201d"

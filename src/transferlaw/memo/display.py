@@ -15,7 +15,7 @@ from ..language.visitor import Visitor
 from ..language.words import counted
 from ..language.words import number_text
 
-_OPS = {
+OPERATOR_WORDS = {
     "==": "is", "!=": "is not", "<": "is less than", "<=": "is at most", ">": "is more than",
     ">=": "is at least",
 }
@@ -64,7 +64,7 @@ class _Words(Visitor[str]):
         return f"{self.name} {verb} {shown}"
 
     def visit_compare(self, expr: Compare) -> str:
-        return f"{self.name} {_OPS[expr.op]} \u201c{literal_display(self.question, expr.value)}\u201d"
+        return f"{self.name} {OPERATOR_WORDS[expr.op]} \u201c{literal_display(self.question, expr.value)}\u201d"
 
 
 def compare_text(question: Question, expr: Ref | Compare | In | Contains) -> str:

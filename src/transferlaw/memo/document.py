@@ -39,11 +39,12 @@ from .briefing import issue_numbers
 from .briefing import key_changes
 from .briefing import plain
 from .display import fact_display
-from .display import summary
 from .phrases import choice_phrase
 from .phrases import joined
+from .phrases import named
 from .phrases import phrase
 from .phrases import sentence
+from .phrases import tree_line
 from .textcache import TextCache
 
 SCHEMA = "transferlaw.memo"
@@ -123,7 +124,7 @@ def build(evaluation: Evaluation, *, as_of: dt.date, prepared: Prepared,
                  "\u201d: which legal issues would the proposed transfer raise, which are answered, and "
                  "which remain open?")
     changes = key_changes(evaluation, entries)
-    return {
+    document = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "generator": {"name": "transferlaw", "version": __version__, "engine": engine_label(evaluation.engine)},
@@ -137,7 +138,7 @@ def build(evaluation: Evaluation, *, as_of: dt.date, prepared: Prepared,
         "heading": {
             "to": meta.to or "File", "from": meta.sender or "transferlaw (automated issue checklist)",
             "date": as_of.isoformat(), "re": meta.re or f"{case.title} \u2014 {ruleset.title}",
-            "privileged": meta.privileged,
+            "privileged": meta.privileged, "person": meta.person,
         },
         "question_presented": presented,
         "brief_answer": brief_answer(evaluation, counts, by_severity, changes),
@@ -164,6 +165,35 @@ def build(evaluation: Evaluation, *, as_of: dt.date, prepared: Prepared,
         "authority_kinds": kinds,
         "disclaimer": ruleset.disclaimer or DEFAULT_DISCLAIMER,
     }
+    if meta.person:
+        _call_person(document, meta.person)
+    return document
+
+
+def _call_person(document: dict[str, Any], name: str) -> None:
+    """Write ``name`` for "the person" in the memo's prose (the texts a reader reads as sentences; the
+    reasoning trees, shared across cases, and the facts' prompts in the JSON's data keep the rule set's words)."""
+    def call(text: str) -> str:
+        return named(text, name)
+
+    document["question_presented"] = call(document["question_presented"])
+    document["brief_answer"] = call(document["brief_answer"])
+    for f in document["findings"]:
+        for key in ("title", "rule", "application", "counterargument", "conclusion", "why", "turns_on"):
+            f[key] = call(f[key])
+        f["next_steps"] = [call(step) for step in f["next_steps"]]
+    for o in document["open_questions"]:
+        o["prompt"], o["unknown_text"] = call(o["prompt"]), call(o["unknown_text"])
+    for change in document["key_changes"]:
+        change["sentence"] = call(change["sentence"])
+    for group in document["not_raised_groups"]:
+        group["why"] = call(group["why"])
+        for issue in group["issues"]:
+            issue["title"] = call(issue["title"])
+    for row in document["sensitivity"]:
+        for alt in row["alternatives"]:
+            for change in alt["changes"]:
+                change["title"] = call(change["title"])
 
 
 def _by_reason(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -181,7 +211,7 @@ def _merge(base: MemoMeta, override: MemoMeta | None) -> MemoMeta:
     if override is None:
         return base
     return MemoMeta(to=override.to or base.to, sender=override.sender or base.sender, re=override.re or base.re,
-                    privileged=override.privileged or base.privileged)
+                    privileged=override.privileged or base.privileged, person=override.person or base.person)
 
 
 def _finding(f: Finding, evaluation: Evaluation, render: Any, nodes: dict[int, dict[str, Any]],
@@ -331,7 +361,7 @@ def _node(node: Explanation, evaluation: Evaluation,
     children = [] if node.conclusion is not None else [_node(c, evaluation, memo) for c in node.children]
     result = {
         "kind": node.kind, "text": node.text, "value": node.value,
-        "summary": summary(node, evaluation.ruleset, ids=False),
+        "summary": tree_line(node, evaluation.ruleset),
         "fact": fact, "conclusion": node.conclusion, "children": children,
     }
     if memo is not None:

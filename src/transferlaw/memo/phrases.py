@@ -7,14 +7,23 @@ set written before phrasings still reads (``check`` warns about it). :func:`sent
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from ..language.model import Compare
+from ..language.model import Contains
+from ..language.model import Explanation
+from ..language.model import In
 from ..language.model import Question
+from ..language.model import RuleSet
+from ..language.model import Tri
 from ..language.model import Value
 from ..language.phrasing import ANSWER
 from ..language.phrasing import PLACEHOLDER
 from ..language.phrasing import UNKNOWN
+from .display import OPERATOR_WORDS
 from .display import fact_display
+from .display import literal_display
 
 
 def phrase(question: Question, value: Value | None) -> str:
@@ -57,8 +66,80 @@ def sentence(clause: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
+_THE_PERSON = re.compile(r"\b([Tt])he person\b")
+
+
+def named(text: str, name: str) -> str:
+    """``text`` with ``name`` ("Mr. Whitaker") written for "the person" (a rule set's texts and phrasings call
+    the person that, so a memo can call him or her by name)."""
+    return _THE_PERSON.sub(name, text) if text else text
+
+
 def _fallback(question: Question, value: Value | None) -> str:
     prompt = question.prompt.rstrip("?").strip()
     if value is None:
         return f"the answer to “{prompt}” is not known"
     return f"the answer to “{prompt}” is {fact_display(question, value)}"
+
+
+def topic(question: Question) -> str:
+    """What a question is about, from its not-known phrase ("whether the person has consented"), else its
+    prompt in quotation marks."""
+    unknown = phrase(question, None)
+    for ending in (" is not known", " are not known"):
+        if unknown.endswith(ending) and question.phrases:
+            return unknown[: -len(ending)]
+    return f"\u201c{question.prompt.rstrip('?')}\u201d"
+
+
+STATES: dict[Tri, str] = {True: "Met", False: "Not met", None: "Not known"}
+"""How a node of a reasoning tree reads in a memo: whether its condition is met on the facts given."""
+
+
+def tree_line(node: Explanation, ruleset: RuleSet) -> str:
+    """One node of a reasoning tree in a memo's words: whether it is met, then what it asks, written from the
+    questions' phrasings and the conclusions' titles ("Not met: the person has not consented"; "Met: all 3 of
+    the following are required (3 met)"); no id, no TRUE/FALSE."""
+    state = STATES[node.value]
+    kind = node.kind
+    if kind in ("and", "or"):
+        met = sum(1 for child in node.children if child.value is True)
+        count = len(node.children)
+        asked = (f"all {count} of the following are required" if kind == "and" else
+                 f"any one of the following {count} suffices")
+        return f"{state}: {asked} ({met} met)"
+    if kind == "not":
+        return f"{state}: the following must not hold"
+    if node.conclusion is not None:
+        return f"{state}: {ruleset.conclusion_by_id[node.conclusion].title}"
+    if node.fact is None:
+        return f"{state}: a condition fixed by the rule set"
+    question = ruleset.question_by_id[node.fact]
+    if kind == "known":
+        return f"{state}: the file answers {topic(question)}"
+    said = topic(question) if node.answer is None else phrase(question, node.answer)
+    expr = node.expr
+    if kind == "fact" or not isinstance(expr, (Compare, In, Contains)):
+        return f"{state}: {said}"
+    return f"{state}: {said} (the test: {_test(question, expr)})"
+
+
+def _test(question: Question, expr: Compare | In | Contains) -> str:
+    """What a sub-condition asks of one answer, in the question's phrasings where it has them."""
+    def clause(value: object) -> str:
+        if isinstance(value, bool):
+            return choice_phrase(question, "true" if value else "false")
+        if isinstance(value, str) and question.choices:
+            return choice_phrase(question, value)
+        return f"the answer {OPERATOR_WORDS['==']} {literal_display(question, value)}"
+
+    if isinstance(expr, Contains):
+        return clause(expr.value)
+    if isinstance(expr, In):
+        listed = " or ".join(clause(v) for v in expr.values)
+        return f"none of: {listed}" if expr.negated else listed
+    if expr.op == "==":
+        return clause(expr.value)
+    if expr.op == "!=":
+        return f"anything but: {clause(expr.value)}"
+    return f"the answer {OPERATOR_WORDS[expr.op]} {literal_display(question, expr.value)}"
