@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from transferlaw import api
 from transferlaw.language.model import Authority
@@ -18,23 +19,34 @@ from .conftest import ROOT
 
 RULESETS = [api.load_ruleset(p.parent) for p in sorted((ROOT / "rules").glob("*/ruleset.yaml"))]
 ALL = [(r, a) for r in RULESETS for a in r.authorities]
+NOTES = {(path.relative_to(ROOT / "rules").parts[0], item["id"]): item.get("note", "")
+         for path in sorted((ROOT / "rules").glob("*/**/*.yaml")) if "tests" not in path.parts
+         for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("authorities", [])}
+"""Each authority's provenance note, read from the rule-set files (the model keeps no notes)."""
 
 _YEAR = r"\b(1[789]\d\d|20\d\d)\b"
 _DATE = r"(Jan|Feb|Mar|Apr|May|June|July|Aug|Sept|Oct|Nov|Dec)\.? \d{1,2}, \d{4}"
-_REPORTER = r"\d+ (U\.S\.|S\. Ct\.|F\. ?(2d|3d|4th)|F\. Supp\.( ?2d| ?3d)?|F\. App'x|WL) (\d+|___)"
+_REPORTER = (r"\d+ (U\.S\.( \(\d+ (Pet|Wheat|Cranch|How|Wall|Black|Dall)\.\))?|S\. Ct\.|F\. ?(2d|3d|4th)"
+             r"|F\. Supp\.( ?2d| ?3d)?|F\. App'x|WL) (\d+|___)")
 FORMS: dict[str, list[str]] = {
     # Meachum v. Fano, 427 U.S. 215 (1976); J.G.G. v. Trump, No. 1:25-cv-00766 (D.D.C. Dec. 22, 2025)
-    "case": [rf"^(In re |Ex parte )?[^,]+ v\. [^,]+(, [^,]+)*, ({_REPORTER}|No\. [\w:.\-]+).*\(.*{_YEAR}\)"],
+    "case": [rf"^((In re|Ex parte) [^,]+|[^,]+ v\. [^,]+)(, [^,]+)*, ({_REPORTER}|No\. [\w:.\-]+).*\(.*{_YEAR}\)"],
     # 18 U.S.C. § 4100(b); Foreign Affairs Reform and Restructuring Act of 1998, Pub. L. No. 105-277, ...
     "statute": [r"^\d+ U\.S\.C\. §§? ?\d+[a-z]?(-\d+)?(\([\w]+\))*", r"Pub\. L\. No\. \d+-\d+",
+                # Juvenile Justice and Delinquency Prevention Act of 1974 § 223(a), 34 U.S.C. § 11133(a)
+                r"^[A-Z][\w .,'-]* Act of \d{4}( § [\w()]+)?, \d+ U\.S\.C\. § \d+",
                 # state codes: Ariz. Rev. Stat. § 31-491; Haw. Rev. Stat. § 353-16.2; Cal. Penal Code § 11191
                 r"^[A-Z][A-Za-z.' ]*(Stat|Code|Laws)\.?( Ann\.)? §§? ?\d"],
     # U.S. Const. amend. XIV, § 1; U.S. Const. art. I, § 9, cl. 2
     "constitution": [r"^U\.S\. Const\. (amend\. [IVXL]+|art\. [IVX]+)(, § \d+)?(, cl\. \d+)?$"],
     "treaty": [rf"{_DATE}.*(U\.N\.T\.S\.|U\.S\.T\.|T\.I\.A\.S\.|S\. Treaty Doc\.|O\.A\.S\.T\.S\.|E\.T\.S\."
-               r"|\d+ Stat\. \d+|T\.S\. No\. \d+)"],
+               r"|\d+ Stat\. \d+|T\.S\. No\. \d+)",
+               # the Senate's reservations to a treaty, in the Congressional Record
+               rf"\d+ Cong\. Rec\. S\d+.*\(daily ed\. {_DATE}\)"],
     "regulation": [r"^\d+ C\.F\.R\. §§? ?\d+", r"^[A-Z][A-Za-z.' ]*Admin\. (Code|R\.)( r\.| §)? ?[\d\w]"],
-    "executive": [rf"^(Proclamation|Exec(utive)? Order|Exec\. Order) No\. \d+, \d+ Fed\. Reg\. \d+ \({_DATE}\)",
+    # Fed. R. Crim. P. 43; Fed. R. Civ. P. 65(d)(2)
+    "rule": [r"^Fed\. R\. (Civ|Crim|App|Evid)\. P\. \d+(\([\w]+\))*$"],
+    "executive": [rf"^(Proclamation|Exec(utive)? Order|Exec\. Order) No\. \d+, \d+ Fed\. Reg\. \d[\d,]* \({_DATE}\)",
                   rf"\({_DATE}\)|\(updated {_YEAR}|{_YEAR}\)"],
     "soft_law": [rf"(G\.A\. Res\.|U\.N\. Doc\.).*{_YEAR}"],
     "report": [rf"\({_DATE}\)"],
@@ -46,7 +58,11 @@ def test_citation_has_the_form_of_its_kind(ruleset: RuleSet, authority: Authorit
     """Each citation reads as its kind should: a reporter or docket and a year for cases, U.S.C. for
     statutes, the Constitution's article or amendment form, a treaty series with a date, and so on."""
     text = " ".join(authority.citation.split())
-    assert any(re.search(form, text) for form in FORMS[authority.kind]), (
+    forms = FORMS[authority.kind]
+    note = NOTES.get((ruleset.id, authority.id), "")
+    if authority.kind == "treaty" and "cites were not seen" in note:
+        forms = [*forms, rf"{_DATE}$"]  # a treaty whose series cite could not be verified: its name and date
+    assert any(re.search(form, text) for form in forms), (
         f"{authority.pos}: {authority.citation!r} is not in the usual form for a {authority.kind}")
     assert "  " not in authority.citation and not authority.citation.endswith(".")
     if authority.year is not None:

@@ -40,7 +40,7 @@ def test_document_keys_and_order_follow_the_schema() -> None:
     finding = doc["findings"][0]
     assert list(finding) == ["id", "title", "area", "severity", "status", "status_label", "rule", "application",
                              "counterargument", "conclusion", "next_steps", "because", "because_text",
-                             "missing_facts", "explanation", "authorities", "number", "why", "turns_on"]
+                             "missing_facts", "explanation", "authorities", "number", "why", "reason", "turns_on"]
 
 
 def test_only_authorities_of_live_findings_are_listed() -> None:

@@ -256,11 +256,14 @@ def test_brief_answer_gives_the_answer_first() -> None:
     title, in the memo's order (memo-style.md: the answer first)."""
     document = _document("citizen-federal-no-consent")
     brief = document["brief_answer"]
-    assert brief.startswith("On these facts, the transfer raises 18 issues (11 high, 4 medium and 3 low severity).")
+    summary, total = document["summary"], len(document["findings"])
+    levels = " and ".join(f"{summary['raised_by_severity'][s]} {s}" for s in ("high", "medium", "low"))
+    levels = levels.replace(" and ", ", ", 1)
+    assert brief.startswith(f"On these facts, the transfer raises {summary['raised']} issues ({levels} severity).")
     top = [f for f in document["findings"] if f["status"] == "raised"][:3]
     assert f"The most serious are issue 1, \u201c{top[0]['title']}\u201d; issue 2, \u201c{top[1]['title']}\u201d; " \
            f"and issue 3, \u201c{top[2]['title']}\u201d." in brief
-    assert "the remaining 33 of the rule set\u2019s 51 issues do not arise" in brief
+    assert f"the remaining {summary['not_raised']} of the rule set\u2019s {total} issues do not arise" in brief
 
 
 def test_memo_calls_the_person_by_the_name_the_case_gives(tmp_path: Path) -> None:

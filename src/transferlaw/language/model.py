@@ -35,6 +35,7 @@ AUTHORITY_KINDS: Mapping[str, str] = MappingProxyType(
         "statute": "Statutes",
         "treaty": "Treaties and international agreements",
         "regulation": "Regulations",
+        "rule": "Rules of procedure",
         "executive": "Executive materials",
         "soft_law": "Soft law and standards",
         "report": "Reports",

@@ -179,7 +179,7 @@ def _call_person(document: dict[str, Any], name: str) -> None:
     document["question_presented"] = call(document["question_presented"])
     document["brief_answer"] = call(document["brief_answer"])
     for f in document["findings"]:
-        for key in ("title", "rule", "application", "counterargument", "conclusion", "why", "turns_on"):
+        for key in ("title", "rule", "application", "counterargument", "conclusion", "why", "reason", "turns_on"):
             f[key] = call(f[key])
         f["next_steps"] = [call(step) for step in f["next_steps"]]
     for o in document["open_questions"]:
@@ -203,7 +203,7 @@ def _by_reason(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[str, list[dict[str, Any]]] = {}
     for f in findings:
         if f["status"] == "not_raised":
-            groups.setdefault(f["why"] or "", []).append({"id": f["id"], "title": f["title"]})
+            groups.setdefault(f["reason"] or "", []).append({"id": f["id"], "title": f["title"]})
     return [{"why": why, "issues": issues} for why, issues in groups.items()]
 
 
@@ -238,6 +238,7 @@ def _finding(f: Finding, evaluation: Evaluation, render: Any, nodes: dict[int, d
         "authorities": list(issue.authorities),
         "number": number,
         "why": sentence(joined(known)) if known else "",
+        "reason": sentence(joined(_positive(known))) if known else "",
         "turns_on": sentence(joined(missing)) if missing else "",
     }
 
@@ -260,13 +261,23 @@ def _clauses(tree: Explanation, evaluation: Evaluation) -> list[str]:
         elif isinstance(value, tuple) and choices is not None:
             present, absent = choices
             found = [phrase(question, (v,)) for v in value if v in present]
-            missing = [f"the file does not record that {_claim(choice_phrase(question, v))}" for v in sorted(absent)]
+            missing = [ABSENT + _claim(choice_phrase(question, v)) for v in sorted(absent)]
             clauses.extend(_few([*found, *missing], question))
         elif isinstance(value, tuple) and len(value) > MANY:
             clauses.extend(_few([phrase(question, (v,)) for v in value], question))
         else:
             clauses.append(phrase(question, value))
     return clauses
+
+
+def _positive(clauses: list[str]) -> list[str]:
+    """The clauses that say what the file records, when there are any: a reason in the appendix leaves out
+    what the file does not record ("the file does not record that …") unless nothing else decides it."""
+    positive = [c for c in clauses if not c.startswith(ABSENT)]
+    return positive or clauses
+
+
+ABSENT = "the file does not record that "
 
 
 def _claim(clause: str) -> str:

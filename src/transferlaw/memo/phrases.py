@@ -66,13 +66,16 @@ def sentence(clause: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-_THE_PERSON = re.compile(r"\b([Tt])he person\b")
+_THE_PERSON = re.compile(r"\b[Tt]he person\b(\.?)")
 
 
 def named(text: str, name: str) -> str:
     """``text`` with ``name`` ("Mr. Whitaker") written for "the person" (a rule set's texts and phrasings call
     the person that, so a memo can call him or her by name)."""
-    return _THE_PERSON.sub(name, text) if text else text
+    if not text:
+        return text
+    # a name that ends in a full stop ("D.T.W.") ends the sentence too: no second full stop
+    return _THE_PERSON.sub(lambda m: name if name.endswith(".") else name + m.group(1), text)
 
 
 def _fallback(question: Question, value: Value | None) -> str:
