@@ -287,7 +287,7 @@ def _set_styles(doc: Document) -> None:
     normal.font.size = Pt(11)  # 11-point text: the flagship memo fits its 15-page budget (tests/test_memo_pages.py)
     _serif(normal.element.get_or_add_rPr())
     normal.paragraph_format.space_before = Pt(0)
-    normal.paragraph_format.space_after = Pt(5)
+    normal.paragraph_format.space_after = Pt(4)
     normal.paragraph_format.line_spacing = 1.0
     normal.paragraph_format.widow_control = True
 
@@ -302,7 +302,7 @@ def _set_styles(doc: Document) -> None:
     title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     title.paragraph_format.space_after = Pt(12)
 
-    for name, size, before, after in (("Heading 1", 14, 18, 6), ("Heading 2", 12, 12, 4),
+    for name, size, before, after in (("Heading 1", 14, 14, 5), ("Heading 2", 12, 10, 4),
                                       ("Heading 3", 12, 10, 3)):
         heading = _paragraph_style(doc, name)
         heading.font.size = Pt(size)
