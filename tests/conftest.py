@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,11 @@ def pytest_configure(config: pytest.Config) -> None:
     selected = re.sub(r"not\s+fuzz", "", config.getoption("markexpr") or "")  # "-m 'not fuzz'" is no long run
     if re.search(r"\bfuzz\b", selected) and "TRANSFERLAW_FUZZ_EXAMPLES" not in os.environ:
         os.environ["TRANSFERLAW_FUZZ_EXAMPLES"] = "1500"
+    # A shell starts a background job with SIGINT ignored, and an ignored signal stays ignored across exec: the
+    # tests that press Ctrl-C on a child (serve, batch) would then see it ignored. A handler does not survive
+    # exec, so installing Python's own makes every child start with the default, as from a terminal.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _worker_report() -> dict[str, Any]:
