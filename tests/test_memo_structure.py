@@ -324,3 +324,15 @@ def test_reasoning_tree_reads_in_the_memos_words() -> None:
     assert seen > 100
     full = rendered("many-unknowns", "html", "full")
     assert "Not known: whether" in full and "Met: all " in full
+
+
+def test_a_disputed_answer_is_never_stated_as_a_fact() -> None:
+    """An answer the rule set marks `disputed_by` a question answered yes (citizenship, when the government
+    disputes it) reads as a disputed claim in "Why", and the issue's application calls it a claim."""
+    case = ROOT / "tests" / "review" / "cases" / "21-derived-citizenship-claim-ice.yaml"
+    document = api.memo_document(api.evaluate_case(*api.load_case(case)))
+    finding = next(f for f in document["findings"] if f["id"] == "citizen_not_removable")
+    assert "U.S. citizen by acquisition or derivation through a parent (a disputed claim)" in finding["why"]
+    assert "claims U.S. citizenship or nationality" in finding["application"]
+    for f in document["findings"]:
+        assert "through a parent and" not in f["why"] and not f["why"].endswith("through a parent.")

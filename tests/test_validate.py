@@ -101,6 +101,10 @@ RULESET_CASES = [
     Bad("conclusion-cycle", "conclusions form a cycle: c_one -> c_two -> c_one", 32, 11),
     Bad("ask-if-self", "the ask_if of 'citizen' depends on 'citizen' itself", 13, 13),
     Bad("ask-if-self-via-conclusion", "the ask_if of 'citizen' depends on 'citizen' through a conclusion", 13, 13),
+    Bad("disputed-by-not-boolean", "'disputed_by' of 'citizen' must name another, boolean question ('custodian' is "
+        "choice)", 13, 18),
+    Bad("disputed-by-unknown", "'disputed_by' names an unknown question 'citizen_disputd' (did you mean 'citizen'?)",
+        13, 18),
     Bad("template-syntax", "template syntax error: unexpected end of template", 25, 12),
     Bad("template-syntax-block", "template syntax error: expected token 'end of print statement'", 28, 7),
     Bad("template-unknown-name", "unknown name 'facts.nope' in text", 26, None),

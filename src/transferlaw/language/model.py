@@ -157,6 +157,9 @@ class Question:
     fixed: bool = False
     """The answer records who the person is or where the case stands (age, how citizenship was acquired): a
     memo's few "what would change" sentences never propose another answer (the full matrix still lists them)."""
+    disputed_by: str | None = None
+    """A boolean question that, answered yes, marks this answer as a claim in dispute: a memo's "Why" then
+    reports it as the person's disputed claim, never as a fact."""
     pos: Position = field(compare=False)
 
     @property

@@ -46,7 +46,7 @@ SECTION_FIELDS = {name: Field(LIST) for name in SECTIONS}
 QUESTION = {
     "id": Field(TEXT, True), "prompt": Field(TEXT, True), "help": Field(TEXT), "type": Field(TEXT, True),
     "choices": Field(MAP), "unit": Field(TEXT), "min": Field(NUMBER), "max": Field(NUMBER),
-    "ask_if": Field(TEXT), "phrases": Field(MAP), "fixed": Field(BOOL),
+    "ask_if": Field(TEXT), "phrases": Field(MAP), "fixed": Field(BOOL), "disputed_by": Field(TEXT),
 }
 CONCLUSION = {"id": Field(TEXT, True), "title": Field(TEXT, True), "when": Field(TEXT, True),
               "description": Field(TEXT)}

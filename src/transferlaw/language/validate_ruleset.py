@@ -202,6 +202,7 @@ class _Builder:
         conclusions = self.order_conclusions(conclusions)
         vocab.update((c.id, c) for c in conclusions)
         questions = [self.ask_if(q, item, vocab) for q, item in pairs]
+        self.check_disputed_by(pairs, vocab)
         authorities = [a for a in (self.authority(i) for i in g.sections["authorities"]) if a]
         authority_ids = {a.id for a in authorities}
         text_names = {
@@ -273,12 +274,14 @@ class _Builder:
         phrases = phrasing.read(node, qtype, choices, self.out)
         if ident is None or not ok(node, "prompt", TEXT) or not ok(node, "type", TEXT):
             return None
+        disputed = str(node["disputed_by"]).strip() if ok(node, "disputed_by", TEXT) else None
         return Question(
             id=ident, prompt=str(node["prompt"]).strip(), type=qtype,  # type: ignore[arg-type]
             help=_opt_text(node, "help"), choices=choices, unit=_opt_text(node, "unit"),
             min=low if ok(node, "min", NUMBER) else None,
             max=high if ok(node, "max", NUMBER) else None, phrases=phrases,
-            fixed=node.get("fixed") is True if ok(node, "fixed", BOOL) else False, pos=node.pos,
+            fixed=node.get("fixed") is True if ok(node, "fixed", BOOL) else False, disputed_by=disputed,
+            pos=node.pos,
         )
 
     def choices(self, node: YMap, qtype: str) -> tuple[tuple[str, str], ...]:
@@ -310,6 +313,21 @@ class _Builder:
         if not mapping:
             self.out.error(mapping.pos, "'choices' is empty")
         return tuple(result)
+
+    def check_disputed_by(self, pairs: list[tuple[Question, _Item]], vocab: conditions.Vocabulary) -> None:
+        """``disputed_by`` names a boolean question other than the question itself."""
+        questions = {ident: q for ident, q in vocab.items() if isinstance(q, Question)}
+        for q, item in pairs:
+            if q.disputed_by is None:
+                continue
+            other = questions.get(q.disputed_by)
+            where = item.node.at("disputed_by")
+            if other is None:
+                self.out.error(where, f"'disputed_by' names an unknown question '{q.disputed_by}'",
+                               suggest(q.disputed_by, questions))
+            elif other.type != "boolean" or other.id == q.id:
+                self.out.error(where, f"'disputed_by' of '{q.id}' must name another, boolean question "
+                               f"('{other.id}' is {'the question itself' if other.id == q.id else other.type})")
 
     def ask_if(self, q: Question, item: _Item, vocab: conditions.Vocabulary) -> Question:
         if "ask_if" not in item.node:

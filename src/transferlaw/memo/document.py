@@ -266,8 +266,14 @@ def _clauses(tree: Explanation, evaluation: Evaluation) -> list[str]:
         elif isinstance(value, tuple) and len(value) > MANY:
             clauses.extend(_few([phrase(question, (v,)) for v in value], question))
         else:
-            clauses.append(phrase(question, value))
+            clauses.append(phrase(question, value) + _disputed(question, facts))
     return clauses
+
+
+def _disputed(question: Question, facts: Mapping[str, Value]) -> str:
+    """" (a disputed claim)" when the rule set marks the answer as disputed (``disputed_by`` answered yes):
+    the memo then never states it as a fact."""
+    return " (a disputed claim)" if question.disputed_by and facts.get(question.disputed_by) is True else ""
 
 
 def _positive(clauses: list[str]) -> list[str]:
