@@ -19,6 +19,8 @@ from transferlaw.language import ruleset_files
 from transferlaw.language import ruletest_builder
 from transferlaw.language.errors import TransferlawError
 from transferlaw.language.validate_case import CASE
+from transferlaw.memo import phrases
+from transferlaw.memo import reference
 
 from .conftest import ROOT
 
@@ -220,3 +222,37 @@ def test_an_invalid_example_fails_the_check(kind: str, text: str, tmp_path: Path
 def test_a_valid_mapping_passes_the_check(tmp_path: Path) -> None:
     """The mapping check accepts a good mapping file (the one the batch tests use)."""
     check_mapping(Example("doc.md", 1, "", (ROOT / "tests" / "data" / "batch" / "mapping.yaml").read_text()), tmp_path)
+
+
+# --- rule-set guides ------------------------------------------------------------------------------------
+
+GUIDES = sorted((ROOT / "docs" / "rulesets").glob("*.md"))
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.stem)
+def test_rule_set_guides_follow_their_rule_sets(guide: Path, update_golden: bool) -> None:
+    """A guide's issue and question tables are the rule set's own data (`reference.refresh`): a changed
+    condition or a new question shows in the guide, or this fails; `pytest --update-golden` rewrites them."""
+    text = guide.read_text(encoding="utf-8")
+    assert "<!-- BEGIN generated: issues -->" in text and "<!-- BEGIN generated: questions -->" in text
+    fresh = reference.refresh(text, api.load_ruleset(guide.stem))
+    if update_golden:
+        guide.write_text(fresh, encoding="utf-8")
+    assert fresh == text, f"{guide.name} is out of date: run pytest tests/test_docs.py --update-golden"
+
+
+def test_conditions_read_in_words() -> None:
+    """Every issue's condition and every question's ask_if reads in words: no operator, no id, no
+    true/false (an id is the only text with an underscore)."""
+    for name in ("foreign-prison-transfer", "interstate-transfer"):
+        ruleset = api.load_ruleset(name)
+        texts = [phrases.condition_words(issue.when.expr, ruleset) for issue in ruleset.issues]
+        texts += [phrases.condition_words(q.ask_if.expr, ruleset) for q in ruleset.questions if q.ask_if]
+        for text in texts:
+            assert not re.search(r"==|!=|<=|>=|\btrue\b|\bfalse\b|\bknown\(|\w_\w", text), text
+    ruleset = api.load_ruleset("foreign-prison-transfer")
+    when = ruleset.issue_by_id["consent_not_verified"].when.expr
+    assert phrases.condition_words(when, ruleset) == (
+        "the person has consented in writing to serve time in El Salvador, the person's consent has not been "
+        "verified in a hearing by a U.S. magistrate judge or other verifying officer and a treaty transfer to "
+        "El Salvador is possible in principle (a Salvadoran national serving a sentence)")

@@ -10,11 +10,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ..language.model import And
 from ..language.model import Compare
+from ..language.model import Const
 from ..language.model import Contains
 from ..language.model import Explanation
+from ..language.model import Expr
 from ..language.model import In
+from ..language.model import Known
+from ..language.model import Not
+from ..language.model import Or
 from ..language.model import Question
+from ..language.model import Ref
 from ..language.model import RuleSet
 from ..language.model import Tri
 from ..language.model import Value
@@ -146,3 +153,54 @@ def _test(question: Question, expr: Compare | In | Contains) -> str:
     if expr.op == "!=":
         return f"anything but: {clause(expr.value)}"
     return f"the answer {OPERATOR_WORDS[expr.op]} {literal_display(question, expr.value)}"
+
+
+def condition_words(expr: Expr, ruleset: RuleSet) -> str:
+    """A condition in words, from the questions' phrasings and the conclusions' titles, for a reader who does
+    not read the rule language: ``consent_given and not treaty_route_possible`` reads "the person has
+    consented in writing to serve time in El Salvador and not (a treaty transfer to El Salvador is possible
+    in principle …)". A compound part of a compound condition is bracketed."""
+    return _words(expr, ruleset, nested=False)
+
+
+def _words(expr: Expr, ruleset: RuleSet, *, nested: bool) -> str:
+    if isinstance(expr, Const):
+        return "always" if expr.value else "never"
+    if isinstance(expr, And | Or):
+        parts = [_words(op, ruleset, nested=True) for op in expr.operands]
+        text = joined(parts) if isinstance(expr, And) else " or ".join(parts)
+        if isinstance(expr, Or) and len(parts) > 1:
+            text = "either " + text
+        return f"({text})" if nested else text
+    if isinstance(expr, Not):
+        inner = expr.operand
+        if isinstance(inner, Ref) and inner.name in ruleset.question_by_id:
+            question = ruleset.question_by_id[inner.name]
+            if question.type == "boolean":
+                return phrase(question, False)
+        text = _words(inner, ruleset, nested=True)
+        return "not " + (text if text.startswith("(") else f"({text})")
+    if isinstance(expr, Ref):
+        if expr.name in ruleset.question_by_id:
+            return phrase(ruleset.question_by_id[expr.name], True)
+        return _lower_first(ruleset.conclusion_by_id[expr.name].title)
+    if isinstance(expr, Known):
+        return f"the file answers {topic(ruleset.question_by_id[expr.name])}"
+    if isinstance(expr, Compare | In | Contains):
+        question = ruleset.question_by_id[expr.name]
+        if isinstance(expr, Compare) and expr.op not in ("==", "!="):
+            return f"{topic(question)} {OPERATOR_WORDS[expr.op]} {literal_display(question, expr.value)}"
+        return _test(question, expr)
+    raise TypeError(f"not a condition node: {expr!r}")
+
+
+_PROPER_STARTS = frozenset({"El", "I", "Congress", "CECOT"})
+
+
+def _lower_first(title: str) -> str:
+    """A title as a clause: "The person is …" reads "the person is …"; a name ("El Salvador holds …",
+    "U.S. officers …") keeps its capital."""
+    first = title.split(" ", 1)[0]
+    if first in _PROPER_STARTS or not (first[1:].islower() or first == "A"):
+        return title
+    return title[0].lower() + title[1:]
