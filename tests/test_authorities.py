@@ -38,17 +38,23 @@ FORMS: dict[str, list[str]] = {
                 # state codes: Ariz. Rev. Stat. § 31-491; Haw. Rev. Stat. § 353-16.2; Cal. Penal Code § 11191
                 r"^[A-Z][A-Za-z.' ]*(Stat|Code|Laws)\.?( Ann\.)? §§? ?\d"],
     # U.S. Const. amend. XIV, § 1; U.S. Const. art. I, § 9, cl. 2
-    "constitution": [r"^U\.S\. Const\. (amend\. [IVXL]+|art\. [IVX]+)(, § \d+)?(, cl\. \d+)?$"],
+    "constitution": [r"^U\.S\. Const\. (amend\. [IVXL]+|art\. [IVX]+)(, § \d+)?(, cl\. \d+)?$",
+                     # a foreign constitution in its own language: Constitución de la República de El Salvador (1983) art. 11
+                     r"^Constitución de la República de [A-Z][\w ]+ \(\d{4}\) art\. \d+"],
     "treaty": [rf"{_DATE}.*(U\.N\.T\.S\.|U\.S\.T\.|T\.I\.A\.S\.|S\. Treaty Doc\.|O\.A\.S\.T\.S\.|E\.T\.S\."
                r"|\d+ Stat\. \d+|T\.S\. No\. \d+)",
                # the Senate's reservations to a treaty, in the Congressional Record
                rf"\d+ Cong\. Rec\. S\d+.*\(daily ed\. {_DATE}\)"],
-    "regulation": [r"^\d+ C\.F\.R\. §§? ?\d+", r"^[A-Z][A-Za-z.' ]*Admin\. (Code|R\.)( r\.| §)? ?[\d\w]"],
+    "regulation": [r"^\d+ C\.F\.R\. (§§? ?|pt\. )\d+", r"^[A-Z][A-Za-z.' ]*Admin\. (Code|R\.)( r\.| §)? ?[\d\w]"],
     # Fed. R. Crim. P. 43; Fed. R. Civ. P. 65(d)(2)
     "rule": [r"^Fed\. R\. (Civ|Crim|App|Evid)\. P\. \d+(\([\w]+\))*$"],
     "executive": [rf"^(Proclamation|Exec(utive)? Order|Exec\. Order) No\. \d+, \d+ Fed\. Reg\. \d[\d,]* \({_DATE}\)",
                   rf"\({_DATE}\)|\(updated {_YEAR}|{_YEAR}\)"],
-    "soft_law": [rf"(G\.A\. Res\.|U\.N\. Doc\.).*{_YEAR}"],
+    "soft_law": [rf"(G\.A\. Res\.|U\.N\. Doc\.).*{_YEAR}",
+                 # a UN body named with the resolutions that created and renewed it
+                 r"(Comm'n on Human Rights|Human Rights Council) Res\. \d+/\d+",
+                 # Advisory Opinion OC-8/87, Inter-Am. Ct. H.R. (ser. A) No. 8 (Jan. 30, 1987)
+                 rf"Advisory Opinion OC-\d+/\d+, Inter-Am\. Ct\. H\.R\. \(ser\. A\) No\. \d+ \({_DATE}\)"],
     "report": [rf"\({_DATE}\)"],
 }
 

@@ -142,7 +142,7 @@ EXPECTED_CLASS: list[object] = [
              ("rehabilitation_goals_federal", "fuzzy", 0.86), ("leahy_law_funding", "fuzzy", 0.97)],
      # "statute of limitations" is nearest the Compact Clause issue's title ("State's ... agreement"): a
      # suggestion only, below the matching threshold
-     [("family contact lost", 0.59, ["family_integrity"]),
+     [("family contact lost", 0.6, ["family_integrity"]),
       ("statute of limitations", 0.52, ["state_compact_clause"])]),
     ("cleo", [("citizen_exile_barred", "id", 1.0), ("consent_not_verified", "id", 1.0),
               ("juvenile_transfer", "id", 1.0), ("non_detention_act", "id", 1.0)], [("the weather", 0.0, [])]),

@@ -47,14 +47,15 @@ def flagship() -> RuleSet:
 
 
 def _status_changes(ruleset: RuleSet, facts: Mapping[str, Value], question: Question) -> int:
-    """By brute force: how many undetermined issues some answer to ``question`` decides."""
+    """By brute force: how many issues some answer to ``question`` changes (decides an undetermined one, or
+    raises or opens one that a ``known()`` test keeps from arising while the question is unanswered)."""
     program = kleene.build(ruleset)
     before = program.values(facts)
-    decided: set[str] = set()
+    changed: set[str] = set()
     for answer in analysis.domain(question, ruleset):
         after = program.values({**facts, question.id: answer})
-        decided.update(i.id for i in ruleset.issues if before[i.id] is None and after[i.id] is not None)
-    return len(decided)
+        changed.update(i.id for i in ruleset.issues if before[i.id] is not True and after[i.id] != before[i.id])
+    return len(changed)
 
 
 def _candidates(ruleset: RuleSet, facts: Mapping[str, Value], skipped: Iterable[str]) -> list[Question]:
@@ -187,13 +188,15 @@ def test_next_question_none_when_nothing_applicable_can_matter(mini: RuleSet) ->
 
 
 def test_next_question_skips_questions_that_no_longer_matter(mini: RuleSet) -> None:
-    """With citizen false and custody by ICE, neither the conditions nor the citizen question is asked."""
+    """With citizen false and custody by ICE, the citizen and custodian questions are not asked again; the
+    notice date comes first because it now also decides whether the long-sentence issue can arise (its
+    ``known(notice_date)`` test), so it changes more findings than the conditions question."""
     facts: dict[str, Value] = {"citizen": False, "custodian": "ice"}
     asked: list[str] = []
     while (question := next_question(mini, facts, frozenset(asked))) is not None:
         assert _status_changes(mini, facts, question) > 0
         asked.append(question.id)
-    assert asked == ["conditions", "notice_date"]  # a tie, broken by rule-set order
+    assert asked == ["notice_date", "conditions"]
 
 
 # --- parse_answer -------------------------------------------------------------------------------
@@ -410,40 +413,43 @@ def test_run_reproduces_bundled_case_findings(path: Path) -> None:
 
 def test_run_saves_after_every_answer(mini: RuleSet) -> None:
     """Each answer is followed by a save of the whole case file including that answer."""
-    user = Script(["Case A", "Ana", "yes", "2"])
+    user = Script(["Case A", "Ana", "yes", "2", "2025-06-01", "24"])
     result = user.run(mini)
-    assert result.asked == ("name", "citizen", "custodian")
-    assert len(user.saves) == 4  # the title, then one per answer
+    # the notice date is asked though no issue is open: answering it lets the long-sentence issue arise
+    assert result.asked == ("name", "citizen", "custodian", "notice_date", "months_left")
+    assert len(user.saves) == 6  # the title, then one per answer
     saved = [dict(_load(mini, text).facts) for text in user.saves]
-    assert saved == [{}, {"name": "Ana"}, {"citizen": True, "name": "Ana"},
-                     {"citizen": True, "custodian": "state", "name": "Ana"}]
+    base = {"citizen": True, "custodian": "state", "name": "Ana"}
+    assert saved == [{}, {"name": "Ana"}, {"citizen": True, "name": "Ana"}, base,
+                     {**base, "notice_date": "2025-06-01"},
+                     {**base, "notice_date": "2025-06-01", "months_left": 24}]
     assert result.finished and result.title == "Case A"
     said = "\n".join(user.said)
-    assert "1 raised, 0 undetermined, 2 not raised (of 3 issues).\n  - Exile of a citizen (high)" in said
+    assert "2 raised, 0 undetermined, 1 not raised (of 3 issues).\n  - Exile of a citizen (high)" in said
 
 
 def test_run_shows_numbered_choices_and_units(mini: RuleSet) -> None:
     """A question is shown as '[n] prompt' with numbered choices; the unit is shown for numbers."""
-    user = Script(["", "no", "none", "2025-06-01", "24"])
+    user = Script(["", "no", "2025-06-01", "24", "none"])
     result = user.run(mini, title="T")
-    assert result.asked == ("name", "citizen", "conditions", "notice_date", "months_left")
-    assert "[3] Which conditions are reported?" in user.said
+    assert result.asked == ("name", "citizen", "notice_date", "months_left", "conditions")
+    assert "[5] Which conditions are reported?" in user.said
     assert "    1) Overcrowding  [crowding]" in user.said
-    assert "[5] How many months of the sentence remain? (months)" in user.said
-    assert user.asks[1:] == ["y/n> ", "1-2, comma-separated, or none> ", "YYYY-MM-DD> ",
-                             "number from 0 to 1200 months> "]
+    assert "[4] How many months of the sentence remain? (months)" in user.said
+    assert user.asks[1:] == ["y/n> ", "YYYY-MM-DD> ", "number from 0 to 1200 months> ",
+                             "1-2, comma-separated, or none> "]
 
 
 def test_run_help_and_invalid_answers_ask_again(mini: RuleSet) -> None:
     """``?`` shows help and an invalid answer says why; both ask the same question again."""
-    user = Script(["", "?", "maybe", "y", "Fed"])
+    user = Script(["", "?", "maybe", "y", "Fed", ""])
     result = user.run(mini, title="T")
-    assert result.asked == ("name", "citizen", "custodian")
+    assert result.asked == ("name", "citizen", "custodian", "notice_date")
     assert result.facts == {"citizen": True, "custodian": "federal"}
     assert "Is the person a citizen?\nAnswer yes or no (y/n).\n" in "\n".join(user.said)
     assert any("'maybe' is not yes or no" in line for line in user.said)
     assert user.asks.count("y/n> ") == 3
-    assert len(user.saves) == 3
+    assert len(user.saves) == 4
 
 
 @pytest.mark.parametrize("word", ["quit", "Q"])
@@ -489,12 +495,12 @@ def test_resume_continues_without_asking_again(mini: RuleSet, tmp_path: Path) ->
     path.write_text(first.saves[-1], encoding="utf-8")
     title, facts, skipped = resume(mini, path)
     assert (title, facts, skipped) == ("Case R", {"citizen": False}, frozenset({"name"}))
-    second = Script(["none", "2025-06-01", "24"])
+    second = Script(["2025-06-01", "24", "none"])
     result = second.run(mini, facts=facts, skipped=skipped, title=title)
     assert result.finished
-    assert result.asked == ("conditions", "notice_date", "months_left")
-    assert second.said[1] == "[3] Which conditions are reported?"
-    whole = Script(["", "no", "none", "2025-06-01", "24"]).run(mini, title="Case R")
+    assert result.asked == ("notice_date", "months_left", "conditions")
+    assert second.said[1] == "[3] When was notice given?"
+    whole = Script(["", "no", "2025-06-01", "24", "none"]).run(mini, title="Case R")
     assert dict(result.facts) == dict(whole.facts) and result.skipped == whole.skipped
 
 

@@ -28,15 +28,22 @@ def dependencies(ruleset: RuleSet, expr: Expr, *, workspace: workspace_.Workspac
 
 def deciders(ruleset: RuleSet, facts: Mapping[str, Value], values: Mapping[str, Tri],
              excluded: frozenset[str], outcomes: trials.Outcomes | None = None, *,
-             workspace: workspace_.Workspace | None = None) -> dict[str, list[str]]:
+             workspace: workspace_.Workspace | None = None, changes: bool = False) -> dict[str, list[str]]:
     """For each unknown question not ``excluded`` (not applicable, or skipped): the undetermined issues
-    that some single answer to it decides (from the bit-parallel trials, or ``outcomes`` if given)."""
-    open_issues = [i.id for i in ruleset.issues if values.get(i.id) is None]
+    that some single answer to it decides (from the bit-parallel trials, or ``outcomes`` if given).
+
+    With ``changes``, also every issue not raised now that some single answer raises or opens: an issue
+    kept from arising only because a fact is not yet answered (a ``known(x)`` test). An interview must ask
+    such a question; a memo's count of open issues must not count it."""
+    open_issues = [i.id for i in ruleset.issues if changes or values.get(i.id) is None]
     result: dict[str, list[str]] = {}
     if not open_issues:
         return result
     found = outcomes if outcomes is not None else workspace_.prepared(ruleset, workspace).outcomes(facts)
-    decided = {ident: found.differs(ident, None) for ident in open_issues}  # the trials that decide it
+    # the trials that decide it (an open issue) or that raise it or open it (one decided not raised);
+    # an answer that could only take back a raised issue (an answer that overrides a preset) is not asked for
+    decided = {ident: found.differs(ident, values.get(ident)) if values.get(ident) is not True else 0
+               for ident in open_issues}
     for question in ruleset.questions:
         if question.id in facts or question.id in excluded or question.type == "text":
             continue

@@ -72,13 +72,14 @@ def ranked_questions(ruleset: RuleSet, facts: Mapping[str, Value],
     """Every question worth asking now, most decisive first (ties: most severe issue, then rule-set order).
 
     A question qualifies if it is unanswered, not skipped, not text, applicable (its ``ask_if`` is not
-    false), and some single answer to it decides an issue that is undetermined now.
+    false), and some single answer to it changes an issue's status: decides one that is undetermined now,
+    or raises one that a ``known(x)`` test keeps from arising until ``x`` is answered.
     """
     program = workspace_.prepared(ruleset, workspace).program
     values = program.values(facts)
     excluded = program.not_applicable(facts, values) | skipped
     return analysis.open_questions(ruleset, analysis.deciders(ruleset, facts, values, excluded,
-                                                              workspace=workspace))
+                                                              workspace=workspace, changes=True))
 
 
 def next_question(ruleset: RuleSet, facts: Mapping[str, Value],
