@@ -71,7 +71,7 @@ def test_every_command_is_in_the_readme() -> None:
 def test_reference_documents_every_key() -> None:
     """Every key the validator accepts appears in docs/rule-language.md."""
     specs = [ruleset_files.META, ruleset_files.QUESTION, ruleset_files.CONCLUSION, ruleset_files.ISSUE,
-             ruleset_files.AUTHORITY, ruletest_builder.TEST, ruletest_builder.EXPECT, CASE]
+             ruleset_files.AUTHORITY, ruleset_files.CITATION, ruletest_builder.TEST, ruletest_builder.EXPECT, CASE]
     for spec in specs:
         for key in spec:
             assert f"`{key}`" in REFERENCE, key

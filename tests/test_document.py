@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
+from pathlib import Path
 
 from transferlaw import api
 from transferlaw.language import conditions
@@ -104,3 +106,26 @@ def test_documents_are_the_same_whatever_was_kept_from_earlier_cases() -> None:
                                   "2026-01-01", workspace=workspace)
             for case in reversed(cases)]
     assert warm[::-1] == cold
+
+
+def test_a_conditional_authority_is_cited_only_where_its_condition_is_not_false(tmp_path: Path) -> None:
+    """``{id, when}`` in an issue's authorities: listed in the finding and in the table of authorities while
+    its condition is true or unknown, left out where it is false; both engines agree."""
+    rules = tmp_path / "mini"
+    shutil.copytree(MINI_RULES / "mini", rules)
+    text = (rules / "ruleset.yaml").read_text(encoding="utf-8")
+    text = text.replace("    authorities: [case-a]\n",
+                        "    authorities: [case-a, {id: statute-b, when: custodian == \"state\"}]\n", 1)
+    (rules / "ruleset.yaml").write_text(text, encoding="utf-8")
+    ruleset = api.load_ruleset(rules)
+    assert ruleset.issue_by_id["exile"].authorities == ("case-a", "statute-b")
+    case, _ = api.load_case(CASE, [MINI_RULES])
+    for custodian, expected in (("state", ["case-a", "statute-b"]), ("federal", ["case-a"]),
+                                (None, ["case-a", "statute-b"])):
+        facts = {**case.facts, "citizen": True, "custodian": custodian}
+        if custodian is None:
+            del facts["custodian"]
+        for engine in ("durable", "python"):
+            evaluation = api.evaluate_case(dataclasses.replace(case, facts=facts), ruleset, engine)
+            exile = next(f for f in api.memo_document(evaluation)["findings"] if f["id"] == "exile")
+            assert exile["authorities"] == expected, (custodian, engine)

@@ -106,7 +106,8 @@ def evaluate(ruleset: RuleSet, case: Case, engine: EngineName = "durable", *,
         if status == "undetermined":
             missing = analysis.missing_facts(ruleset, issue.id, decided_by, facts, not_applicable)
         findings.append(Finding(issue=issue, status=status, explanation=tree,
-                                reasons=kleene.reasons(tree, facts), missing=missing))
+                                reasons=kleene.reasons(tree, facts), missing=missing,
+                                authorities=program.cited(issue, facts, vals)))
     rank_status = {s: n for n, s in enumerate(STATUSES)}
     rank_severity = {s: n for n, s in enumerate(SEVERITIES)}
     order = {i.id: n for n, i in enumerate(ruleset.issues)}

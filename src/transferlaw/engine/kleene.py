@@ -18,6 +18,7 @@ from ..language.model import Contains
 from ..language.model import Explanation
 from ..language.model import Expr
 from ..language.model import In
+from ..language.model import Issue
 from ..language.model import Known
 from ..language.model import Not
 from ..language.model import Or
@@ -98,6 +99,8 @@ class Program:
     leaves: Mapping[int, Compiled]
     """``id`` of each leaf node (a test, ``known``, a constant) of the conclusions and issues -> its closure,
     for the values of explanation trees."""
+    citations: Mapping[str, tuple[tuple[str, Compiled], ...]]
+    """issue id -> its conditional authorities (:attr:`Issue.cited_when`) and their compiled conditions."""
 
     def values(self, facts: Facts) -> dict[str, Tri]:
         """Values of every conclusion and issue (conclusions first, in dependency order)."""
@@ -115,6 +118,14 @@ class Program:
         for ident, test in self.affected.get(question, ()):
             values[ident] = test(facts, values)
         return values
+
+    def cited(self, issue: Issue, facts: Facts, values: Values) -> tuple[str, ...]:
+        """The issue's authorities that apply to these facts: all but those whose condition is false."""
+        tests = self.citations.get(issue.id)
+        if not tests:
+            return issue.authorities
+        dropped = {ident for ident, test in tests if test(facts, values) is False}
+        return tuple(ident for ident in issue.authorities if ident not in dropped)
 
     def not_applicable(self, facts: Facts, values: Values) -> frozenset[str]:
         """Questions whose ``ask_if`` is false for these facts."""
@@ -149,6 +160,8 @@ def build(ruleset: RuleSet) -> Program:
         ask_if=ask_if,
         affected=affected, reads={ident: tuple(found) for ident, found in reads.items()}, depends=depends,
         names=names, leaves=compiler.leaves,
+        citations={i.id: tuple((ident, compiler.visit(c.expr)) for ident, c in i.cited_when)
+                   for i in ruleset.issues if i.cited_when},
     )
     return prog
 

@@ -196,6 +196,9 @@ class Issue:
     conclusion: Text
     next_steps: tuple[Text, ...] = ()
     authorities: tuple[str, ...] = ()
+    cited_when: tuple[tuple[str, Condition], ...] = ()
+    """The authorities cited only where a condition holds (``{id: …, when: …}``): a memo lists one unless its
+    condition is false for the case, so a State-only statute is not cited for a federal prisoner."""
     pos: Position = field(compare=False)
 
 
@@ -321,6 +324,8 @@ class Finding:
     explanation: Explanation
     reasons: tuple[Reason, ...]
     missing: tuple[str, ...] = ()
+    authorities: tuple[str, ...] = ()
+    """The issue's authorities that apply to this case (those whose ``when`` is not false)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

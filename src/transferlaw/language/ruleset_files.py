@@ -17,6 +17,7 @@ from .errors import ValidationFailed
 from .errors import display_path
 from .limits import MAX_RULESET_FILES
 from .shapes import BOOL
+from .shapes import CITATION_LIST
 from .shapes import DATE
 from .shapes import INT
 from .shapes import LIST
@@ -54,8 +55,10 @@ ISSUE = {
     "id": Field(TEXT, True), "title": Field(TEXT, True), "area": Field(TEXT, True),
     "severity": Field(TEXT, True), "when": Field(TEXT, True), "rule": Field(TEXT, True),
     "application": Field(TEXT, True), "counterargument": Field(TEXT, True),
-    "conclusion": Field(TEXT, True), "next_steps": Field(TEXT_LIST), "authorities": Field(TEXT_LIST),
+    "conclusion": Field(TEXT, True), "next_steps": Field(TEXT_LIST), "authorities": Field(CITATION_LIST),
 }
+CITATION = {"id": Field(TEXT, True), "when": Field(TEXT, True)}
+"""An issue's authority cited only where a condition holds: ``{id: 28-usc-2254, when: state_custody}``."""
 AUTHORITY = {
     "id": Field(TEXT, True), "citation": Field(TEXT, True), "short": Field(TEXT),
     "kind": Field(TEXT, True), "court": Field(TEXT), "year": Field(INT), "url": Field(TEXT),

@@ -24,6 +24,7 @@ DATE = "date"
 LIST = "list"
 MAP = "mapping"
 TEXT_LIST = "list of text"
+CITATION_LIST = "list of citations"
 ANY = "any"
 
 
@@ -69,6 +70,9 @@ def is_kind(value: Any, kind: str) -> bool:
         return isinstance(value, YMap)
     if kind == TEXT_LIST:
         return isinstance(value, YList) and all(isinstance(v, str) and v.strip() for v in value)
+    if kind == CITATION_LIST:  # an authority id, or a mapping {id, when} checked item by item
+        return isinstance(value, YList) and all((isinstance(v, str) and v.strip()) or isinstance(v, YMap)
+                                                for v in value)
     raise ValueError(kind)
 
 
@@ -116,6 +120,7 @@ def check_mapping(node: Any, spec: Mapping[str, Field], what: str, out: Collecto
 _EXPECTED = {
     TEXT: "non-empty text", DATE: "a date YYYY-MM-DD", LIST: "a list", MAP: "a mapping", INT: "a whole number",
     NUMBER: "a number", BOOL: "true or false", TEXT_LIST: "a list of text",
+    CITATION_LIST: "a list of authority ids (an id, or a mapping with id and when)",
 }
 
 

@@ -37,6 +37,7 @@ from .model import RuleTest
 from .model import Text
 from .resources import rule_set_files
 from .ruleset_files import AUTHORITY
+from .ruleset_files import CITATION
 from .ruleset_files import CONCLUSION
 from .ruleset_files import IDENT
 from .ruleset_files import ISSUE
@@ -52,6 +53,7 @@ from .ruleset_files import _Item
 from .ruleset_files import _load_all
 from .ruletest_builder import RuleTestBuilder
 from .shapes import BOOL
+from .shapes import CITATION_LIST
 from .shapes import INT
 from .shapes import MAP
 from .shapes import NUMBER
@@ -433,15 +435,29 @@ class _Builder:
             self.out.error(node.at("severity"), f"unknown severity '{severity}'",
                            suggest(severity, SEVERITIES) or "high, medium or low")
         when = self.condition(item, "when", vocab)
-        cited: tuple[str, ...] = ()
-        if ok(node, "authorities", TEXT_LIST):
+        cited: list[str] = []
+        cited_when: list[tuple[str, Condition]] = []
+        if ok(node, "authorities", CITATION_LIST):
             refs = node["authorities"]
             _capped(refs, MAX_LIST_ITEMS, "authorities in one issue", self.out)
             for index, ref in enumerate(refs):
+                at = refs.at(index)
+                condition = None
+                if isinstance(ref, YMap):  # {id: …, when: …}: cited only where the condition holds
+                    entry = check_mapping(ref, CITATION, "a conditional authority", self.out, at)
+                    if entry is None or not ok(entry, "id", TEXT) or not ok(entry, "when", TEXT):
+                        continue
+                    condition = self.condition(_Item(entry, item.doc), "when", vocab)
+                    at, ref = entry.at("id"), str(entry["id"])
                 if ref not in authority_ids:
-                    self.out.error(refs.at(index), f"unknown authority '{ref}'",
-                                   suggest(ref, authority_ids))
-            cited = tuple(str(r) for r in refs)
+                    self.out.error(at, f"unknown authority '{ref}'", suggest(ref, authority_ids))
+                elif ref in cited:
+                    self.out.error(at, f"authority '{ref}' is cited twice in this issue",
+                                   "keep one entry, with a `when` if it applies only to some cases")
+                else:
+                    cited.append(ref)
+                    if condition is not None:
+                        cited_when.append((ref, condition))
         texts = {}
         for key in ("rule", "application", "counterargument", "conclusion"):
             if ok(node, key, TEXT):
@@ -464,7 +480,8 @@ class _Builder:
         return Issue(
             id=ident, title=str(node["title"]).strip(), area=area,
             severity=severity,
-            when=when, next_steps=tuple(steps), authorities=cited, pos=node.pos, **texts,
+            when=when, next_steps=tuple(steps), authorities=tuple(cited), cited_when=tuple(cited_when),
+            pos=node.pos, **texts,
         )
 
 

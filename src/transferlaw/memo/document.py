@@ -235,7 +235,7 @@ def _finding(f: Finding, evaluation: Evaluation, render: Any, nodes: dict[int, d
         "because_text": _because_text(f.reasons, evaluation),
         "missing_facts": [{"id": q, "prompt": ruleset.question_by_id[q].prompt} for q in f.missing],
         "explanation": _root(issue.id, f.explanation, evaluation, nodes, prepared),
-        "authorities": list(issue.authorities),
+        "authorities": list(f.authorities),
         "number": number,
         "why": sentence(joined(known)) if known else "",
         "reason": sentence(joined(_positive(known))) if known else "",
@@ -423,7 +423,7 @@ def _authorities(evaluation: Evaluation,
     for f in evaluation.findings:
         if f.status == "not_raised":
             continue
-        for ident in f.issue.authorities:
+        for ident in f.authorities:
             cited_by.setdefault(ident, []).append(f.issue.id)
     kinds_order = list(AUTHORITY_KINDS)
     chosen = sorted((ruleset.authority_by_id[i] for i in cited_by),
