@@ -39,7 +39,7 @@ FORMS: dict[str, list[str]] = {
                 r"^[A-Z][A-Za-z.' ]*(Stat|Code|Laws)\.?( Ann\.)? §§? ?\d"],
     # U.S. Const. amend. XIV, § 1; U.S. Const. art. I, § 9, cl. 2
     "constitution": [r"^U\.S\. Const\. (amend\. [IVXL]+|art\. [IVX]+)(, § \d+)?(, cl\. \d+)?$",
-                     # a foreign constitution in its own language: Constitución de la República de El Salvador (1983) art. 11
+                     # a foreign constitution in its own language: Constitución de la República de El Salvador art. 11
                      r"^Constitución de la República de [A-Z][\w ]+ \(\d{4}\) art\. \d+"],
     "treaty": [rf"{_DATE}.*(U\.N\.T\.S\.|U\.S\.T\.|T\.I\.A\.S\.|S\. Treaty Doc\.|O\.A\.S\.T\.S\.|E\.T\.S\."
                r"|\d+ Stat\. \d+|T\.S\. No\. \d+)",

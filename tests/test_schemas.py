@@ -17,6 +17,7 @@ from transferlaw.language import conditions
 from transferlaw.language.model import AUTHORITY_KINDS
 from transferlaw.language.model import SEVERITIES
 from transferlaw.language.ruleset_files import AUTHORITY
+from transferlaw.language.ruleset_files import CITATION
 from transferlaw.language.ruleset_files import CONCLUSION
 from transferlaw.language.ruleset_files import IDENT
 from transferlaw.language.ruleset_files import ISSUE
@@ -30,6 +31,7 @@ from transferlaw.language.ruletest_builder import EXPECT
 from transferlaw.language.ruletest_builder import ISSUE_STATUSES
 from transferlaw.language.ruletest_builder import TEST
 from transferlaw.language.shapes import BOOL
+from transferlaw.language.shapes import CITATION_LIST
 from transferlaw.language.shapes import DATE
 from transferlaw.language.shapes import INT
 from transferlaw.language.shapes import LIST
@@ -318,6 +320,12 @@ def _has_kind(schema: dict[str, Any], kind: str) -> bool:
         return schema.get("type") == "string" and ("pattern" in schema or "enum" in schema)
     if kind == TEXT_LIST:
         return schema.get("type") == "array" and schema["items"].get("type") == "string"
+    if kind == CITATION_LIST:  # an id, or a {id, when} mapping whose keys match the validator's CITATION
+        shapes = schema["items"]["oneOf"] if schema.get("type") == "array" else []
+        mapping = next((s for s in shapes if s.get("type") == "object"), {})
+        return ({s.get("type") for s in shapes} == {"string", "object"}
+                and set(mapping.get("properties", ())) == set(CITATION)
+                and set(mapping.get("required", ())) == {k for k, f in CITATION.items() if f.required})
     expected = {INT: "integer", NUMBER: "number", BOOL: "boolean", LIST: "array", MAP: "object"}[kind]
     return schema.get("type") == expected
 
