@@ -255,4 +255,4 @@ def test_conditions_read_in_words() -> None:
     assert phrases.condition_words(when, ruleset) == (
         "the person has consented in writing to serve time in El Salvador, the person's consent has not been "
         "verified in a hearing by a U.S. magistrate judge or other verifying officer and a treaty transfer to "
-        "El Salvador is possible in principle (a Salvadoran national serving a sentence)")
+        "El Salvador is possible in principle (a Salvadoran national serving a sentence or a juvenile disposition)")

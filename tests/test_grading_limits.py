@@ -148,5 +148,5 @@ EXPECTED_CLASS: list[object] = [
               ("juvenile_transfer", "id", 1.0), ("non_detention_act", "id", 1.0)], [("the weather", 0.0, [])]),
     ("dana", [("non_detention_act", "id", 1.0), ("bop_designation_limits", "fuzzy", 0.84),
               ("ex_post_facto_transfer", "fuzzy", 0.96), ("equal_protection_nationality", "fuzzy", 0.9)],
-     [("consent", 0.82, ["consent_not_verified", "consent_voluntariness", "consent_withdrawal"])]),
+     [("consent", 0.83, ["consent_not_verified", "consent_voluntariness", "consent_withdrawal"])]),
 ]

@@ -242,8 +242,10 @@ def test_brief_answer_names_what_to_gather_or_what_would_change() -> None:
     that would change the analysis most, in words from the questions' phrasings (never an id or "not known")."""
     complete = _document("citizen-federal-no-consent")
     assert complete["open_questions"] == []
-    assert "The answers that would change the analysis most: whether El Salvador would hold Mr. Whitaker" in \
-        complete["brief_answer"]
+    # the designation under § 3621(b) makes the confinement the government's request whatever else is answered,
+    # so the levers are the destination's documented conditions and whether the move has happened
+    assert ("The answers that would change the analysis most: which conditions are documented at the "
+            "destination") in complete["brief_answer"]
     assert "not known" not in complete["brief_answer"]
     incomplete = _document("many-unknowns")
     first = incomplete["open_questions"][0]

@@ -51,7 +51,7 @@ DOMAINS: dict[str, list[Any]] = {
     "b1": [True, False],
     "b2": [True, False],
     "ch": ["x", "y", "z"],
-    "num": [0, 1, 2, 3],
+    "num": [0, 0.5, 1, 1.25, 1.75, 2, 2.5, 3],  # a value in every region the atoms' constants cut [0, 3] into
     "ms": [(), ("p",), ("q",), ("p", "q")],
 }
 QUESTIONS = (

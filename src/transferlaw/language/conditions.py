@@ -482,3 +482,18 @@ def parse_date(text: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def expand(direct: set[str], vocab: Vocabulary) -> set[str]:
+    """The names a condition depends on, through the conclusions it uses."""
+    seen: set[str] = set()
+    stack = list(direct)
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        item = vocab.get(name)
+        if isinstance(item, Conclusion) and item.title:  # stubs (no title yet) have no condition
+            stack.extend(names(item.when.expr))
+    return seen

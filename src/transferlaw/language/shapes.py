@@ -132,3 +132,9 @@ def get_date(node: YMap, key: str) -> dt.date | None:
 def ok(node: YMap, key: str, kind: str) -> bool:
     """True when ``key`` is present and of the right kind (problems were reported by check_mapping)."""
     return key in node and is_kind(node[key], kind)
+
+
+def opt_text(node: YMap, key: str) -> str | None:
+    """The text at ``key``, stripped, or None when it is absent or blank."""
+    value = node.get(key)
+    return str(value).strip() if isinstance(value, str) and value.strip() else None

@@ -62,6 +62,7 @@ from .shapes import TEXT_LIST
 from .shapes import check_mapping
 from .shapes import get_date
 from .shapes import ok
+from .shapes import opt_text
 from .yamlio import Scalar
 from .yamlio import YMap
 from .yamlio import locate_in_scalar
@@ -279,7 +280,7 @@ class _Builder:
         disputed = str(node["disputed_by"]).strip() if ok(node, "disputed_by", TEXT) else None
         return Question(
             id=ident, prompt=str(node["prompt"]).strip(), type=qtype,  # type: ignore[arg-type]
-            help=_opt_text(node, "help"), choices=choices, unit=_opt_text(node, "unit"),
+            help=opt_text(node, "help"), choices=choices, unit=opt_text(node, "unit"),
             min=low if ok(node, "min", NUMBER) else None,
             max=high if ok(node, "max", NUMBER) else None, phrases=phrases,
             fixed=node.get("fixed") is True if ok(node, "fixed", BOOL) else False, disputed_by=disputed,
@@ -340,7 +341,7 @@ class _Builder:
         direct = set(conditions.names(cond.expr))
         if q.id in direct:
             self.out.error(cond.pos, f"the ask_if of '{q.id}' depends on '{q.id}' itself")
-        elif q.id in _expand(direct, vocab):
+        elif q.id in conditions.expand(direct, vocab):
             self.out.error(cond.pos, f"the ask_if of '{q.id}' depends on '{q.id}' through a conclusion")
         import dataclasses
 
@@ -367,7 +368,7 @@ class _Builder:
         if when is None or not ok(node, "title", TEXT):
             return None
         return Conclusion(id=ident, title=str(node["title"]).strip(), when=when,
-                          description=_opt_text(node, "description"), pos=node.pos)
+                          description=opt_text(node, "description"), pos=node.pos)
 
     def order_conclusions(self, conclusions: list[Conclusion]) -> list[Conclusion]:
         """Topological order (dependencies first); report cycles."""
@@ -411,8 +412,8 @@ class _Builder:
         return Authority(
             id=ident, citation=str(node["citation"]).strip(), kind=kind,
             proposition=" ".join(str(node["proposition"]).split()), verified=bool(node["verified"]),
-            short=_opt_text(node, "short"), court=_opt_text(node, "court"),
-            year=node["year"] if ok(node, "year", INT) else None, url=_opt_text(node, "url"),
+            short=opt_text(node, "short"), court=opt_text(node, "court"),
+            year=node["year"] if ok(node, "year", INT) else None, url=opt_text(node, "url"),
             pos=node.pos,
         )
 
@@ -451,7 +452,7 @@ class _Builder:
                     at, ref = entry.at("id"), str(entry["id"])
                 if ref not in authority_ids:
                     self.out.error(at, f"unknown authority '{ref}'", suggest(ref, authority_ids))
-                elif ref in cited:
+                elif ref in cited and len(refs) <= MAX_LIST_ITEMS:  # past the cap, the cap is the error
                     self.out.error(at, f"authority '{ref}' is cited twice in this issue",
                                    "keep one entry, with a `when` if it applies only to some cases")
                 else:
@@ -486,23 +487,3 @@ class _Builder:
 
 
 _TRUE = Condition(text="true", expr=conditions.parse("true"), pos=Position(""))
-
-
-def _expand(names: set[str], vocab: conditions.Vocabulary) -> set[str]:
-    """The names a condition depends on, through the conclusions it uses."""
-    seen: set[str] = set()
-    stack = list(names)
-    while stack:
-        name = stack.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        item = vocab.get(name)
-        if isinstance(item, Conclusion) and item.title:  # stubs (no title yet) have no condition
-            stack.extend(conditions.names(item.when.expr))
-    return seen
-
-
-def _opt_text(node: YMap, key: str) -> str | None:
-    value = node.get(key)
-    return str(value).strip() if isinstance(value, str) and value.strip() else None

@@ -231,9 +231,9 @@ class _Memo:
             if self.detail != "brief":
                 _labelled(doc, "Rule.", f.get("rule"))
                 _labelled(doc, "Application.", f.get("application"))
-                if f.get("why"):
-                    _labelled(doc, "Why.", f.get("why"))
                 if self.detail == "full":
+                    if f.get("why"):
+                        _labelled(doc, "Why.", f.get("why"))
                     _labelled(doc, "Decisive facts.", f.get("because_text"))
                 _labelled(doc, "Counterargument.", f.get("counterargument"))
             self.tail(f)
