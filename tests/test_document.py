@@ -109,8 +109,9 @@ def test_documents_are_the_same_whatever_was_kept_from_earlier_cases() -> None:
 
 
 def test_a_conditional_authority_is_cited_only_where_its_condition_is_not_false(tmp_path: Path) -> None:
-    """``{id, when}`` in an issue's authorities: listed in the finding and in the table of authorities while
-    its condition is true or unknown, left out where it is false; both engines agree."""
+    """``{id, when}`` in an issue's authorities: listed in the finding where its condition is true, left out
+    where it is false; where it is not known, kept by an undetermined issue (whose text speaks conditionally)
+    and left out of a raised one; both engines agree."""
     rules = tmp_path / "mini"
     shutil.copytree(MINI_RULES / "mini", rules)
     text = (rules / "ruleset.yaml").read_text(encoding="utf-8")
@@ -121,7 +122,7 @@ def test_a_conditional_authority_is_cited_only_where_its_condition_is_not_false(
     assert ruleset.issue_by_id["exile"].authorities == ("case-a", "statute-b")
     case, _ = api.load_case(CASE, [MINI_RULES])
     for custodian, expected in (("state", ["case-a", "statute-b"]), ("federal", ["case-a"]),
-                                (None, ["case-a", "statute-b"])):
+                                (None, ["case-a", "statute-b"])):  # custodian unknown: exile is undetermined
         facts = {**case.facts, "citizen": True, "custodian": custodian}
         if custodian is None:
             del facts["custodian"]
@@ -129,3 +130,11 @@ def test_a_conditional_authority_is_cited_only_where_its_condition_is_not_false(
             evaluation = api.evaluate_case(dataclasses.replace(case, facts=facts), ruleset, engine)
             exile = next(f for f in api.memo_document(evaluation)["findings"] if f["id"] == "exile")
             assert exile["authorities"] == expected, (custodian, engine)
+    text = text.replace('when: custodian == "state"}', 'when: notice_date > "2025-01-01"}')
+    (rules / "ruleset.yaml").write_text(text, encoding="utf-8")
+    ruleset = api.load_ruleset(rules)
+    raised = {**case.facts, "citizen": True, "custodian": "state"}
+    raised.pop("notice_date", None)
+    evaluation = api.evaluate_case(dataclasses.replace(case, facts=raised), ruleset)
+    exile = next(f for f in evaluation.findings if f.issue.id == "exile")
+    assert exile.status == "raised" and exile.authorities == ("case-a",)  # not known, in a raised issue

@@ -120,11 +120,14 @@ class Program:
         return values
 
     def cited(self, issue: Issue, facts: Facts, values: Values) -> tuple[str, ...]:
-        """The issue's authorities that apply to these facts: all but those whose condition is false."""
+        """The issue's authorities that apply to these facts: all but those whose condition is false, and, in a
+        raised issue, those whose condition is not known (a raised issue's text speaks only of what the file
+        shows; an undetermined one speaks conditionally, so it keeps them)."""
         tests = self.citations.get(issue.id)
         if not tests:
             return issue.authorities
-        dropped = {ident for ident, test in tests if test(facts, values) is False}
+        keep: tuple[Tri, ...] = (True,) if values.get(issue.id) is True else (True, None)
+        dropped = {ident for ident, test in tests if test(facts, values) not in keep}
         return tuple(ident for ident in issue.authorities if ident not in dropped)
 
     def not_applicable(self, facts: Facts, values: Values) -> frozenset[str]:

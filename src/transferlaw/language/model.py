@@ -197,8 +197,9 @@ class Issue:
     next_steps: tuple[Text, ...] = ()
     authorities: tuple[str, ...] = ()
     cited_when: tuple[tuple[str, Condition], ...] = ()
-    """The authorities cited only where a condition holds (``{id: …, when: …}``): a memo lists one unless its
-    condition is false for the case, so a State-only statute is not cited for a federal prisoner."""
+    """The authorities cited only where a condition holds (``{id: …, when: …}``): a memo lists one where its
+    condition is true (or, in an undetermined issue, not known), so a State-only statute is not cited for a
+    federal prisoner."""
     pos: Position = field(compare=False)
 
 
@@ -325,7 +326,7 @@ class Finding:
     reasons: tuple[Reason, ...]
     missing: tuple[str, ...] = ()
     authorities: tuple[str, ...] = ()
-    """The issue's authorities that apply to this case (those whose ``when`` is not false)."""
+    """The issue's authorities that apply to this case (:meth:`transferlaw.engine.kleene.Program.cited`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

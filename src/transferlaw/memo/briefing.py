@@ -130,7 +130,7 @@ def brief_answer(evaluation: Evaluation, counts: dict[str, int], by_severity: di
         rest = [("one more issue cannot" if open_ == 1 else f"another {_count_words(open_, 'issues')} cannot")
                 + " be decided until more facts are known" if open_ else "none turns on facts not yet known"]
         if absent:
-            rest.append(f"the remaining {absent} of the rule set\u2019s {counted(total, 'issues')} "
+            rest.append(f"the other {absent} of the {counted(total, 'issues')} checked "
                         f"{'does' if absent == 1 else 'do'} not arise")
         sentences.append(sentence(", and ".join(rest)))
     if evaluation.open_questions:
