@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from transferlaw import api
 from transferlaw.engine import analysis
 from transferlaw.engine import kleene
+from transferlaw.engine import workspace as workspace_
 from transferlaw.language.errors import Position
 from transferlaw.language.errors import SourceError
 from transferlaw.language.model import Case
@@ -49,17 +50,23 @@ def flagship() -> RuleSet:
 def _status_changes(ruleset: RuleSet, facts: Mapping[str, Value], question: Question) -> int:
     """By brute force: how many issues some answer to ``question`` changes (decides an undetermined one, or
     raises or opens one that a ``known()`` test keeps from arising while the question is unanswered)."""
-    program = kleene.build(ruleset)
+    program = _program(ruleset)
     before = program.values(facts)
     changed: set[str] = set()
     for answer in analysis.domain(question, ruleset):
-        after = program.values({**facts, question.id: answer})
+        # exact: only the conclusions and issues that read this question can change
+        after = program.values_changing({**facts, question.id: answer}, before, question.id)
         changed.update(i.id for i in ruleset.issues if before[i.id] is not True and after[i.id] != before[i.id])
     return len(changed)
 
 
+def _program(ruleset: RuleSet) -> kleene.Program:
+    """The rule set's Kleene program, compiled once by its owner (the default workspace's prepared rule set)."""
+    return workspace_.prepared(ruleset).program
+
+
 def _candidates(ruleset: RuleSet, facts: Mapping[str, Value], skipped: Iterable[str]) -> list[Question]:
-    program = kleene.build(ruleset)
+    program = _program(ruleset)
     ruled_out = program.not_applicable(facts, program.values(facts))
     return [q for q in ruleset.questions if q.id not in facts and q.id not in set(skipped)
             and q.id not in ruled_out and q.type != "text"]
