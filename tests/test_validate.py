@@ -123,6 +123,9 @@ RULESET_CASES = [
     Bad("test-bad-status", "expected one of raised, not_raised, undetermined, got 'raisd' (did you mean 'raised'?)",
         7, 16, "tests/basic.yaml"),
     Bad("test-missing-expect", "a test is missing the required key 'expect'", 2, 5, "tests/basic.yaml"),
+    Bad("test-cites-unknown-authority", "unknown authority 'case-aa' (did you mean 'case-a'?)", 9, 15,
+        "tests/basic.yaml"),
+    Bad("test-cites-not-cited", "issue 'exile' never cites 'case-b' (it cites: case-a)", 9, 15, "tests/basic.yaml"),
 ]
 
 

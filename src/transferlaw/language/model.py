@@ -253,6 +253,10 @@ class RuleTest:
     issues: Mapping[str, Status] = field(default_factory=_empty)
     conclusions: Mapping[str, Tri] = field(default_factory=_empty)
     missing: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
+    cites: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
+    """Issue id → authorities its finding must list (a conditional citation whose condition holds)."""
+    omits: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
+    """Issue id → authorities its finding must not list (a conditional citation that does not fit the person)."""
     pos: Position = field(compare=False)
 
 

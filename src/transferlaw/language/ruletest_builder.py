@@ -33,10 +33,14 @@ from .yamlio import YList
 from .yamlio import YMap
 
 TEST = {"name": Field(TEXT, True), "case": Field(TEXT), "facts": Field(MAP), "expect": Field(MAP, True),
-        "missing": Field(MAP)}
+        "missing": Field(MAP), "cites": Field(MAP), "omits": Field(MAP)}
 EXPECT = {"issues": Field(MAP), "conclusions": Field(MAP)}
 ISSUE_STATUSES = ("raised", "not_raised", "undetermined")
 CONCLUSION_VALUES = {"true": True, "false": False, "unknown": None}
+
+
+_Problem = Callable[[str, str, RuleSet], "tuple[str, Iterable[str]] | None"]
+"""What is wrong with one id listed under one issue of a test (a message and the names to suggest from), or None."""
 
 
 class RuleTestBuilder:
@@ -73,13 +77,15 @@ class RuleTestBuilder:
             expect = check_mapping(node["expect"], EXPECT, "'expect'", self.out, node.at("expect"))
         issues = self._expected(expect, "issues", ruleset.issue_by_id, ISSUE_STATUSES)
         concl = self._expected(expect, "conclusions", ruleset.conclusion_by_id, CONCLUSION_VALUES)
-        missing = self._missing(node, ruleset)
+        missing = self._per_issue(node, "missing", ruleset, _question_of)
+        cites = self._per_issue(node, "cites", ruleset, _authority_of)
+        omits = self._per_issue(node, "omits", ruleset, _authority_of)
         if case is None or expect is None or not ok(node, "name", TEXT):
             return None
         return RuleTest(name=str(node["name"]), case=case,
                         issues={k: v for k, v in issues.items()},  # type: ignore[misc]
                         conclusions={k: CONCLUSION_VALUES[str(v)] for k, v in concl.items()},
-                        missing=missing, pos=node.pos)
+                        missing=missing, cites=cites, omits=omits, pos=node.pos)
 
     def _collect(self, make: Callable[[], Any], pos: Position) -> Any:
         try:
@@ -108,26 +114,48 @@ class RuleTestBuilder:
                 result[name] = text
         return result
 
-    def _missing(self, node: YMap, ruleset: RuleSet) -> dict[str, tuple[str, ...]]:
+    def _per_issue(self, node: YMap, key: str, ruleset: RuleSet,
+                   problem: _Problem) -> dict[str, tuple[str, ...]]:
+        """A test's mapping of issue id → ids (``missing`` facts, ``cites``/``omits`` authorities), every
+        unknown id reported where it stands; ``problem`` says what is wrong with one id for one issue."""
         result: dict[str, tuple[str, ...]] = {}
-        if not ok(node, "missing", MAP):
+        if not ok(node, key, MAP):
             return result
-        mapping = node["missing"]
-        for name, facts in mapping.items():
+        mapping = node[key]
+        for name, items in mapping.items():
             if name not in ruleset.issue_by_id:
                 self.out.error(mapping.key_pos[name], f"unknown issue '{name}'",
                                suggest(name, ruleset.issue_by_id))
                 continue
-            if not isinstance(facts, YList) or not all(isinstance(f, str) for f in facts):
-                self.out.error(mapping.at(name), "expected a list of question ids")
+            if not isinstance(items, YList) or not all(isinstance(f, str) for f in items):
+                self.out.error(mapping.at(name), f"expected a list of {_KINDS[key]} ids")
                 continue
-            _capped(facts, MAX_LIST_ITEMS, "missing facts for one issue", self.out)
-            for index, fact in enumerate(facts):
-                if fact not in ruleset.question_by_id:
-                    self.out.error(facts.at(index), f"unknown question '{fact}'",
-                                   suggest(fact, ruleset.question_by_id))
-            result[name] = tuple(facts)
+            _capped(items, MAX_LIST_ITEMS, f"{_ITEMS[key]} for one issue", self.out)
+            for index, ident in enumerate(items):
+                found = problem(name, ident, ruleset)
+                if found is not None:
+                    self.out.error(items.at(index), found[0], suggest(ident, found[1]))
+            result[name] = tuple(items)
         return result
+
+
+_KINDS = {"missing": "question", "cites": "authority", "omits": "authority"}
+_ITEMS = {"missing": "missing facts", "cites": "cited authorities", "omits": "omitted authorities"}
+
+
+def _question_of(issue: str, ident: str, ruleset: RuleSet) -> tuple[str, Iterable[str]] | None:
+    if ident in ruleset.question_by_id:
+        return None
+    return f"unknown question '{ident}'", ruleset.question_by_id
+
+
+def _authority_of(issue: str, ident: str, ruleset: RuleSet) -> tuple[str, Iterable[str]] | None:
+    listed = ruleset.issue_by_id[issue].authorities
+    if ident in listed:
+        return None
+    if ident in ruleset.authority_by_id:
+        return f"issue '{issue}' never cites '{ident}' (it cites: {', '.join(listed) or 'nothing'})", ()
+    return f"unknown authority '{ident}'", ruleset.authority_by_id
 
 
 def _yaml_name(path: Path) -> bool:

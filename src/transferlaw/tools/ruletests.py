@@ -44,6 +44,15 @@ def check(test: RuleTest, evaluation: Evaluation) -> TestResult:
         if set(facts) - set(got):
             failures.append(f"issue {ident}: expected missing facts {', '.join(facts)}, got "
                             f"{', '.join(got) or 'none'}")
+    for ident, wanted in test.cites.items():
+        absent = [a for a in wanted if a not in by_issue[ident].authorities]
+        if absent:
+            failures.append(f"issue {ident}: expected to cite {', '.join(absent)}; it cites "
+                            f"{', '.join(by_issue[ident].authorities) or 'nothing'}")
+    for ident, unwanted in test.omits.items():
+        present = [a for a in unwanted if a in by_issue[ident].authorities]
+        if present:
+            failures.append(f"issue {ident}: expected not to cite {', '.join(present)}")
     return TestResult(test, tuple(failures))
 
 
