@@ -246,8 +246,8 @@ def test_hits_misses_and_false_alarms(citizen: Evaluation) -> None:
         ("consent_not_verified", "not_raised", 1.0),
         ("juvenile_transfer", "not_raised", 1.0),
     ]
-    assert grade.raised == 19
-    assert len(grade.misses) == 17
+    assert grade.raised == 18
+    assert len(grade.misses) == 16
     assert "citizen_exile_barred" not in {i.id for i in grade.misses}
 
 
@@ -258,26 +258,25 @@ def test_misses_are_ordered_by_severity(citizen: Evaluation) -> None:
         ("access_to_courts_sentenced", "medium"),
         ("leahy_law_funding", "medium"),
         ("mandela_rules_standards", "low"),
-        ("ex_post_facto_transfer", "low"),
         ("rehabilitation_goals_federal", "low"),
     ]
 
 
 def test_scores_on_hand_checked_examples(citizen: Evaluation) -> None:
-    """Precision, recall and the weighted score agree with hand arithmetic (19 raised: 11 high, 5 medium, 3 low)."""
+    """Precision, recall and the weighted score agree with hand arithmetic (18 raised: 11 high, 5 medium, 2 low)."""
     ada = graded(citizen, "ada.yaml")  # 11 high + 3 medium hits, nothing else
-    assert (ada.weighted_hits, ada.weighted_raised) == (11 * 3 + 3 * 2, 11 * 3 + 5 * 2 + 3 * 1)
+    assert (ada.weighted_hits, ada.weighted_raised) == (11 * 3 + 3 * 2, 11 * 3 + 5 * 2 + 2 * 1)
     assert ada.precision == 100.0
-    assert ada.recall == pytest.approx(100 * 14 / 19)
-    assert ada.weighted_score == pytest.approx(100 * 39 / 46)
+    assert ada.recall == pytest.approx(100 * 14 / 18)
+    assert ada.weighted_score == pytest.approx(100 * 39 / 45)
     cleo = graded(citizen, "cleo.yaml")  # 2 high hits, 2 false alarms
     assert cleo.precision == pytest.approx(100 * 2 / 4)
-    assert cleo.recall == pytest.approx(100 * 2 / 19)
-    assert cleo.weighted_score == pytest.approx(100 * 6 / 46)
-    dana = graded(citizen, "dana.md")  # high + high + low hits, 1 false alarm
-    assert (len(dana.hits), dana.false_alarm_weight, dana.weighted_hits) == (3, 1.0, 7)
-    assert dana.precision == pytest.approx(75.0)
-    assert dana.recall == pytest.approx(100 * 3 / 19)
+    assert cleo.recall == pytest.approx(100 * 2 / 18)
+    assert cleo.weighted_score == pytest.approx(100 * 6 / 45)
+    dana = graded(citizen, "dana.md")  # 2 high hits; ex post facto (no later law), equal protection false alarms
+    assert (len(dana.hits), dana.false_alarm_weight, dana.weighted_hits) == (2, 2.0, 6)
+    assert dana.precision == pytest.approx(50.0)
+    assert dana.recall == pytest.approx(100 * 2 / 18)
 
 
 def test_undetermined_false_alarm_counts_half(unknowns: Evaluation) -> None:
@@ -309,8 +308,8 @@ def test_text_report_has_summary_and_every_section(citizen: Evaluation) -> None:
     """The text report opens with the scores, then lists matches, hits, misses by severity, false alarms, unmatched."""
     text = grading.format_text(graded(citizen, "ben.txt"))
     lines = text.splitlines()
-    assert lines[1] == "precision 100.0%  recall 21.1%  weighted score 19.6%"  # 4/19; (3+3+2+1)/46
-    for heading in ("Matched (4)", "Hits (4)", "Misses (15)", "  high (9)", "  medium (4)", "  low (2)",
+    assert lines[1] == "precision 100.0%  recall 22.2%  weighted score 20.0%"  # 4/18; (3+3+2+1)/45
+    for heading in ("Matched (4)", "Hits (4)", "Misses (14)", "  high (9)", "  medium (4)", "  low (1)",
                     "False alarms (0)", "Unmatched (2)"):
         assert heading in lines
     assert ("  line 3: Citizens can't be exiled -> A U.S. citizen or national cannot be handed to "
@@ -334,7 +333,7 @@ def test_json_has_the_documented_keys_in_order(citizen: Evaluation) -> None:
     assert list(data["summary"]) == ["raised", "hits", "misses", "false_alarms", "possibles", "precision",
                                      "recall", "weighted_score", "weighted_hits", "weighted_raised", "matched",
                                      "duplicates", "unmatched"]
-    assert data["summary"]["precision"] == 50.0 and data["summary"]["recall"] == 10.5
+    assert data["summary"]["precision"] == 50.0 and data["summary"]["recall"] == 11.1
     assert data["duplicates"] == [{"entry": "A U.S. citizen or national cannot be handed to a foreign jailer "
                                    "outside a treaty transfer", "line": 4, "col": 3,
                                    "issue": "citizen_exile_barred", "first_line": 3}]
@@ -377,10 +376,10 @@ def test_class_csv_has_a_header_and_one_row_per_student(citizen: Evaluation) -> 
     grades, _ = grading.grade_class(citizen, CLASS)
     assert grading.class_csv(grades) == (
         "student,file,hits,misses,false_alarms,precision,recall,weighted_score\n"
-        "Ada Lovelace,ada.yaml,14,5,0.0,100.0,73.7,84.8\n"  # 14/19; 39/46
-        "ben,ben.txt,4,15,0.0,100.0,21.1,19.6\n"  # 4/19; 9/46
-        "cleo,cleo.yaml,2,17,2.0,50.0,10.5,13.0\n"  # 2/4; 2/19; 6/46
-        "dana,dana.md,3,16,1.0,75.0,15.8,15.2\n"  # 3/4; 3/19; 7/46
+        "Ada Lovelace,ada.yaml,14,4,0.0,100.0,77.8,86.7\n"  # 14/18; 39/45
+        "ben,ben.txt,4,14,0.0,100.0,22.2,20.0\n"  # 4/18; 9/45
+        "cleo,cleo.yaml,2,16,2.0,50.0,11.1,13.3\n"  # 2/4; 2/18; 6/45
+        "dana,dana.md,2,16,2.0,50.0,11.1,13.3\n"  # 2/4; 2/18; 6/45 (ex post facto is a false alarm: no later law)
     )
 
 
@@ -389,7 +388,7 @@ def test_class_csv_is_deterministic(citizen: Evaluation) -> None:
     first = grading.class_csv(grading.grade_class(citizen, CLASS)[0])
     assert grading.class_csv(grading.grade_class(citizen, CLASS)[0]) == first
     none = grading.grade(citizen, inline("the weather"))
-    assert grading.class_csv([none]).splitlines()[1] == "t,t.txt,0,19,0.0,,0.0,0.0"
+    assert grading.class_csv([none]).splitlines()[1] == "t,t.txt,0,18,0.0,,0.0,0.0"
 
 
 def test_a_yes_or_a_number_in_a_yaml_list_asks_for_quotes(tmp_path: Path) -> None:

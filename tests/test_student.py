@@ -180,10 +180,10 @@ CITIZEN = "cases/citizen-federal-no-consent.yaml"
 def test_grade_one_answer_file() -> None:
     """grade prints precision, recall, weighted score and the match report; JSON carries the same."""
     code, out, _ = invoke("grade", CITIZEN, str(ANSWERS / "class" / "ben.txt"))
-    assert code == 0 and "precision 100.0%  recall 21.1%  weighted score 19.6%" in out
+    assert code == 0 and "precision 100.0%  recall 22.2%  weighted score 20.0%" in out
     assert "line 3: Citizens can't be exiled -> A U.S. citizen or national" in out
     data = json.loads(invoke("grade", CITIZEN, str(ANSWERS / "class" / "ben.txt"), "--format", "json")[1])
-    assert data["summary"]["recall"] == pytest.approx(21.1, abs=0.1)
+    assert data["summary"]["recall"] == pytest.approx(22.2, abs=0.1)
 
 
 def test_grade_a_class_into_csv(tmp_path: object) -> None:
