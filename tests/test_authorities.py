@@ -30,7 +30,9 @@ _REPORTER = (r"\d+ (U\.S\.( \(\d+ (Pet|Wheat|Cranch|How|Wall|Black|Dall)\.\))?|S
              r"|F\. Supp\.( ?2d| ?3d)?|F\. App'x|WL) (\d+|___)")
 FORMS: dict[str, list[str]] = {
     # Meachum v. Fano, 427 U.S. 215 (1976); J.G.G. v. Trump, No. 1:25-cv-00766 (D.D.C. Dec. 22, 2025)
-    "case": [rf"^((In re|Ex parte) [^,]+|[^,]+ v\. [^,]+)(, [^,]+)*, ({_REPORTER}|No\. [\w:.\-]+).*\(.*{_YEAR}\)"],
+    "case": [rf"^((In re|Ex parte) [^,]+|[^,]+ v\. [^,]+)(, [^,]+)*, ({_REPORTER}|No\. [\w:.\-]+).*\(.*{_YEAR}\)",
+             # a Board of Immigration Appeals precedent: Matter of Lok, 18 I. & N. Dec. 101 (B.I.A. 1981)
+             rf"^Matter of [^,]+, \d+ I\. & N\. Dec\. \d+ \(B\.I\.A\. {_YEAR}\)"],
     # 18 U.S.C. § 4100(b); Foreign Affairs Reform and Restructuring Act of 1998, Pub. L. No. 105-277, ...
     "statute": [r"^\d+ U\.S\.C\. §§? ?\d+[a-z]?(-\d+)?(\([\w]+\))*", r"Pub\. L\. No\. \d+-\d+",
                 # Juvenile Justice and Delinquency Prevention Act of 1974 § 223(a), 34 U.S.C. § 11133(a)
