@@ -186,6 +186,22 @@ def test_test_command_passes_and_fails_readably(runner: CliRunner, tmp_path: Pat
     assert "1 passed, 1 failed" in out
 
 
+def test_test_command_checks_cited_authorities(runner: CliRunner, tmp_path: Path) -> None:
+    """A test's ``cites`` passes when the finding lists the authority; ``omits`` fails, naming it, when it does."""
+    rules = tmp_path / "rules"
+    shutil.copytree(MINI_RULES / "mini", rules / "mini")
+    tests = rules / "mini" / "tests" / "basic.yaml"
+    first = "    missing:\n      long_sentence: [months_left]\n"
+    text = tests.read_text().replace("../../../cases/mini-unknowns.yaml", os.path.relpath(MINI_CASE, tests.parent))
+    tests.write_text(text.replace(first, first + "    cites:\n      exile: [case-a]\n"))
+    code, out, _ = invoke(runner, "--rules", str(rules), "test", "mini")
+    assert code == 0 and "2 passed, 0 failed" in out
+    tests.write_text(text.replace(first, first + "    omits:\n      exile: [case-a]\n"))
+    code, out, _ = invoke(runner, "--rules", str(rules), "test", "mini")
+    assert code == 1
+    assert "issue exile: expected not to cite case-a" in out
+
+
 def test_version(runner: CliRunner) -> None:
     """--version prints the version."""
     assert "0.1.0" in invoke(runner, "--version")[1]
