@@ -39,7 +39,7 @@ ISSUE_STATUSES = ("raised", "not_raised", "undetermined")
 CONCLUSION_VALUES = {"true": True, "false": False, "unknown": None}
 
 
-_Problem = Callable[[str, str, RuleSet], "tuple[str, Iterable[str]] | None"]
+_Problem = Callable[[str, str, RuleSet], tuple[str, Iterable[str]] | None]
 """What is wrong with one id listed under one issue of a test (a message and the names to suggest from), or None."""
 
 
